@@ -1,0 +1,70 @@
+"""Configuration: every threshold has a default and can be changed in ``crmlytics.yaml``.
+
+The file is validated on load: unknown keys and out-of-range values are errors that name the key,
+never silently ignored. Inside the library plain values are passed around; only the edges (CLI,
+:func:`load_config`) deal with files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_FILE = "crmlytics.yaml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FactsConfig(Section):
+    """Customer facts."""
+
+    window_days: int | None = Field(
+        None, ge=1, description="only rows in the last N days before as-of; None = all history"
+    )
+
+
+class Config(Section):
+    """All of crmlytics' settings. Each section is documented on its class."""
+
+    locale: Literal["en", "zh"] = "en"
+    facts: FactsConfig = FactsConfig()
+
+    def digest(self) -> str:
+        """A short stable hash of the settings, recorded with every score run."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class ConfigError(ValueError):
+    """The configuration file is malformed or holds an unknown or invalid setting."""
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read ``path`` (default ``./crmlytics.yaml`` if it exists) into a validated :class:`Config`."""
+    if path is None:
+        if not Path(CONFIG_FILE).exists():
+            return Config()
+        path = CONFIG_FILE
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,273 @@
+"""Canonical tables: the column contract between ingest and analysis.
+
+Every canonical table is described once here: its columns with their types, which of them are
+required, and its natural key (the columns that identify a row, so that loading the same row twice
+replaces instead of doubling it). Ingest writes these tables; analysis only reads them.
+
+Types are Ibis type strings so the same description serves DuckDB and Spark. Money is ``float64``
+in the currency of the source; timestamps are naive local time as recorded by the source system.
+Each table also has an ``attributes`` column: a JSON object with the extra source columns that have
+no canonical name (kept unless the mapping drops them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.datatypes as dt
+
+ATTRIBUTES = "attributes"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column: its name, Ibis type and whether a row without it is rejected."""
+
+    name: str
+    dtype: str
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A canonical table: ordered columns and the natural key that identifies a row."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str = ""
+    _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({c.name: c for c in self.columns})
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(
+                f"{self.name} has no column {name!r}; its columns are {', '.join(self.names)}"
+            ) from None
+
+    def ibis_schema(self, *, with_attributes: bool = True) -> ibis.Schema:
+        pairs = [(c.name, dt.dtype(c.dtype)) for c in self.columns]
+        if with_attributes:
+            pairs.append((ATTRIBUTES, dt.string))
+        return ibis.schema(pairs)
+
+
+def _c(name: str, dtype: str, required: bool = False, description: str = "") -> Column:
+    return Column(name, dtype, required, description)
+
+
+CUSTOMERS = TableSpec(
+    "customers",
+    (
+        _c("customer_id", "string", True),
+        _c("name", "string"),
+        _c("customer_type", "string", description="individual / company / government / partner"),
+        _c("region", "string"),
+        _c("channel", "string"),
+        _c("signup_date", "date"),
+        _c("email", "string"),
+        _c("phone", "string"),
+        _c("do_not_contact", "boolean", description="opted out of marketing"),
+        _c("referred_by", "string", description="customer_id of the referrer"),
+        _c("credit_limit", "float64"),
+        _c("closed_at", "timestamp", description="contractual businesses: account closed"),
+    ),
+    key=("customer_id",),
+)
+
+PRODUCTS = TableSpec(
+    "products",
+    (
+        _c("product_id", "string", True),
+        _c("name", "string"),
+        _c("category", "string"),
+        _c("price", "float64"),
+        _c("launch_date", "date"),
+    ),
+    key=("product_id",),
+)
+
+TRANSACTIONS = TableSpec(
+    "transactions",
+    (
+        _c("order_id", "string", True),
+        _c(
+            "line_no",
+            "int64",
+            description="line within the order; numbered in file order if absent",
+        ),
+        _c("kind", "string", description="sale / return (default sale)"),
+        _c("customer_id", "string", True),
+        _c("order_ts", "timestamp", True),
+        _c("product_id", "string"),
+        _c("category", "string"),
+        _c("quantity", "float64"),
+        _c("amount", "float64", True, "currency units; negative for a return or refund"),
+        _c("cost", "float64", description="cost of goods of the line, currency units"),
+        _c("channel", "string"),
+    ),
+    key=("order_id", "line_no", "kind"),
+)
+
+INTERACTIONS = TableSpec(
+    "interactions",
+    (
+        _c("interaction_id", "string", True),
+        _c("customer_id", "string", True),
+        _c("ts", "timestamp", True),
+        _c("channel", "string"),
+        _c("kind", "string"),
+        _c("staff_id", "string"),
+        _c("outcome", "string"),
+    ),
+    key=("interaction_id",),
+)
+
+COMPLAINTS = TableSpec(
+    "complaints",
+    (
+        _c("complaint_id", "string", True),
+        _c("customer_id", "string", True),
+        _c("opened_at", "timestamp", True, "受理: complaint received"),
+        _c("category", "string"),
+        _c("severity", "int64", description="1 (low) to 3 (high)"),
+        _c("channel", "string"),
+        _c("product_id", "string"),
+        _c("order_id", "string"),
+        _c("description", "string"),
+        _c("handled_at", "timestamp", description="处理: first handled"),
+        _c("resolved_at", "timestamp", description="处理完成: resolved"),
+        _c("followed_up_at", "timestamp", description="日后追踪: followed up"),
+        _c("satisfaction", "int64", description="1-5"),
+        _c("status", "string"),
+    ),
+    key=("complaint_id",),
+)
+
+OPPORTUNITIES = TableSpec(
+    "opportunities",
+    (
+        _c("opportunity_id", "string", True),
+        _c("customer_id", "string"),
+        _c("source", "string", description="商机来源"),
+        _c("region", "string"),
+        _c("owner", "string"),
+        _c("expected_value", "float64"),
+        _c("competitor", "string"),
+        _c("created_at", "timestamp", True),
+        _c("closed_at", "timestamp"),
+        _c("outcome", "string", description="won / lost / open"),
+        _c("lost_reason", "string"),
+    ),
+    key=("opportunity_id",),
+)
+
+OPPORTUNITY_STAGES = TableSpec(
+    "opportunity_stages",
+    (
+        _c("opportunity_id", "string", True),
+        _c("stage", "string", True),
+        _c("entered_at", "timestamp", True),
+    ),
+    key=("opportunity_id", "stage", "entered_at"),
+)
+
+CAMPAIGN_TOUCHES = TableSpec(
+    "campaign_touches",
+    (
+        _c("campaign_id", "string", True),
+        _c("customer_id", "string", True),
+        _c("sent_at", "timestamp", True),
+        _c("opened_at", "timestamp"),
+        _c("clicked_at", "timestamp"),
+        _c("converted_at", "timestamp"),
+        _c("cost", "float64"),
+    ),
+    key=("campaign_id", "customer_id", "sent_at"),
+)
+
+CANONICAL: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        CUSTOMERS,
+        PRODUCTS,
+        TRANSACTIONS,
+        INTERACTIONS,
+        COMPLAINTS,
+        OPPORTUNITIES,
+        OPPORTUNITY_STAGES,
+        CAMPAIGN_TOUCHES,
+    )
+}
+
+# Bookkeeping tables written by crmlytics itself (not ingested).
+LOAD_LOG = ibis.schema(
+    {
+        "load_id": "string",
+        "table_name": "string",
+        "file": "string",
+        "file_sha256": "string",
+        "rows_read": "int64",
+        "rows_loaded": "int64",
+        "rows_rejected": "int64",
+        "rows_duplicate": "int64",
+        "started_at": "timestamp",
+        "finished_at": "timestamp",
+        "status": "string",
+    }
+)
+
+REJECTS = ibis.schema(
+    {
+        "load_id": "string",
+        "table_name": "string",
+        "file": "string",
+        "line_no": "int64",
+        "column_name": "string",
+        "raw_line": "string",
+        "reason": "string",
+        "rejected_at": "timestamp",
+    }
+)
+
+SCORE_RUNS = ibis.schema(
+    {
+        "run_id": "string",
+        "as_of": "date",
+        "started_at": "timestamp",
+        "finished_at": "timestamp",
+        "status": "string",
+        "config_hash": "string",
+        "model_versions": "string",
+    }
+)
+
+SYSTEM: dict[str, ibis.Schema] = {
+    "load_log": LOAD_LOG,
+    "rejects": REJECTS,
+    "score_runs": SCORE_RUNS,
+}
+
+
+def spec(table: str) -> TableSpec:
+    """The canonical table called ``table``, or a clear error naming the known ones."""
+    try:
+        return CANONICAL[table]
+    except KeyError:
+        raise ValueError(
+            f"unknown table {table!r}; canonical tables are {', '.join(CANONICAL)}"
+        ) from None
