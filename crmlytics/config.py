@@ -47,7 +47,7 @@ class ConfigError(ValueError):
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read ``path`` (default ``./crmlytics.yaml`` if it exists) into a validated :class:`Config`."""
+    """Read ``path`` (default ``./crmlytics.yaml`` if present) into a validated :class:`Config`."""
     if path is None:
         if not Path(CONFIG_FILE).exists():
             return Config()

@@ -10,9 +10,9 @@ stay here, in the tests' view, not in the library.
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
 import os
 import shutil
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
