@@ -56,7 +56,7 @@ class Workspace:
     def open(
         cls, db: str | os.PathLike[str] | None = None, *, read_only: bool = False
     ) -> Workspace:
-        """Open or create the warehouse ``db`` (else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``)."""
+        """Open or create the warehouse ``db``, else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``."""
         path = resolve_db_path(db)
         if read_only and not path.exists():
             raise FileNotFoundError(
