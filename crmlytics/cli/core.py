@@ -1,14 +1,17 @@
-"""CLI commands of the foundation: facts."""
+"""CLI commands of the foundation: facts and quickstart."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from crmlytics.cli.common import AsOfOption, DbOption, OutOption, emit, fails_cleanly
+from crmlytics.cli.common import AsOfOption, DbOption, OutOption, console, emit, fails_cleanly
 
 
 def register(app: typer.Typer) -> None:
     app.command("facts")(facts_command)
+    app.command("quickstart")(quickstart_command)
 
 
 @fails_cleanly
@@ -25,3 +28,26 @@ def facts_command(
     with Workspace.open(db, read_only=True) as ws:
         frame = facts(ws, as_of, window_days=window_days)
     emit(frame, out, title=f"customer facts as of {as_of or 'today'}")
+
+
+@fails_cleanly
+def quickstart_command(
+    customers: int = typer.Option(2000, "--customers", min=1, help="demo customers to simulate"),
+    seed: int = typer.Option(7, "--seed", help="random seed of the demo data"),
+    demo_dir: Path = typer.Option(Path("data/demo"), "--demo-dir", help="where demo files go"),
+    db: DbOption = None,
+) -> None:
+    """Demo data → ingest → customer facts summary, on the embedded warehouse."""
+    from crmlytics.quickstart import quickstart
+
+    with console.status("quickstart") as status:
+        result = quickstart(
+            db,
+            customers=customers,
+            seed=seed,
+            demo_dir=demo_dir,
+            progress=lambda message: status.update(message),
+        )
+    emit(result.loads, None, title=f"loaded into {result.db}")
+    emit(result.summary, None, title=f"customer facts as of {result.as_of}")
+    console.print(f"next: crmlytics facts --db {result.db} --as-of {result.as_of} --out facts.xlsx")
