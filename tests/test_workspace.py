@@ -1,0 +1,70 @@
+"""The warehouse: where it lives, its tables, and attaching to data that lives elsewhere."""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+import pytest
+
+from crmlytics.facts import facts
+from crmlytics.schema import CANONICAL, SYSTEM
+from crmlytics.workspace import Workspace, resolve_db_path
+
+
+def test_open_creates_every_canonical_and_bookkeeping_table(tmp_path):
+    with Workspace.open(tmp_path / "crm.duckdb") as ws:
+        tables = set(ws.backend.list_tables())
+    assert set(CANONICAL) | set(SYSTEM) <= tables
+
+
+def test_db_path_comes_from_argument_then_environment_then_default(monkeypatch):
+    monkeypatch.setenv("CRMLYTICS_DB", "/tmp/elsewhere.duckdb")
+    assert str(resolve_db_path("mine.duckdb")) == "mine.duckdb"
+    assert str(resolve_db_path()) == "/tmp/elsewhere.duckdb"
+    monkeypatch.delenv("CRMLYTICS_DB")
+    assert str(resolve_db_path()) == "data/crm.duckdb"
+
+
+def test_reading_a_missing_warehouse_says_how_to_create_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="crmlytics ingest"):
+        Workspace.open(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_attach_maps_a_lake_table_with_its_own_column_names(small_ws):
+    lake = ibis.duckdb.connect()
+    tx = small_ws.table("transactions").to_pandas()
+    lake.create_table(
+        "orders_lake",
+        tx.rename(columns={"order_id": "ord_no", "amount": "amt", "customer_id": "cust"}).drop(
+            columns=["channel", "attributes"]
+        ),
+    )
+    for name in ("customers", "products", "complaints", "interactions"):
+        lake.create_table(name, small_ws.table(name).to_pyarrow())
+    attached = Workspace.attach(
+        lake,
+        {
+            "transactions": {
+                "table": "orders_lake",
+                "columns": {"order_id": "ord_no", "amount": "amt", "customer_id": "cust"},
+            }
+        },
+    )
+    assert attached.table("transactions").columns == small_ws.table("transactions").columns
+    pd.testing.assert_frame_equal(facts(attached, "2024-01-10"), facts(small_ws, "2024-01-10"))
+
+
+def test_attach_refuses_a_mapping_for_an_unknown_table_or_column():
+    lake = ibis.duckdb.connect()
+    with pytest.raises(ValueError, match="unknown table 'orders'"):
+        Workspace.attach(lake, {"orders": "x"})
+    with pytest.raises(KeyError, match="no column 'amt'"):
+        Workspace.attach(lake, {"transactions": {"table": "x", "columns": {"amt": "a"}}})
+
+
+def test_attached_table_without_a_required_column_names_it():
+    lake = ibis.duckdb.connect()
+    lake.create_table("orders_lake", pd.DataFrame({"order_id": ["o1"], "customer_id": ["a"]}))
+    ws = Workspace.attach(lake, {"transactions": "orders_lake"})
+    with pytest.raises(KeyError, match=r"transactions\.order_ts"):
+        ws.table("transactions")
