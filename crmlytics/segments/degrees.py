@@ -1,0 +1,116 @@
+"""The four degrees scorecard (满意度, 忠诚度, 贡献度, 依赖度), each 0-100, and a composite."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import ibis
+import ibis.expr.types as ir
+
+from crmlytics.asof import AsOf
+from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.facts import customer_facts, order_lines, orders
+from crmlytics.segments.config import DegreesConfig
+from crmlytics.segments.value import Measure, resolve_measure
+from crmlytics.workspace import Workspace
+
+DEGREES = ("satisfaction", "loyalty", "contribution", "dependence")
+PERIOD_DAYS = 30
+
+
+def _complaint_facts(ws: Workspace, point: AsOf, window_days: int) -> ir.Table:
+    k = ws.table("complaints")
+    start = ibis.timestamp(point.window_start(window_days))
+    k = k.filter(point.visible(k.opened_at) & (k.opened_at >= start))
+    return k.group_by("customer_id").aggregate(
+        recent_complaints=k.count(),
+        mean_score=k.satisfaction.cast("float64").mean(),
+    )
+
+
+def _active_periods(ws: Workspace, point: AsOf, periods: int) -> ir.Table:
+    lines = order_lines(ws, point, window_days=periods * PERIOD_DAYS)
+    per_order = orders(lines)
+    bought = per_order.filter(per_order.order_net > 0)
+    day = ibis.date(point.date)
+    period = (day.delta(bought.order_day, unit="day") / PERIOD_DAYS).floor().cast("int64")
+    bought = bought.mutate(period=period)
+    return bought.group_by("customer_id").aggregate(active_periods=bought.period.nunique())
+
+
+def _categories_sold(ws: Workspace, point: AsOf) -> ir.Table:
+    lines = order_lines(ws, point)
+    sold = lines.filter((lines.kind != "return") & (lines.amount >= 0) & lines.category.notnull())
+    return sold.aggregate(categories_available=sold.category.nunique())
+
+
+def four_degrees(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    config: DegreesConfig | None = None,
+    *,
+    measure: Measure = "auto",
+) -> ir.Table:
+    """Four degrees scorecard of every customer as of a date, as an Ibis expression.
+
+    All scores are 0-100 and see only rows at or before ``as_of`` (a date is the end of it).
+
+    - **satisfaction** = clip(base - ``complaint_penalty`` x complaints, 0, 100) over complaints
+      opened in the last ``complaint_window_days``; base = 25 x (mean satisfaction score - 1)
+      (score 1..5 maps to 0..100) when any of those complaints carries a score, else
+      ``neutral_satisfaction`` (50). A customer with no complaint data is exactly neutral.
+    - **loyalty** = 50 x min(1, tenure_days / ``full_tenure_days``) + 50 x active / eligible,
+      where the last ``regularity_periods`` 30-day periods before the as-of date are checked,
+      ``active`` counts those with a purchase and ``eligible = min(periods, tenure_days // 30 +
+      1)`` those since the first purchase. 0 without a purchase.
+    - **contribution** = 100 x cume_dist of value (net revenue, or profit: ``measure`` as in
+      :func:`crmlytics.segments.value.resolve_measure`) among buyers, i.e. the share of buyers
+      worth no more than this one (ties share the higher value). 0 without a purchase.
+    - **dependence** (share-of-wallet proxy) = 100 x categories bought / categories sold to
+      anyone; null when no line carries a category.
+    - **composite** = weighted mean of the non-null degrees with ``weights``.
+    """
+    c = config or DegreesConfig()
+    point = resolve_as_of(as_of)
+    facts = customer_facts(ws, point)
+    value_column = resolve_measure(facts, measure)
+    t = facts
+    for part in (
+        _complaint_facts(ws, point, c.complaint_window_days),
+        _active_periods(ws, point, c.regularity_periods),
+    ):
+        part = part.rename(part_customer_id="customer_id")
+        t = t.left_join(part, t.customer_id == part.part_customer_id).drop("part_customer_id")
+    t = t.cross_join(_categories_sold(ws, point))
+
+    bought = t.orders > 0
+    base = t.mean_score.notnull().ifelse(25.0 * (t.mean_score - 1.0), c.neutral_satisfaction)
+    satisfaction = (base - c.complaint_penalty * t.recent_complaints.fill_null(0)).clip(0.0, 100.0)
+
+    tenure_part = ibis.least(t.tenure_days.cast("float64") / c.full_tenure_days, 1.0)
+    eligible = ibis.least((t.tenure_days / PERIOD_DAYS).floor() + 1, c.regularity_periods)
+    regularity = t.active_periods.fill_null(0).cast("float64") / eligible
+    loyalty = bought.ifelse(50.0 * tenure_part + 50.0 * regularity, 0.0)
+
+    window = ibis.window(group_by=bought, order_by=t[value_column].fill_null(0.0))
+    contribution = bought.ifelse(100.0 * ibis.cume_dist().over(window), 0.0)
+
+    dependence = (
+        100.0 * t.categories.cast("float64") / t.categories_available.nullif(0).cast("float64")
+    )
+    scored = t.select(
+        customer_id=t.customer_id,
+        satisfaction=satisfaction.cast("float64"),
+        loyalty=loyalty.cast("float64"),
+        contribution=contribution.cast("float64"),
+        dependence=dependence,
+    )
+    weights = c.weights.model_dump()
+    numerator = sum(
+        (scored[d].notnull().ifelse(scored[d] * weights[d], 0.0) for d in DEGREES),
+        ibis.literal(0.0),
+    )
+    denominator = sum(
+        (scored[d].notnull().ifelse(weights[d], 0.0) for d in DEGREES), ibis.literal(0.0)
+    )
+    return scored.mutate(composite=numerator / denominator.nullif(0.0))

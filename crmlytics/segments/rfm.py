@@ -1,0 +1,184 @@
+"""RFM: recency, frequency and monetary scores by quantile, the RFM cell and named segments.
+
+Scoring rule (the same on DuckDB and Spark, since it only uses ``RANK()`` and ``COUNT()``):
+among the ``n`` customers with a purchase, a customer whose value is strictly worse than that of
+``k`` others gets score ``1 + floor(bins * k / n)``. With distinct values that splits buyers
+into ``bins`` equal-count groups (quintiles for ``bins=5``); **tied values get the same score**, the
+one of the lowest-ranked member of the tie, so no customer id or row order ever decides a score.
+"Worse" means an older last purchase for R, fewer purchases for F and less money for M, so 5 is
+always best. Non-buyers get null scores.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from itertools import product
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from crmlytics.asof import AsOf
+from crmlytics.facts import customer_facts
+from crmlytics.segments.config import DEFAULT_RFM_MAP, RfmConfig, RfmRule, segments_config
+from crmlytics.segments.labels import Locale, label
+from crmlytics.workspace import Workspace
+
+#: RFM segment of customers with no purchase at all.
+PROSPECT = "prospect"
+#: RFM segment of customers who bought before the scoring window but not inside it.
+LAPSED_SEGMENT = "lost"
+
+
+def quantile_score(
+    value: ir.Value, bins: int, *, is_member: ir.BooleanValue, higher_is_better: bool = True
+) -> ir.IntegerValue:
+    """Score ``1..bins`` of ``value`` among rows where ``is_member`` (null elsewhere).
+
+    ``1 + floor(bins * k / n)`` with ``k`` the number of members with a strictly worse value and
+    ``n`` the number of members: ties share a score; see the module docstring.
+    """
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2, not {bins}")
+    order = value if higher_is_better else value.desc()
+    window = ibis.window(group_by=is_member, order_by=order)
+    worse = ibis.rank().over(window)  # 0-based: members strictly before this value
+    members = value.count().over(ibis.window(group_by=is_member))
+    score = ((worse * bins) / members).floor().cast("int64") + 1
+    return is_member.ifelse(score, ibis.null("int64"))
+
+
+def check_segment_map(rules: Sequence[RfmRule], bins: int) -> None:
+    """Raise ``ValueError`` unless every (R, F, M) cell of ``bins`` scores matches some rule."""
+    if not rules:
+        raise ValueError("the RFM segment map is empty")
+    missing = [
+        f"{r}{f}{m}"
+        for r, f, m in product(range(1, bins + 1), repeat=3)
+        if not any(_matches(rule, r, f, m) for rule in rules)
+    ]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise ValueError(f"the RFM segment map leaves {len(missing)} cells unnamed: {shown}")
+
+
+def _matches(rule: RfmRule, r: int, f: int, m: int) -> bool:
+    return all(lo <= s <= hi for s, (lo, hi) in ((r, rule.r), (f, rule.f), (m, rule.m)))
+
+
+def segment_of(
+    r: ir.IntegerValue, f: ir.IntegerValue, m: ir.IntegerValue, rules: Sequence[RfmRule]
+) -> ir.StringValue:
+    """Segment key of the first rule whose ranges hold (r, f, m); null when a score is null."""
+    branches = [
+        (
+            r.between(*rule.r) & f.between(*rule.f) & m.between(*rule.m),
+            ibis.literal(rule.segment),
+        )
+        for rule in rules
+    ]
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def rfm(
+    facts_expr: ir.Table,
+    bins: int = 5,
+    *,
+    segment_map: Sequence[RfmRule] = DEFAULT_RFM_MAP,
+    frequency_measure: str = "orders",
+    monetary_measure: str = "net_revenue",
+) -> ir.Table:
+    """RFM scores, cell and segment of every customer in a customer-facts expression.
+
+    Parameters
+    ----------
+    facts_expr
+        :func:`crmlytics.facts.customer_facts` (any as-of date and window).
+    bins
+        Score levels; 5 gives quintiles. Ties share a score (see the module docstring).
+    segment_map
+        Ordered rules naming (R, F, M) score ranges; first match wins; must cover every cell.
+    frequency_measure, monetary_measure
+        The F value (``orders`` or ``purchase_days`` in the window) and the M value
+        (``net_revenue`` or ``avg_order_value``, currency units).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id, recency_days`` (days from the last purchase to the as-of date),
+        ``frequency, monetary, r_score, f_score, m_score`` (1..bins, null for customers with
+        no purchase in the facts' window), ``rfm_cell`` (e.g. ``"545"``) and ``rfm_segment``
+        (``"prospect"`` for customers without a purchase).
+    """
+    check_segment_map(segment_map, bins)
+    for name, allowed, given in (
+        ("frequency_measure", ("orders", "purchase_days"), frequency_measure),
+        ("monetary_measure", ("net_revenue", "avg_order_value"), monetary_measure),
+    ):
+        if given not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {given!r}")
+    t = facts_expr
+    buyer = t.orders > 0
+    recency = buyer.ifelse(t.days_since_last_purchase, ibis.null("int64"))
+    frequency = buyer.ifelse(t[frequency_measure], ibis.null("int64"))
+    monetary = buyer.ifelse(t[monetary_measure], ibis.null("float64"))
+    scored = t.select(
+        customer_id=t.customer_id,
+        recency_days=recency,
+        frequency=frequency,
+        monetary=monetary,
+        r_score=quantile_score(recency, bins, is_member=buyer, higher_is_better=False),
+        f_score=quantile_score(frequency, bins, is_member=buyer),
+        m_score=quantile_score(monetary, bins, is_member=buyer),
+    )
+    cell = (
+        scored.r_score.cast("string")
+        + scored.f_score.cast("string")
+        + scored.m_score.cast("string")
+    )
+    segment = segment_of(scored.r_score, scored.f_score, scored.m_score, segment_map)
+    return scored.mutate(rfm_cell=cell, rfm_segment=segment.fill_null(PROSPECT))
+
+
+def rfm_from_config(facts_expr: ir.Table, config: RfmConfig | None = None) -> ir.Table:
+    """:func:`rfm` with the settings of an :class:`~crmlytics.segments.config.RfmConfig`."""
+    config = config or RfmConfig()
+    return rfm(
+        facts_expr,
+        config.bins,
+        segment_map=config.segment_map,
+        frequency_measure=config.frequency_measure,
+        monetary_measure=config.monetary_measure,
+    )
+
+
+def rfm_report(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    *,
+    window_days: int | None = None,
+    config: object | None = None,
+) -> pd.DataFrame:
+    """RFM of every customer as of a date (the ``crmlytics rfm`` command), sorted by customer.
+
+    Transactions at or before ``as_of`` (a date means the end of that day) and, if
+    ``window_days`` (else ``config.segments.rfm.window_days``) is given, inside the last N days.
+    Columns of :func:`rfm` plus ``rfm_label`` (English) and ``rfm_label_zh`` (Chinese).
+    """
+    settings = segments_config(config).rfm
+    days = window_days if window_days is not None else settings.window_days
+    if days is not None and days < 1:
+        raise ValueError(f"window_days must be at least 1, not {days}")
+    facts_expr = customer_facts(ws, as_of, window_days=days)
+    frame = rfm_from_config(facts_expr, settings).order_by("customer_id").to_pandas()
+    for column, locale in (("rfm_label", "en"), ("rfm_label_zh", "zh")):
+        frame[column] = [_label(key, locale) for key in frame["rfm_segment"]]
+    return frame
+
+
+def _label(key: str, locale: Locale) -> str:
+    try:
+        return label(key, locale, segmentation="rfm_segment")
+    except KeyError:  # a key introduced by a custom segment map
+        return key

@@ -1,0 +1,185 @@
+"""Customer value and the 80/20 view: Pareto curve, top-share summary, gold/silver/bronze tiers.
+
+Customers with a purchase (``orders > 0`` in the facts' window) are ranked by value, highest
+first; ties are broken by ``customer_id`` (ascending) so the ranking, the curve and the tiers are
+identical on every engine. Customers without a purchase have no tier (null ``value_tier``) and
+are not on the curve.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+Measure = Literal["auto", "revenue", "profit", "net_revenue"]
+
+TIERS = ("gold", "silver", "bronze")
+_EPS = 1e-12
+
+
+def resolve_measure(facts_expr: ir.Table, measure: str = "auto") -> str:
+    """The facts column that measures value: ``net_revenue`` or ``profit``.
+
+    ``auto`` picks ``profit`` when every buyer has a known profit (cost recorded on their
+    lines) and ``net_revenue`` otherwise; ``profit`` is refused when no buyer has a cost.
+    """
+    if measure in ("revenue", "net_revenue"):
+        return "net_revenue"
+    if measure not in ("auto", "profit"):
+        raise ValueError(f"measure must be auto, revenue or profit, not {measure!r}")
+    buyers = facts_expr.filter(facts_expr.orders > 0)
+    counts = buyers.aggregate(buyers=buyers.count(), with_profit=buyers.profit.count()).to_pandas()
+    n, known = int(counts["buyers"].iloc[0]), int(counts["with_profit"].iloc[0])
+    if measure == "profit":
+        if known == 0:
+            raise ValueError("measure='profit' but no transaction line has a cost")
+        return "profit"
+    return "profit" if n > 0 and known == n else "net_revenue"
+
+
+def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
+    """Buyers ranked by ``column`` (highest first, ties by customer_id) with cumulative shares.
+
+    Columns: ``customer_id, value, rank`` (1 = most valuable), ``customers`` (number of buyers),
+    ``customer_share`` (rank / customers), ``cumulative_value``, ``value_share`` (cumulative
+    value / total value).
+    """
+    buyers = facts_expr.filter(facts_expr.orders > 0)
+    value = buyers[column].fill_null(0.0).cast("float64")
+    t = buyers.select(customer_id=buyers.customer_id, value=value)
+    ordering = ibis.window(order_by=[t.value.desc(), t.customer_id.asc()])
+    running = ibis.window(
+        order_by=[t.value.desc(), t.customer_id.asc()], preceding=None, following=0
+    )
+    whole = ibis.window()
+    t = t.mutate(
+        rank=(ibis.row_number().over(ordering) + 1).cast("int64"),
+        customers=t.customer_id.count().over(whole).cast("int64"),
+        cumulative_value=t.value.sum().over(running),
+        total_value=t.value.sum().over(whole),
+    )
+    return t.select(
+        "customer_id",
+        "value",
+        "rank",
+        "customers",
+        customer_share=t["rank"] / t.customers,
+        cumulative_value=t.cumulative_value,
+        value_share=t.cumulative_value / t.total_value.nullif(0.0),
+    )
+
+
+def tier_of(customer_share: ir.FloatingValue, gold: float, silver: float) -> ir.StringValue:
+    """gold when ``customer_share <= gold``, silver up to ``gold + silver``, else bronze."""
+    return ibis.cases(
+        (customer_share <= gold + _EPS, "gold"),
+        (customer_share <= gold + silver + _EPS, "silver"),
+        else_="bronze",
+    )
+
+
+def value_tiers(
+    facts_expr: ir.Table,
+    *,
+    gold: float = 0.2,
+    silver: float = 0.3,
+    measure: Measure = "auto",
+) -> ir.Table:
+    """Gold / silver / bronze tier (主力 / 一般 / 零散 客户) of every customer.
+
+    Buyers ranked by value (see :func:`resolve_measure`), ties by customer_id: the top ``gold``
+    share of buyers (rank / buyers <= gold; 20% by default) are gold, the next ``silver`` share
+    (30%) silver, the rest bronze. Customers without a purchase in the window get a null tier.
+
+    Returns ``customer_id, value_measure, value, value_rank, value_tier``.
+    """
+    if not 0 < gold < 1 or not 0 <= silver < 1 or gold + silver > 1:
+        raise ValueError(f"tier cut-offs gold={gold}, silver={silver} must be shares summing <= 1")
+    column = resolve_measure(facts_expr, measure)
+    ranked = ranked_value(facts_expr, column)
+    ranked = ranked.select(
+        ranked_id=ranked.customer_id,
+        value=ranked.value,
+        value_rank=ranked["rank"],
+        value_tier=tier_of(ranked.customer_share, gold, silver),
+    )
+    ids = facts_expr.select("customer_id")
+    joined = ids.left_join(ranked, ids.customer_id == ranked.ranked_id)
+    return joined.select(
+        customer_id=joined.customer_id,
+        value_measure=ibis.literal(column),
+        value=joined.value,
+        value_rank=joined.value_rank,
+        value_tier=joined.value_tier,
+    )
+
+
+def pareto(facts_expr: ir.Table, measure: Measure = "auto") -> pd.DataFrame:
+    """The Pareto (80/20) curve: cumulative share of buyers against cumulative share of value.
+
+    One row per buyer, most valuable first: ``rank, customer_id, value, customer_share,
+    value_share`` (both shares in 0..1; value in currency units of ``measure``, which is
+    resolved as in :func:`resolve_measure` and stored in ``frame.attrs["measure"]``).
+    """
+    column = resolve_measure(facts_expr, measure)
+    curve = ranked_value(facts_expr, column).order_by("rank").to_pandas()
+    curve = curve[["rank", "customer_id", "value", "customer_share", "value_share"]]
+    curve.attrs["measure"] = column
+    return curve
+
+
+def pareto_summary(
+    facts_expr: ir.Table | pd.DataFrame,
+    measure: Measure = "auto",
+    *,
+    top: float = 0.2,
+    target: float = 0.8,
+) -> dict[str, float | int | str]:
+    """Headline figures of the 80/20 view.
+
+    Parameters
+    ----------
+    facts_expr
+        Customer facts, or a curve already computed by :func:`pareto`.
+    top
+        Share of buyers whose value share is reported (``top_value_share``): the first
+        ``floor(top * buyers)`` buyers of the ranking (at least one).
+    target
+        Value share for ``customer_share_for_target``: the smallest share of buyers, taken
+        from the top, whose cumulative value reaches ``target`` of the total.
+
+    Returns
+    -------
+    dict
+        ``measure, buyers, total_value, top, top_value_share, target,
+        customer_share_for_target`` and a one-line ``sentence``.
+    """
+    curve = facts_expr if isinstance(facts_expr, pd.DataFrame) else pareto(facts_expr, measure)
+    if curve.empty:
+        raise ValueError("no customer has a purchase: the 80/20 view needs at least one buyer")
+    n = len(curve)
+    total = float(curve["value"].sum())
+    if total <= 0:
+        raise ValueError(f"total value is {total:.2f}: the 80/20 view needs a positive total")
+    k = max(1, math.floor(top * n + _EPS))
+    top_share = float(curve["value_share"].iloc[k - 1])
+    reached = curve.index[curve["value_share"] >= target - _EPS]
+    share_for_target = float(curve["customer_share"].iloc[reached[0]]) if len(reached) else 1.0
+    name = curve.attrs.get("measure", "net_revenue")
+    return {
+        "measure": name,
+        "buyers": n,
+        "total_value": total,
+        "top": top,
+        "top_value_share": top_share,
+        "target": target,
+        "customer_share_for_target": share_for_target,
+        "sentence": (
+            f"the top {top:.0%} of customers bring {top_share:.1%} of {name}; "
+            f"{share_for_target:.1%} of customers bring {target:.0%} of {name}"
+        ),
+    }
