@@ -1,0 +1,373 @@
+"""Segment lists for marketing: who is in a segment, filtered, opt-outs removed, written to a file.
+
+The list is built as one Ibis expression over the score table and ``customers`` (so it runs on
+DuckDB and Spark) and comes into pandas only at customer grain, at the end, for PII hashing and
+writing.
+
+Columns, always in this order (:func:`list_columns`): ``customer_id, name, email, phone, region,
+channel, customer_type`` (``email_sha256, phone_sha256`` in place of ``email, phone`` with
+``hash_pii``), then the segment columns ``rfm_segment, rfm_segment_label, value_tier,
+lifecycle``, then every other column of the score table in its own order (``clv`` included when
+the score table has it). Rows are ordered by ``customer_id``.
+
+Suppression: customers whose ``customers.do_not_contact`` is true are left out unless
+``include_opted_out``; null counts as "no opt-out recorded". Opt-outs are applied as they stand
+in ``customers`` now, whatever the as-of date of the scores: a customer who opted out after the
+as-of date must not be contacted from a list computed as of an earlier date.
+
+Formats: ``csv`` (UTF-8 with BOM, so Excel shows Chinese), ``xlsx``, ``parquet``. The format
+must agree with the extension of ``out`` (``--format xlsx --out list.csv`` is an error, not a
+silently renamed file: a scheduled job that reads ``list.csv`` afterwards must find it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from crmlytics.export.pii import DEFAULT_COUNTRY_CODE, HASH_METHODS, hash_contact_columns
+from crmlytics.export.where import parse_where
+from crmlytics.io import write_frame
+
+if TYPE_CHECKING:
+    from crmlytics.asof import AsOf
+    from crmlytics.config import Config
+    from crmlytics.workspace import Workspace
+
+ExportFormat = Literal["csv", "xlsx", "parquet"]
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
+CONTACT_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "name",
+    "email",
+    "phone",
+    "region",
+    "channel",
+    "customer_type",
+)
+SEGMENT_COLUMNS: tuple[str, ...] = ("rfm_segment", "rfm_segment_label", "value_tier", "lifecycle")
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
+_OPT_OUT = "do_not_contact"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_segment` wrote.
+
+    Attributes
+    ----------
+    path : Path
+        The file written.
+    rows : int
+        Customers written.
+    excluded_opted_out : int
+        Customers in the segment (after ``where``) left out because ``do_not_contact`` is true;
+        0 when opted-out customers were included.
+    matched : int
+        Customers in the segment matching ``where``, before suppression.
+    """
+
+    path: Path
+    rows: int
+    excluded_opted_out: int
+    matched: int
+
+
+def list_columns(scores: ir.Table, *, hashed: str | None = None) -> list[str]:
+    """The columns of a list built from ``scores``, in output order (see module docstring)."""
+    contact = list(CONTACT_COLUMNS)
+    if hashed:
+        contact[2:4] = [f"email_{hashed}", f"phone_{hashed}"]
+    placed = set(CONTACT_COLUMNS) | set(SEGMENT_COLUMNS)
+    rest = [c for c in scores.columns if c not in placed and c != _OPT_OUT]
+    return [*contact, *SEGMENT_COLUMNS, *rest]
+
+
+def segment_candidates(
+    customers: ir.Table,
+    scores: ir.Table,
+    *,
+    column: str,
+    segment: str,
+    where: str | None = None,
+    rfm_labels: Mapping[str, str] | None = None,
+) -> ir.Table:
+    """Customers of ``scores`` whose ``column`` equals ``segment`` and who match ``where``,
+    with their contact details, in list column order plus a last ``do_not_contact`` column
+    (true only for a recorded opt-out). Nothing is suppressed yet.
+
+    Parameters
+    ----------
+    customers
+        The canonical ``customers`` table (contact details and ``do_not_contact``).
+    scores
+        One row per customer: ``customer_id``, the segment columns ``rfm_segment``,
+        ``value_tier``, ``lifecycle`` and any score columns (all usable in ``where``).
+    column, segment
+        The segmentation column and the key to keep, e.g. ``"value_tier"``, ``"gold"``.
+    where
+        Optional filter on score columns (:mod:`crmlytics.export.where`); never pasted into SQL.
+    rfm_labels
+        Display label of each ``rfm_segment`` key (locale already chosen); keys without a label
+        are shown as the key.
+    """
+    required = ["customer_id", "rfm_segment", "value_tier", "lifecycle"]
+    missing = [c for c in required if c not in scores.columns]
+    if missing:
+        raise ValueError(f"the score table lacks column(s) {', '.join(missing)}")
+    if column not in scores.columns:
+        raise ValueError(
+            f"segment column {column!r} is not in the score table; "
+            f"its columns are {', '.join(scores.columns)}"
+        )
+    reserved = {*CONTACT_COLUMNS[1:], "rfm_segment_label", _OPT_OUT, "contact_id"}
+    clashes = [c for c in scores.columns if c in reserved]
+    if clashes:
+        raise ValueError(f"score columns {clashes} clash with list columns of the same name")
+    members = scores.filter(scores[column] == segment)
+    if where is not None and where.strip():
+        condition = parse_where(where, scores.schema())
+        members = members.filter(condition.to_ibis(members))
+
+    contacts = customers.select(
+        contact_id=customers.customer_id,
+        **{c: customers[c] for c in CONTACT_COLUMNS[1:]},
+        do_not_contact=customers.do_not_contact.fill_null(False),
+    )
+    joined = members.left_join(contacts, members.customer_id == contacts.contact_id)
+    label = joined.rfm_segment
+    if rfm_labels:
+        label = joined.rfm_segment.substitute(dict(rfm_labels), else_=joined.rfm_segment)
+    derived = {"rfm_segment_label": label}
+    columns = {c: derived.get(c, joined[c]) for c in list_columns(scores)}
+    return joined.select(**columns, do_not_contact=joined.do_not_contact.fill_null(False))
+
+
+def suppressed(candidates: ir.Table, *, include_opted_out: bool = False) -> ir.Table:
+    """The list to write: ``candidates`` without opted-out customers (unless
+    ``include_opted_out``), without the ``do_not_contact`` flag, ordered by ``customer_id``."""
+    kept = candidates if include_opted_out else candidates.filter(~candidates[_OPT_OUT])
+    return kept.drop(_OPT_OUT).order_by("customer_id")
+
+
+def candidate_counts(candidates: ir.Table) -> ir.Table:
+    """One row: ``matched`` (customers in the segment matching the filter) and ``opted_out``
+    (how many of them have ``do_not_contact``)."""
+    return candidates.aggregate(
+        matched=candidates.count(),
+        opted_out=candidates[_OPT_OUT].cast("int64").sum().fill_null(0),
+    )
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def check_format(out: str | Path, format: str | None = None) -> tuple[Path, str]:
+    """The path and format of an export: ``format`` must agree with the extension of ``out``
+    (given as ``csv``, ``xlsx`` or ``parquet``); without ``format`` the extension decides."""
+    path = Path(out)
+    suffix = path.suffix.lower().lstrip(".")
+    if format is None:
+        format = suffix
+    fmt = format.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(
+            f"unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}"
+        )
+    if suffix != fmt:
+        raise ValueError(
+            f"--format {fmt} does not match the extension of {path} "
+            f"({'.' + suffix if suffix else 'none'}); name the file {path.with_suffix('.' + fmt)}"
+        )
+    return path, fmt
+
+
+def write_list(frame: pd.DataFrame, out: str | Path, format: str | None = None) -> Path:
+    """Write a list as CSV (UTF-8 with BOM), Excel or Parquet; returns the path written.
+
+    The file appears under its real name only once complete. Excel cells holding text are
+    written as text, never as formulas or links: a name like ``=HYPERLINK(...)`` stays inert,
+    and a phone number keeps its leading ``+`` or zero.
+    """
+    path, fmt = check_format(out, format)
+    if fmt != "xlsx":
+        return write_frame(frame, path)
+    if len(frame) > XLSX_MAX_ROWS:
+        raise ValueError(
+            f"{len(frame):,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} at most); "
+            "use --format csv or parquet, or narrow the list with --where"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        _write_xlsx(frame, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str = "list") -> None:
+    """Stream ``frame`` into one sheet with xlsxwriter's constant-memory mode, cell by cell."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False}
+    ) as workbook:
+        sheet = workbook.add_worksheet(sheet_name)
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for c, name in enumerate(frame.columns):
+            sheet.write_string(0, c, str(name))
+        sheet.freeze_panes(1, 0)
+
+        def write_any(r: int, c: int, v: object) -> None:
+            if isinstance(v, bool):
+                sheet.write_boolean(r, c, v)
+            elif isinstance(v, int | float):
+                if math.isfinite(v):
+                    sheet.write_number(r, c, v)
+            elif isinstance(v, _dt.datetime):
+                sheet.write_datetime(r, c, v.replace(tzinfo=None), time_format)
+            elif isinstance(v, _dt.date):
+                sheet.write_datetime(r, c, v, date_format)
+            else:
+                sheet.write_string(r, c, str(v))
+
+        columns, writers = [], []
+        for name in frame.columns:
+            series = frame[name]
+            values = series.astype(object).where(series.notna(), None)
+            if pd.api.types.is_bool_dtype(series):
+                writer = sheet.write_boolean
+            elif pd.api.types.is_numeric_dtype(series):
+                finite = pd.Series(
+                    [v is None or math.isfinite(v) for v in values], index=series.index
+                )
+                values = values.where(finite, None)
+                writer = sheet.write_number
+            elif (
+                pd.api.types.is_string_dtype(series)
+                and values.map(lambda v: v is None or isinstance(v, str)).all()
+            ):
+                writer = sheet.write_string
+            else:
+                writer = write_any
+            columns.append(values.tolist())
+            writers.append(writer)
+        for r, row in enumerate(zip(*columns, strict=True), start=1):
+            for c, value in enumerate(row):
+                if value is not None:
+                    writers[c](r, c, value)
+
+
+# -- the whole job ------------------------------------------------------------------------------
+
+
+def export_segment(
+    ws: Workspace,
+    segment: str,
+    *,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    where: str | None = None,
+    format: ExportFormat | None = None,
+    out: str | Path,
+    include_opted_out: bool = False,
+    hash_pii: str | None = None,
+    locale: Literal["en", "zh"] | None = None,
+    config: Config | None = None,
+) -> ExportResult:
+    """Write the customers of ``segment`` as of ``as_of`` to ``out`` for a marketing campaign.
+
+    Parameters
+    ----------
+    ws
+        The warehouse.
+    segment
+        A segment key: an RFM segment (``champions``), value tier (``gold``) or lifecycle class
+        (``dormant``); ``column:key`` (``lifecycle:lost``) picks the segmentation of a key
+        several share (:func:`crmlytics.segments.segment_column`).
+    as_of
+        Scores see only data at or before this point (a date means the end of that day;
+        default today). Opt-outs and contact details are taken as they are now.
+    where
+        Filter on score columns, e.g. ``"clv > 100 and r_score >= 4"``
+        (:mod:`crmlytics.export.where`); parsed safely, never pasted into SQL.
+    format, out
+        ``csv`` / ``xlsx`` / ``parquet`` and the file; the format must match the extension.
+    include_opted_out
+        Keep customers with ``do_not_contact`` (default: leave them out and count them).
+    hash_pii
+        ``"sha256"``: write ``email_sha256`` / ``phone_sha256`` (normalised, hashed; see
+        :mod:`crmlytics.export.pii`) instead of clear-text ``email`` / ``phone``.
+    locale
+        Language of ``rfm_segment_label`` (``en`` / ``zh``); default ``config.locale``.
+    config
+        Settings; ``config.segments`` for scoring, ``config.export`` for phone normalisation.
+
+    Returns
+    -------
+    ExportResult
+        Path, rows written, customers excluded for ``do_not_contact``, customers matched.
+    """
+    from crmlytics.config import Config
+    from crmlytics.segments import labels, segment_column
+
+    config = config or Config()
+    path, fmt = check_format(out, format)
+    if hash_pii is not None and hash_pii not in HASH_METHODS:
+        raise ValueError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
+    locale = locale or config.locale
+    if locale not in ("en", "zh"):
+        raise ValueError(f"locale must be 'en' or 'zh', not {locale!r}")
+    column = segment_column(segment)
+    key = segment.partition(":")[2] if ":" in segment else segment
+
+    scores = score_table(ws, as_of, config)
+    candidates = segment_candidates(
+        ws.table("customers"),
+        scores,
+        column=column,
+        segment=key,
+        where=where,
+        rfm_labels=labels("rfm_segment", locale),
+    )
+    counts = candidate_counts(candidates).to_pandas().iloc[0]
+    matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
+    frame = suppressed(candidates, include_opted_out=include_opted_out).to_pandas()
+    if hash_pii:
+        export_settings = getattr(config, "export", None)
+        frame = hash_contact_columns(
+            frame,
+            method=hash_pii,
+            default_country_code=getattr(
+                export_settings, "default_country_code", DEFAULT_COUNTRY_CODE
+            ),
+            remove_gmail_dots=getattr(export_settings, "remove_gmail_dots", False),
+        )
+    written = write_list(frame, path, fmt)
+    return ExportResult(
+        path=written,
+        rows=len(frame),
+        excluded_opted_out=0 if include_opted_out else opted_out,
+        matched=matched,
+    )
+
+
+def score_table(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    config: Config | None = None,
+) -> ir.Table:
+    """The score table lists are cut from, one row per customer: every column of
+    :func:`crmlytics.segments.customer_segments` as of ``as_of`` (all usable in ``where``)."""
+    from crmlytics.segments import customer_segments
+
+    return customer_segments(ws, as_of, config)
