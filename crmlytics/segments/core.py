@@ -14,7 +14,7 @@ from crmlytics.segments.config import SegmentsConfig, segments_config
 from crmlytics.segments.degrees import four_degrees
 from crmlytics.segments.labels import LIFECYCLE_CLASSES, RFM_SEGMENTS, VALUE_TIERS
 from crmlytics.segments.lifecycle import lifecycle_from_facts, referrals
-from crmlytics.segments.rfm import LAPSED_SEGMENT, rfm_from_config
+from crmlytics.segments.rfm import rfm_as_of
 from crmlytics.segments.value import value_tiers
 from crmlytics.workspace import Workspace
 
@@ -118,7 +118,7 @@ def customer_segments(
         if c.value.window_days is None
         else customer_facts(ws, point, window_days=c.value.window_days)
     )
-    scored = rfm_from_config(rfm_facts, c.rfm)
+    scored = rfm_as_of(ws, point, c.rfm)
     window_money = rfm_facts.select("customer_id", "orders", "net_revenue")
     tiers = value_tiers(
         value_facts, gold=c.value.gold, silver=c.value.silver, measure=c.value.measure
@@ -128,16 +128,12 @@ def customer_segments(
     )
     degrees = four_degrees(ws, point, c.degrees, measure=c.value.measure)
 
-    t = history.select(
-        "customer_id", ever_bought=history.orders > 0, since=history.days_since_last_purchase
-    )
-    for part in (scored.drop("recency_days"), window_money, tiers, classes, degrees):
+    t = scored
+    for part in (window_money, tiers, classes, degrees):
         t = _join(t, part)
-    segment = t.rfm_segment.fill_null("prospect")
-    segment = (t.ever_bought & t.r_score.isnull()).ifelse(LAPSED_SEGMENT, segment)
     return t.select(
         customer_id=t.customer_id,
-        recency_days=t.since,
+        recency_days=t.recency_days,
         frequency=t.frequency,
         monetary=t.monetary,
         orders=t.orders.fill_null(0),
@@ -146,7 +142,7 @@ def customer_segments(
         f_score=t.f_score,
         m_score=t.m_score,
         rfm_cell=t.rfm_cell,
-        rfm_segment=segment,
+        rfm_segment=t.rfm_segment,
         value_tier=t.value_tier,
         lifecycle=t.lifecycle,
         satisfaction=t.satisfaction,
@@ -157,11 +153,6 @@ def customer_segments(
         stage=t.stage,
         activity=t.activity,
     )
-
-
-def as_of_date(as_of: str | _dt.date | _dt.datetime | AsOf | None) -> _dt.date:
-    """The calendar date of an as-of value (helper for captions)."""
-    return resolve_as_of(as_of).date
 
 
 __all__ = [

@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from crmlytics.asof import AsOf
+from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts
 from crmlytics.segments.config import DEFAULT_RFM_MAP, RfmConfig, RfmRule, segments_config
 from crmlytics.segments.labels import Locale, label
@@ -153,6 +154,48 @@ def rfm_from_config(facts_expr: ir.Table, config: RfmConfig | None = None) -> ir
     )
 
 
+def rfm_as_of(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    config: RfmConfig | None = None,
+    *,
+    window_days: int | None = None,
+) -> ir.Table:
+    """:func:`rfm` of the customers known as of ``as_of`` (Ibis table).
+
+    Transactions at or before ``as_of`` (a date means the end of that day) inside the last
+    ``window_days`` (default ``config.window_days``; None = all history) are scored.
+    ``recency_days`` counts from the last purchase of all history; customers who bought only
+    before the window get null scores and segment ``lost``; those who never bought ``prospect``.
+    """
+    settings = config or RfmConfig()
+    days = window_days if window_days is not None else settings.window_days
+    if days is not None and days < 1:
+        raise ValueError(f"window_days must be at least 1, not {days}")
+    point = resolve_as_of(as_of)
+    history = customer_facts(ws, point)
+    scored = rfm_from_config(
+        history if days is None else customer_facts(ws, point, window_days=days), settings
+    )
+    if days is None:
+        return scored
+    scored = scored.drop("recency_days").rename(scored_id="customer_id")
+    t = history.select("customer_id", "orders", "days_since_last_purchase")
+    t = t.left_join(scored, t.customer_id == scored.scored_id)
+    lapsed = (t.orders > 0) & t.r_score.isnull()
+    return t.select(
+        customer_id=t.customer_id,
+        recency_days=(t.orders > 0).ifelse(t.days_since_last_purchase, ibis.null("int64")),
+        frequency=t.frequency,
+        monetary=t.monetary,
+        r_score=t.r_score,
+        f_score=t.f_score,
+        m_score=t.m_score,
+        rfm_cell=t.rfm_cell,
+        rfm_segment=lapsed.ifelse(LAPSED_SEGMENT, t.rfm_segment.fill_null(PROSPECT)),
+    )
+
+
 def rfm_report(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
@@ -162,16 +205,14 @@ def rfm_report(
 ) -> pd.DataFrame:
     """RFM of every customer as of a date (the ``crmlytics rfm`` command), sorted by customer.
 
-    Transactions at or before ``as_of`` (a date means the end of that day) and, if
-    ``window_days`` (else ``config.segments.rfm.window_days``) is given, inside the last N days.
-    Columns of :func:`rfm` plus ``rfm_label`` (English) and ``rfm_label_zh`` (Chinese).
+    :func:`rfm_as_of` with ``config.segments.rfm`` settings, materialised, plus ``rfm_label``
+    (English) and ``rfm_label_zh`` (Chinese). Scores are nullable integers.
     """
     settings = segments_config(config).rfm
-    days = window_days if window_days is not None else settings.window_days
-    if days is not None and days < 1:
-        raise ValueError(f"window_days must be at least 1, not {days}")
-    facts_expr = customer_facts(ws, as_of, window_days=days)
-    frame = rfm_from_config(facts_expr, settings).order_by("customer_id").to_pandas()
+    expr = rfm_as_of(ws, as_of, settings, window_days=window_days)
+    frame = expr.order_by("customer_id").to_pandas()
+    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+        frame[column] = frame[column].astype("Int64")
     for column, locale in (("rfm_label", "en"), ("rfm_label_zh", "zh")):
         frame[column] = [_label(key, locale) for key in frame["rfm_segment"]]
     return frame
