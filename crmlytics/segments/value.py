@@ -73,12 +73,16 @@ def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
     )
 
 
-def tier_of(customer_share: ir.FloatingValue, gold: float, silver: float) -> ir.StringValue:
-    """gold when ``customer_share <= gold``, silver up to ``gold + silver``, else bronze."""
+def tier_of(
+    rank: ir.IntegerValue, customers: ir.IntegerValue, gold: float, silver: float
+) -> ir.StringValue:
+    """gold for ``rank <= max(1, floor(gold * n))``, silver up to ``floor((gold + silver) *
+    n)``, else bronze (``rank`` 1 = most valuable of ``n`` buyers)."""
+    n = customers.cast("float64")
+    gold_count = ibis.greatest((n * gold + _EPS).floor(), 1)
+    silver_count = ibis.greatest((n * (gold + silver) + _EPS).floor(), gold_count)
     return ibis.cases(
-        (customer_share <= gold + _EPS, "gold"),
-        (customer_share <= gold + silver + _EPS, "silver"),
-        else_="bronze",
+        (rank <= gold_count, "gold"), (rank <= silver_count, "silver"), else_="bronze"
     )
 
 
@@ -91,9 +95,10 @@ def value_tiers(
 ) -> ir.Table:
     """Gold / silver / bronze tier (主力 / 一般 / 零散 客户) of every customer.
 
-    Buyers ranked by value (see :func:`resolve_measure`), ties by customer_id: the top ``gold``
-    share of buyers (rank / buyers <= gold; 20% by default) are gold, the next ``silver`` share
-    (30%) silver, the rest bronze. Customers without a purchase in the window get a null tier.
+    Buyers ranked by value (see :func:`resolve_measure`), ties by customer_id: the first
+    ``floor(gold * n)`` of the ``n`` buyers (20% by default; at least one) are gold, up to
+    ``floor((gold + silver) * n)`` (the next 30%) silver, the rest bronze. Customers without
+    a purchase in the window get a null tier.
 
     Returns ``customer_id, value_measure, value, value_rank, value_tier``.
     """
@@ -105,7 +110,7 @@ def value_tiers(
         ranked_id=ranked.customer_id,
         value=ranked.value,
         value_rank=ranked["rank"],
-        value_tier=tier_of(ranked.customer_share, gold, silver),
+        value_tier=tier_of(ranked["rank"], ranked.customers, gold, silver),
     )
     ids = facts_expr.select("customer_id")
     joined = ids.left_join(ranked, ids.customer_id == ranked.ranked_id)
