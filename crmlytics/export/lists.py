@@ -146,7 +146,7 @@ def segment_candidates(
     if rfm_labels:
         label = joined.rfm_segment.substitute(dict(rfm_labels), else_=joined.rfm_segment)
     derived = {"rfm_segment_label": label}
-    columns = {c: derived.get(c, joined[c]) for c in list_columns(scores)}
+    columns = {c: derived[c] if c in derived else joined[c] for c in list_columns(scores)}
     return joined.select(**columns, do_not_contact=joined.do_not_contact.fill_null(False))
 
 
