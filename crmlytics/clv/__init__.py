@@ -1,0 +1,47 @@
+"""Customer lifetime value: BTYD summaries from the warehouse, robust BG/NBD-family and
+Gamma-Gamma fits over lifetimes, per-customer predictions, backtests, artifacts and charts.
+
+The workflow functions live in their modules (``crmlytics.clv.predict.predict``,
+``crmlytics.clv.backtest.backtest``: the package attributes ``predict`` and ``backtest`` are
+those modules). Names are imported lazily, so ``crmlytics.config`` can use :class:`ClvConfig`
+without loading lifetimes and scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from crmlytics.clv.config import ClvConfig
+
+_EXPORTS = {
+    "BacktestResult": "backtest",
+    "ClvFitError": "fitting",
+    "ClvFitWarning": "fitting",
+    "FitResult": "fitting",
+    "BetaGeo": "models",
+    "GammaGamma": "models",
+    "ModifiedBetaGeo": "models",
+    "NotFittedError": "models",
+    "ParetoNBD": "models",
+    "count_model": "models",
+    "ClvModel": "predict",
+    "fit": "predict",
+    "fit_clv": "predict",
+    "btyd_summary": "summary",
+    "calibration_holdout": "summary",
+    "compress": "summary",
+    "customer_summary": "summary",
+    "purchase_days": "summary",
+    "save_model": "artifacts",
+    "load_model": "artifacts",
+}
+
+__all__ = ["ClvConfig", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmlytics.clv' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"crmlytics.clv.{module}"), name)

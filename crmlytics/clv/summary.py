@@ -1,0 +1,193 @@
+"""BTYD customer summaries from the warehouse: frequency, recency, T and spend as of a date.
+
+Everything that touches transaction rows is an Ibis expression, so it runs on DuckDB or Spark;
+only customer-grain results come into pandas.
+
+Definitions (lifetimes' conventions, on the design's notion of a purchase):
+
+- a *purchase* is an order whose net (its sale lines minus its returns, up to the as-of point) is
+  positive, as in the customer facts, or a free order (net zero and nothing returned: a purchase
+  occasion without spend, e.g. a promotional item; BTYD counts occasions, and the CDNOW sample
+  has eight customers whose only order is one). A fully returned order is not a purchase. Its
+  day is the day of its first sale line (:func:`crmlytics.facts.orders`);
+- a *purchase day* is a day on which a customer made at least one purchase; its value is the sum
+  of the nets of that day's purchases, so several orders on one day count once;
+- ``frequency``: purchase days − 1 (repeat purchases);
+- ``recency``: last − first purchase day; ``T``: as-of date − first purchase day;
+- ``monetary_value``: mean value of the repeat purchase days (the first day excluded, as
+  lifetimes does and Gamma-Gamma needs); 0 for customers without a repeat purchase.
+
+Durations are whole days divided by the length of the time unit (1 for days, 7 for weeks).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from crmlytics.asof import AsOf
+from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.facts import order_lines, orders
+from crmlytics.workspace import Workspace
+
+TimeUnit = Literal["days", "weeks"]
+UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
+DAYS_PER_MONTH = 365.25 / 12
+SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+HOLDOUT_COLUMNS = (
+    *SUMMARY_COLUMNS,
+    "holdout_purchases",
+    "holdout_spend",
+    "holdout_length",
+)
+
+AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
+
+
+def unit_days(unit: str) -> float:
+    """Length of ``unit`` ("days" or "weeks") in days; a clear error for anything else."""
+    try:
+        return UNIT_DAYS[unit]
+    except KeyError:
+        raise ValueError(f"unknown time unit {unit!r}; use one of {', '.join(UNIT_DAYS)}") from None
+
+
+def purchase_days(ws: Workspace, as_of: AsOfLike) -> ir.Table:
+    """One row per (customer, purchase day) visible as of ``as_of``: ``day`` and ``day_value``.
+
+    ``day_value`` is the summed net (currency units) of that day's purchases (orders with a
+    positive net, returns up to the as-of point included, and free orders; see the module doc).
+    """
+    point = resolve_as_of(as_of)
+    lines = order_lines(ws, point)
+    per_order = orders(lines)
+    returned = (
+        lines.filter((lines.kind == "return") | (lines.amount < 0))
+        .select("customer_id", "order_id")
+        .distinct()
+        .rename(returned_customer="customer_id", returned_order="order_id")
+    )
+    flagged = per_order.left_join(
+        returned,
+        (per_order.customer_id == returned.returned_customer)
+        & (per_order.order_id == returned.returned_order),
+    )
+    free_order = (flagged.order_net == 0) & flagged.returned_order.isnull()
+    bought = flagged.filter((flagged.order_net > 0) | free_order)
+    return bought.group_by(["customer_id", bought.order_day.name("day")]).aggregate(
+        day_value=bought.order_net.sum()
+    )
+
+
+def _summary_from_days(days: ir.Table, as_of_date: _dt.date, unit: str) -> ir.Table:
+    length = unit_days(unit)
+    span = days.group_by("customer_id").aggregate(
+        first_day=days.day.min(), last_day=days.day.max(), n_days=days.day.count()
+    )
+    right = span.select(span_id=span.customer_id, first_day=span.first_day)
+    joined = days.join(right, days.customer_id == right.span_id)
+    repeat = (
+        joined.filter(joined.day > joined.first_day)
+        .group_by("customer_id")
+        .aggregate(monetary_value=ibis._.day_value.mean())
+        .rename(repeat_id="customer_id")
+    )
+    t = span.left_join(repeat, span.customer_id == repeat.repeat_id)
+    as_of_day = ibis.date(as_of_date)
+    return t.select(
+        customer_id=t.customer_id,
+        frequency=(t.n_days - 1).cast("int64"),
+        recency=t.last_day.delta(t.first_day, unit="day").cast("float64") / length,
+        T=as_of_day.delta(t.first_day, unit="day").cast("float64") / length,
+        monetary_value=t.monetary_value.fill_null(0.0).cast("float64"),
+    )
+
+
+def btyd_summary(ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks") -> ir.Table:
+    """BTYD summary as of ``as_of``: one row per customer with a purchase, as an Ibis expression.
+
+    Columns: ``customer_id``, ``frequency`` (repeat purchase days), ``recency`` and ``T`` in
+    ``unit`` (days or weeks, from whole days), ``monetary_value`` (mean value of repeat purchase
+    days, currency units; 0 without a repeat). Only rows at or before the as-of point are seen;
+    a date means the end of that day, and ``T`` is measured to the as-of date.
+    """
+    point = resolve_as_of(as_of)
+    return _summary_from_days(purchase_days(ws, point), point.date, unit)
+
+
+def calibration_holdout(
+    ws: Workspace,
+    calibration_end: AsOfLike,
+    holdout_end: AsOfLike,
+    *,
+    unit: TimeUnit = "weeks",
+) -> ir.Table:
+    """Calibration summary as of ``calibration_end`` plus what each customer did in the holdout.
+
+    The calibration columns are those of :func:`btyd_summary` (only data up to the end of the
+    calibration period, returns made later included neither). Holdout columns:
+    ``holdout_purchases`` (distinct purchase days after ``calibration_end`` up to
+    ``holdout_end``), ``holdout_spend`` (their summed value, currency units) and
+    ``holdout_length`` (holdout end − calibration end, in ``unit``). Customers whose first
+    purchase falls in the holdout are not included (they have no calibration history).
+    """
+    cal, hold = resolve_as_of(calibration_end), resolve_as_of(holdout_end)
+    if hold.date <= cal.date:
+        raise ValueError(f"holdout end {hold.date} must be after calibration end {cal.date}")
+    summary = btyd_summary(ws, cal, unit=unit)
+    later = purchase_days(ws, hold)
+    later = later.filter(later.day > ibis.date(cal.date))
+    holdout = later.group_by("customer_id").aggregate(
+        holdout_purchases=later.day.count(), holdout_spend=later.day_value.sum()
+    )
+    holdout = holdout.rename(holdout_id="customer_id")
+    t = summary.left_join(holdout, summary.customer_id == holdout.holdout_id)
+    length = (hold.date - cal.date).days / unit_days(unit)
+    return t.select(
+        *SUMMARY_COLUMNS,
+        holdout_purchases=t.holdout_purchases.fill_null(0).cast("int64"),
+        holdout_spend=t.holdout_spend.fill_null(0.0).cast("float64"),
+        holdout_length=ibis.literal(length, type="float64"),
+    )
+
+
+def customer_summary(ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks") -> pd.DataFrame:
+    """:func:`btyd_summary` as a pandas frame sorted by customer, with ``attrs`` unit and as_of."""
+    point = resolve_as_of(as_of)
+    frame = btyd_summary(ws, point, unit=unit).order_by("customer_id").to_pandas()
+    frame.attrs.update(unit=unit, as_of=point.date.isoformat())
+    return frame
+
+
+def compress(frame: pd.DataFrame) -> pd.DataFrame:
+    """Identical (frequency, recency, T) rows grouped into one with a ``weights`` count.
+
+    The BTYD likelihood of a customer depends only on these three numbers, so fitting the
+    compressed frame with weights is exact and its cost independent of the number of customers.
+    A frame that already has ``weights`` is grouped with those weights summed.
+    """
+    missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"summary lacks columns {missing}; expected frequency, recency, T")
+    weights = frame["weights"] if "weights" in frame.columns else pd.Series(1, index=frame.index)
+    grouped = (
+        frame.assign(weights=weights.astype("int64"))
+        .groupby(["frequency", "recency", "T"], as_index=False, sort=True)["weights"]
+        .sum()
+    )
+    return grouped
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """A short SHA-256 of the compressed (frequency, recency, T, weights) the model was fit on."""
+    packed = compress(frame)
+    digest = hashlib.sha256()
+    for column in ("frequency", "recency", "T", "weights"):
+        digest.update(np.ascontiguousarray(packed[column].to_numpy(dtype="float64")).tobytes())
+    return digest.hexdigest()[:16]
