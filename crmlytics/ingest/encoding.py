@@ -1,0 +1,181 @@
+"""Text encodings: detect UTF-8 / UTF-8 with BOM / GB18030 and stream files through one pass.
+
+DuckDB reads only UTF-8 (its other encodings need an extension we cannot download), so a
+GB18030 / GBK file is transcoded to a temporary UTF-8 file in chunks of whole lines (constant
+memory). The same pass hashes the original bytes, checks that a file believed to be UTF-8 really
+decodes as UTF-8 to its end, and notes the physical numbers of blank lines (DuckDB's CSV reader
+skips them, and reject line numbers must stay physical).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+UTF8 = "utf-8"
+UTF8_BOM = "utf-8-sig"
+GB18030 = "gb18030"
+
+SAMPLE_BYTES = 1 << 16
+CHUNK_BYTES = 1 << 22
+
+_BLANK_LINE = re.compile(rb"(?m)^\r?\n")
+_BLANK_OR_SPACE_LINE = re.compile(rb"(?m)^[ \t]*\r?\n")
+_EDGE_SPACE = re.compile(r"(?m)^[ \t]+|[ \t\r]+$")
+_SPACE_RUN = re.compile(r"[ \t]+")
+
+Progress = Callable[[str, float | None], None]
+
+
+class EncodingError(ValueError):
+    """A file that is neither UTF-8 nor GB18030."""
+
+
+def detect_encoding(path: Path, sample: bytes | None = None) -> str:
+    """The encoding of ``path`` from its first bytes: ``utf-8-sig``, ``utf-8`` or ``gb18030``.
+
+    A sample that decodes as strict UTF-8 is UTF-8 (a BOM makes it ``utf-8-sig``); otherwise it
+    must decode as GB18030 (a superset of GBK and GB2312). The whole file is checked later while
+    it is hashed (:func:`scan_text`), so a stray byte after the sample is still caught.
+    """
+    if sample is None:
+        with open(path, "rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return UTF8_BOM
+    if _decodes(sample, UTF8):
+        return UTF8
+    if _decodes(sample, GB18030):
+        return GB18030
+    raise EncodingError(
+        f"{path}: not UTF-8 and not GB18030/GBK text; re-save the file as UTF-8 and load it again"
+    )
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        decoder.decode(sample, final=False)  # a character cut by the sample's end is fine
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass
+class TextScan:
+    """What one pass over a text file found."""
+
+    sha256: str
+    encoding: str
+    decodes: bool
+    lines: int
+    blank_lines: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+def scan_text(
+    path: Path,
+    encoding: str,
+    *,
+    out: Path | None = None,
+    whitespace: bool = False,
+    progress: Progress | None = None,
+) -> TextScan:
+    """Hash ``path``, check it decodes as ``encoding`` and note blank lines, in one chunked pass.
+
+    With ``out``, the decoded text is written there as UTF-8 (transcoding), with runs of spaces
+    and tabs turned into one tab when ``whitespace`` is set (whitespace-separated text). Lines are
+    never added or removed, so physical line numbers are the same in both files.
+    """
+    digest = hashlib.sha256()
+    total = max(path.stat().st_size, 1)
+    done = 0
+    lines = 0
+    blank: list[int] = []
+    decodes = True
+    error = None
+    codec = UTF8 if encoding == UTF8_BOM else encoding
+    sink = open(out, "w", encoding=UTF8, newline="") if out is not None else None  # noqa: SIM115
+    first = True
+    blank_line = _BLANK_OR_SPACE_LINE if whitespace else _BLANK_LINE
+    try:
+        with open(path, "rb") as fh:
+            rest = b""
+            while True:
+                chunk = fh.read(CHUNK_BYTES)
+                if chunk:
+                    digest.update(chunk)
+                    done += len(chunk)
+                    data = rest + chunk
+                    cut = data.rfind(b"\n") + 1
+                    if cut == 0:
+                        rest = data
+                        continue
+                    data, rest = data[:cut], data[cut:]
+                else:
+                    data, rest = rest, b""
+                    if not data:
+                        break
+                if first and data.startswith(codecs.BOM_UTF8):
+                    data = data[len(codecs.BOM_UTF8) :]
+                first = False
+                for match in blank_line.finditer(data):
+                    blank.append(lines + data.count(b"\n", 0, match.start()) + 1)
+                if decodes:
+                    try:
+                        text = data.decode(codec)
+                    except UnicodeDecodeError as exc:
+                        decodes = False
+                        line = lines + data.count(b"\n", 0, exc.start) + 1
+                        error = f"line {line} is not valid {encoding}"
+                        if sink is not None:
+                            raise EncodingError(f"{path}: {error}") from None
+                    if sink is not None:
+                        if whitespace:
+                            text = _SPACE_RUN.sub("\t", _EDGE_SPACE.sub("", text))
+                        sink.write(text)
+                lines += data.count(b"\n")
+                if progress is not None:
+                    progress("reading", done / total)
+                if not chunk:
+                    break
+    finally:
+        if sink is not None:
+            sink.close()
+    return TextScan(digest.hexdigest(), encoding, decodes, lines, blank, error)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_lines(path: Path, encoding: str, wanted: list[int]) -> dict[int, str]:
+    """The text of physical lines ``wanted`` (1-based, ascending) of ``path``, streaming."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    codec = UTF8 if encoding == UTF8_BOM else encoding
+    targets = iter(wanted)
+    target = next(targets)
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number < target:
+                continue
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            found[number] = raw.rstrip(b"\r\n").decode(codec, errors="replace")
+            for target in targets:  # noqa: B007 - advance to the next wanted line
+                if target > number:
+                    break
+            else:
+                break
+    return found

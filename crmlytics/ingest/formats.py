@@ -1,0 +1,324 @@
+"""Reading source files: what each format looks like to DuckDB, as text columns.
+
+Every format becomes one SQL relation whose columns are the source columns as text (VARCHAR), in
+file order, so that the same typed conversion serves all formats:
+
+- CSV / TSV / other delimited text (``.csv``, ``.tsv``, ``.txt``, ``.dat`` or anything else):
+  DuckDB's ``read_csv`` with ``all_varchar``. The delimiter is the most frequent of ``, \\t ; |`` in
+  the first line (tab for ``.tsv``); DuckDB's sniffer finds quoting and whether the first line is a
+  header. Lines with the wrong number of fields go to DuckDB's reject table.
+- whitespace-separated text (a first line with none of those delimiters but several fields
+  separated by spaces, e.g. CDNOW's `` 00004 0001 19970101  2   29.33``): runs of spaces become
+  one tab in a temporary copy, then as above.
+- JSON lines (``.jsonl``, ``.ndjson``): one object per line; keys are the columns.
+- Parquet (``.parquet``, ``.pq``); Excel (``.xlsx``, first sheet, first row is the header; read
+  with polars/fastexcel).
+
+Headers. The first line is a header when DuckDB's sniffer says so. Two things override it: a
+mapping whose sources are all positional (``column1``, ``column2``, ... 1-based) means the file
+has no header; a first line containing a mapped source header or a canonical column name is a
+header. The sniffer can only tell a header when the data below it has other types (numbers,
+dates), so an all-text headerless file needs a positional mapping.
+
+Line numbers. ``line_no`` in ``rejects`` is the physical line of the file (header counted, blank
+lines counted) for text formats, the spreadsheet row for Excel (header is row 1) and the row
+number for Parquet. Quoted fields that span several lines shift the numbers of later rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crmlytics.ingest.encoding import (
+    GB18030,
+    SAMPLE_BYTES,
+    UTF8_BOM,
+    Progress,
+    TextScan,
+    detect_encoding,
+    file_sha256,
+    scan_text,
+)
+from crmlytics.ingest.mapping import ColumnMap, positional_only
+from crmlytics.ingest.parsing import quote_ident, quote_literal
+
+TEXT = "text"
+JSONL = "jsonl"
+PARQUET = "parquet"
+XLSX = "xlsx"
+
+_KINDS = {
+    ".jsonl": JSONL,
+    ".ndjson": JSONL,
+    ".parquet": PARQUET,
+    ".pq": PARQUET,
+    ".xlsx": XLSX,
+    ".xlsm": XLSX,
+}
+_DELIMITERS = (",", "\t", ";", "|")
+_JSON_SAMPLE_LINES = 1000
+
+
+@dataclass
+class Source:
+    """A file opened for staging: its text columns as a DuckDB relation, and how to find lines."""
+
+    path: Path
+    kind: str
+    headers: list[str]
+    relation: str = ""
+    read_path: Path | None = None
+    encoding: str | None = None
+    header_lines: int = 0
+    reader_rejects: bool = False
+    whitespace: bool = False
+    frame: Any = None
+    scan: Future[TextScan] | TextScan | None = None
+    temp_dir: tempfile.TemporaryDirectory[str] | None = None
+    pool: ThreadPoolExecutor | None = None
+    _sha256: str | None = field(default=None, repr=False)
+
+    def text_scan(self) -> TextScan | None:
+        """The finished pass over a text file (hash, encoding check, blank lines)."""
+        if isinstance(self.scan, Future):
+            self.scan = self.scan.result()
+        return self.scan
+
+    @property
+    def sha256(self) -> str:
+        scan = self.text_scan()
+        if scan is not None:
+            return scan.sha256
+        if self._sha256 is None:
+            self._sha256 = file_sha256(self.path)
+        return self._sha256
+
+    def close(self) -> None:
+        if isinstance(self.scan, Future):
+            self.scan.cancel()
+            with contextlib.suppress(Exception):  # the load already failed or finished
+                self.scan.result()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if self.temp_dir is not None:
+            self.temp_dir.cleanup()
+
+
+def open_source(
+    con: Any,
+    path: Path,
+    colmaps: dict[str, ColumnMap],
+    canonical: list[str],
+    *,
+    rejects: str,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> Source:
+    """Open ``path`` for reading as text columns; ``rejects`` names DuckDB's reject tables."""
+    kind = _KINDS.get(path.suffix.lower(), TEXT)
+    if kind == PARQUET:
+        return _parquet(con, path)
+    if kind == XLSX:
+        return _xlsx(con, path)
+    return _text(con, path, kind, colmaps, canonical, rejects, encoding, progress)
+
+
+def _parquet(con: Any, path: Path) -> Source:
+    names = [
+        row[0]
+        for row in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))})"
+        ).fetchall()
+    ]
+    cols = ", ".join(f"CAST({quote_ident(n)} AS VARCHAR) AS {quote_ident(n)}" for n in names)
+    relation = f"(SELECT {cols} FROM read_parquet({quote_literal(str(path))}))"
+    return Source(path, PARQUET, names, relation)
+
+
+def _xlsx(con: Any, path: Path) -> Source:
+    import polars as pl
+
+    try:
+        frame = pl.read_excel(path, infer_schema_length=0)
+    except Exception as exc:  # fastexcel raises its own types
+        raise ValueError(f"{path.name}: cannot read as Excel: {exc}") from None
+    view = f"__crm_xlsx_{abs(hash(str(path)))}"
+    con.register(view, frame.to_arrow())
+    relation = f"(SELECT * FROM {quote_ident(view)})"
+    return Source(path, XLSX, list(frame.columns), relation, header_lines=1, frame=frame)
+
+
+def _text(
+    con: Any,
+    path: Path,
+    kind: str,
+    colmaps: dict[str, ColumnMap],
+    canonical: list[str],
+    rejects: str,
+    encoding: str | None,
+    progress: Progress | None,
+) -> Source:
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    encoding = encoding or detect_encoding(path, sample)
+    first = _first_line(sample, encoding)
+    source = Source(path, kind, [], encoding=encoding, pool=ThreadPoolExecutor(1))
+    delim = "\t" if path.suffix.lower() == ".tsv" else _delimiter(first)
+    source.whitespace = kind == TEXT and delim is None and len(first.split()) > 1
+    needs_copy = encoding == GB18030 or source.whitespace
+    read_path = path
+    if needs_copy:
+        source.temp_dir = tempfile.TemporaryDirectory(prefix="crmlytics-ingest-")
+        read_path = Path(source.temp_dir.name) / (path.stem + ".utf8" + path.suffix)
+        # the copy must exist before DuckDB reads it
+        source.scan = scan_text(
+            path, encoding, out=read_path, whitespace=source.whitespace, progress=progress
+        )
+    else:
+        source.scan = source.pool.submit(scan_text, path, encoding, progress=progress)
+    source.read_path = read_path
+    if kind == JSONL:
+        _jsonl(source, read_path, rejects)
+        return source
+    if source.whitespace:
+        delim, quote, escape, skip = "\t", "", "", 0
+        sniffed_header = _sniff(con, read_path, delim)[3]
+        first = "\t".join(first.split())
+    else:
+        delim = delim or ","
+        quote, escape, skip, sniffed_header = _sniff(con, read_path, delim)
+    fields = _split(first, delim, quote)
+    header = _has_header(fields, colmaps, canonical, sniffed_header)
+    if header:
+        headers = _unique([f.strip() or f"column{i}" for i, f in enumerate(fields, 1)])
+    else:
+        headers = [f"column{i}" for i in range(1, len(fields) + 1)]
+    columns = "{" + ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in headers) + "}"
+    options = [
+        f"delim={quote_literal(delim)}",
+        f"quote={quote_literal(quote)}",
+        f"escape={quote_literal(escape)}",
+        f"header={'true' if header else 'false'}",
+        f"skip={skip}",
+        f"columns={columns}",
+        "auto_detect=false",
+        "comment=''",
+        "null_padding=false",
+        "strict_mode=false",
+        "store_rejects=true",
+        f"rejects_table={quote_literal(rejects)}",
+        f"rejects_scan={quote_literal(rejects + '_scan')}",
+    ]
+    source.relation = f"read_csv({quote_literal(str(read_path))}, {', '.join(options)})"
+    source.headers = headers
+    source.header_lines = skip + (1 if header else 0)
+    source.reader_rejects = True
+    return source
+
+
+def _jsonl(source: Source, read_path: Path, rejects: str) -> None:
+    keys: dict[str, None] = {}
+    with open(read_path, encoding=UTF8_BOM) as fh:
+        for number, line in enumerate(fh):
+            if number >= _JSON_SAMPLE_LINES:
+                break
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                keys.update(dict.fromkeys(obj))
+    if not keys:
+        raise ValueError(f"{source.path.name}: no JSON objects in the first lines")
+    lines = (
+        f"read_csv({quote_literal(str(read_path))}, columns={{'j': 'VARCHAR'}}, delim='\\x01', "
+        "quote='', escape='', header=false, auto_detect=false, comment='', strict_mode=false, "
+        f"store_rejects=true, rejects_table={quote_literal(rejects)}, "
+        f"rejects_scan={quote_literal(rejects + '_scan')})"
+    )
+    ok = "(json_valid(j) AND json_type(j) = 'OBJECT')"
+    cols = ", ".join(
+        f"CASE WHEN {ok} THEN json_extract_string(j, {quote_literal('$.' + json.dumps(k))}) END "
+        f"AS {quote_ident(k)}"
+        for k in keys
+    )
+    source.relation = (
+        f"(SELECT {cols}, CASE WHEN NOT {ok} THEN 'not a JSON object' END AS __rowerr "
+        f"FROM {lines} WHERE j IS NOT NULL)"
+    )
+    source.headers = list(keys)
+    source.reader_rejects = True
+
+
+def _first_line(sample: bytes, encoding: str) -> str:
+    codec = UTF8_BOM if encoding == UTF8_BOM else encoding
+    text = sample.decode(codec, errors="ignore")
+    for line in text.splitlines():
+        if line.strip():
+            return line
+    return ""
+
+
+def _delimiter(first: str) -> str | None:
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else None
+
+
+def _sniff(con: Any, path: Path, delim: str) -> tuple[str, str, int, bool | None]:
+    try:
+        row = con.execute(
+            "SELECT Quote, Escape, SkipRows, HasHeader FROM sniff_csv(?, delim=?, "
+            "ignore_errors=true)",
+            [str(path), delim],
+        ).fetchone()
+    except Exception:  # noqa: BLE001 - fall back to plain CSV quoting
+        return '"', '"', 0, None
+    quote, escape, skip, header = row
+    quote = "" if quote == "(empty)" else quote
+    escape = "" if escape == "(empty)" else escape
+    if quote and not escape:
+        escape = quote
+    return quote, escape, int(skip or 0), bool(header)
+
+
+def _split(line: str, delim: str, quote: str) -> list[str]:
+    if not quote:
+        return line.split(delim)
+    return next(csv.reader(io.StringIO(line), delimiter=delim, quotechar=quote), [])
+
+
+def _has_header(
+    fields: list[str],
+    colmaps: dict[str, ColumnMap],
+    canonical: list[str],
+    sniffed: bool | None,
+) -> bool:
+    folded = {f.strip().casefold() for f in fields}
+    named = {m.source.casefold() for m in colmaps.values()} | {c.casefold() for c in canonical}
+    if folded & named and not positional_only(colmaps):
+        return True
+    if positional_only(colmaps):
+        return False
+    return bool(sniffed) if sniffed is not None else True
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}_{seen[name]}")
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out

@@ -1,0 +1,596 @@
+"""Loading one file into a canonical table: stage, reject, deduplicate, upsert — atomically.
+
+The steps, all inside one DuckDB transaction per file (``BEGIN`` ... ``COMMIT``; ``ROLLBACK`` on
+any exception, KeyboardInterrupt included):
+
+1. stage: DuckDB reads the file as text columns and converts each mapped column to its canonical
+   type in SQL (:mod:`crmlytics.ingest.parsing`), into a temporary table whose ``rowid`` is the
+   record's position in the file. Nothing passes through Python rows.
+2. reject: records DuckDB's reader refused (wrong field count) and records where a conversion
+   failed or a required value is missing go to ``rejects`` with their physical line, raw text and
+   reason. ``strict`` instead rolls back and raises on the first of them.
+3. deduplicate by the natural key: a record identical to the previous version of its key (the
+   row already in the table, or an earlier record of the file) is a duplicate; a record whose key
+   comes again with changed values replaces it (last one in the file wins).
+4. upsert: delete the table rows whose key the file changes, insert the new rows, and write one
+   ``load_log`` row.
+
+Counts: ``rows_read`` = records in the file (blank lines are not records) = ``rows_loaded`` +
+``rows_rejected`` + ``rows_duplicate``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
+from crmlytics.ingest.formats import PARQUET, XLSX, Source, open_source
+from crmlytics.ingest.mapping import MappingArg, Resolved, load_mapping, resolve
+from crmlytics.ingest.parsing import (
+    SQL_TYPES,
+    clean_text,
+    convert,
+    finish,
+    missing_reason,
+    quote_ident,
+    quote_literal,
+    reason,
+)
+from crmlytics.schema import ATTRIBUTES, TableSpec, spec
+
+ProgressCallback = Callable[[str, str, float | None], None]
+"""``progress(file, step, fraction)``: fraction in [0, 1] of the file read, or None."""
+
+_KINDS = ("sale", "return")
+_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What happened to one file: counts of records, and the ``load_log`` id."""
+
+    file: str
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_duplicate: int
+    load_id: str
+    status: str
+
+
+class IngestError(ValueError):
+    """A file that cannot be loaded (strict mode rejects, bad mapping, unreadable file)."""
+
+
+class _NotUtf8(Exception):
+    """A file that looked like UTF-8 in its first bytes but is not, further on."""
+
+
+def ingest(
+    ws: Any,
+    table: str,
+    files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    mapping: MappingArg = None,
+    strict: bool = False,
+    progress: ProgressCallback | None = None,
+) -> list[LoadResult]:
+    """Load files into canonical table ``table`` of the DuckDB warehouse ``ws``.
+
+    Each file is loaded in its own transaction: all of its good rows or nothing. Rows that cannot
+    be read go to ``rejects``; loading the same rows again doubles nothing (natural keys), and a
+    row whose key comes again with changed values replaces the old one.
+
+    Parameters
+    ----------
+    ws
+        A :class:`crmlytics.Workspace` opened on DuckDB (not an attached backend).
+    table
+        Canonical table name, e.g. ``"transactions"``.
+    files
+        One path or several: CSV / TSV / whitespace-separated text, Parquet, Excel (.xlsx),
+        JSON lines; UTF-8, UTF-8 with BOM or GB18030/GBK, detected.
+    mapping
+        YAML file or dict ``{canonical: source}`` or ``{canonical: {source:, values: {}}}``.
+        Without it, headers equal to canonical names (case-insensitive) are used.
+    strict
+        Reject the whole file (load nothing, raise :class:`IngestError`) at the first bad row.
+    progress
+        Called as ``progress(file, step, fraction)`` while a file loads.
+
+    Returns
+    -------
+    list of LoadResult
+        One per file, in order: rows read / loaded / rejected / duplicate.
+    """
+    if getattr(ws, "attached", False) or not getattr(ws, "is_duckdb", False):
+        name = getattr(getattr(ws, "backend", None), "name", "another backend")
+        raise TypeError(
+            f"ingest writes into the embedded DuckDB warehouse; this workspace is attached to "
+            f"{name} tables. Open one with crmlytics.Workspace.open(db) to load files"
+        )
+    table_spec = spec(table)
+    colmaps = load_mapping(mapping, table_spec)
+    paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
+    if not paths:
+        raise ValueError("no files to ingest")
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+    return [_load_file(ws.duckdb, table_spec, path, colmaps, strict, progress) for path in paths]
+
+
+def _load_file(
+    con: Any,
+    table_spec: TableSpec,
+    path: Path,
+    colmaps: dict[str, Any],
+    strict: bool,
+    progress: ProgressCallback | None,
+) -> LoadResult:
+    report = partial(progress, str(path)) if progress is not None else None
+    encoding = None
+    while True:
+        load = _Load(con, table_spec, path, strict)
+        source = open_source(
+            con,
+            path,
+            colmaps,
+            table_spec.names,
+            rejects=load.name("rej"),
+            encoding=encoding,
+            progress=report,
+        )
+        try:
+            resolved = resolve(colmaps, source.headers, table_spec, path)
+            load.stage(source, resolved, report)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = load.write(source, report)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            if report is not None:
+                report("done", 1.0)
+            return result
+        except _NotUtf8:
+            encoding = GB18030
+        finally:
+            load.cleanup()
+            source.close()
+            if source.kind == XLSX:
+                _unregister_all(con)
+
+
+def _unregister_all(con: Any) -> None:
+    for (name,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE view_name LIKE '__crm_xlsx_%'"
+    ).fetchall():
+        con.unregister(name)
+
+
+class _Load:
+    """One file's load inside an open transaction."""
+
+    def __init__(self, con: Any, table_spec: TableSpec, path: Path, strict: bool) -> None:
+        self.con = con
+        self.spec = table_spec
+        self.path = path
+        self.strict = strict
+        self.load_id = uuid.uuid4().hex
+        self.started = dt.datetime.now()
+        self.reader: str | None = None
+        self.staged = 0
+        self.bad_columns: list[str] = []
+
+    def name(self, what: str) -> str:
+        return f"__crm_{what}_{self.load_id}"
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> Any:
+        return self.con.execute(query, params) if params is not None else self.con.execute(query)
+
+    def scalar(self, query: str) -> Any:
+        return self.sql(query).fetchone()[0]
+
+    # -- the steps ------------------------------------------------------------------------
+    def stage(self, source: Source, resolved: Resolved, report: Callable[..., None] | None) -> None:
+        """Read and convert the file into private temp tables (nothing visible is written)."""
+        stage = self.name("stage")
+        if report is not None:
+            report("staging", None)
+        try:
+            self.sql(f"CREATE TEMP TABLE {stage} AS {stage_sql(source, resolved, self.spec)}")
+        except Exception:
+            scan = source.text_scan()
+            if scan is not None and not scan.decodes and source.encoding in (UTF8, UTF8_BOM):
+                raise _NotUtf8 from None
+            raise
+        scan = source.text_scan()
+        if scan is not None and not scan.decodes:
+            if source.encoding in (UTF8, UTF8_BOM):
+                raise _NotUtf8
+            raise IngestError(f"{self.path.name}: {scan.error}")
+        if self.spec.name == "transactions":
+            self._number_lines(stage, resolved)
+        self.reader = self._reader_rejects(source)
+        self.staged = self.scalar(f"SELECT count(*) FROM {stage}")
+        bad = self.name("bad")
+        stage_columns = [d[0] for d in self.sql(f"SELECT * FROM {stage} LIMIT 0").description]
+        self.sql(f"CREATE TEMP TABLE {bad} AS {bad_rows_sql(stage, stage_columns, self.spec)}")
+        self.bad_columns = [d[0] for d in self.sql(f"SELECT * FROM {bad} LIMIT 0").description]
+
+    def write(self, source: Source, report: Callable[..., None] | None) -> LoadResult:
+        """Rejects, upsert and load_log, inside the caller's transaction."""
+        stage, bad, reader = self.name("stage"), self.name("bad"), self.reader
+        if report is not None:
+            report("checking", None)
+        n_bad = self.scalar(f"SELECT count(*) FROM {bad}")
+        n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
+        lines = _LineMap(source, self._reader_lines(reader) if n_bad and reader else [])
+        if self.strict and (n_bad or n_reader):
+            raise IngestError(self._first_failure(bad, reader, lines, source))
+        if n_reader:
+            self._insert_reader_rejects(reader)
+        if n_bad:
+            self._insert_bad_rejects(bad, lines, source)
+        if report is not None:
+            report("loading", None)
+        duplicates = self._upsert(stage)
+        read = self.staged + n_reader
+        rejected = n_bad + n_reader
+        result = LoadResult(
+            file=str(self.path),
+            sha256=source.sha256,
+            rows_read=read,
+            rows_loaded=read - rejected - duplicates,
+            rows_rejected=rejected,
+            rows_duplicate=duplicates,
+            load_id=self.load_id,
+            status="loaded_with_rejects" if rejected else "loaded",
+        )
+        self._log(result)
+        return result
+
+    def cleanup(self) -> None:
+        """Drop this load's temp tables (they are private to the connection)."""
+        names = [self.name(w) for w in ("stage", "bad", "rk", "rep", "ov", "skip", "reader", "rej")]
+        for name in [*names, self.name("rej") + "_scan"]:
+            self.sql(f"DROP TABLE IF EXISTS {name}")
+
+    def _number_lines(self, stage: str, resolved: Resolved) -> None:
+        """Missing line_no: the record's position within its order_id, in file order."""
+        if "line_no" in resolved.columns and not self.scalar(
+            f"SELECT count(*) FROM {stage} WHERE line_no IS NULL AND order_id IS NOT NULL"
+        ):
+            return
+        self.sql(
+            f"UPDATE {stage} SET line_no = n.rn FROM (SELECT rowid AS rid, row_number() OVER "
+            f"(PARTITION BY order_id ORDER BY rowid) AS rn FROM {stage} "
+            f"WHERE order_id IS NOT NULL) n WHERE {stage}.rowid = n.rid "
+            f"AND {stage}.line_no IS NULL"
+        )
+
+    def _reader_rejects(self, source: Source) -> str | None:
+        """DuckDB's reader rejects, one row per physical line, in a temp table (or None)."""
+        if not source.reader_rejects:
+            return None
+        raw = self.name("rej")
+        exists = self.scalar(
+            f"SELECT count(*) FROM duckdb_tables() WHERE table_name = {quote_literal(raw)}"
+        )
+        if not exists:
+            return None
+        reader = self.name("reader")
+        self.sql(
+            f"CREATE TEMP TABLE {reader} AS SELECT line, csv_line, "
+            "CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN "
+            "'wrong field count: expected ' || "
+            "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1) || "
+            "' fields, found ' || regexp_extract(error_message, 'Found: (\\d+)', 1) "
+            "ELSE lower(error_type) || ': ' || error_message END AS reason "
+            f"FROM {raw} QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1"
+        )
+        return reader
+
+    def _reader_lines(self, reader: str) -> list[int]:
+        return [r[0] for r in self.sql(f"SELECT line FROM {reader} ORDER BY line").fetchall()]
+
+    def _insert_reader_rejects(self, reader: str) -> None:
+        self.sql(
+            "INSERT INTO rejects SELECT ?, ?, ?, line, NULL, csv_line, reason, ? "
+            f"FROM {reader} ORDER BY line",
+            [self.load_id, self.spec.name, str(self.path), self.started],
+        )
+
+    def _bad_batches(self, bad: str) -> Iterable[list[tuple[Any, ...]]]:
+        last = -1
+        while True:
+            rows = self.sql(
+                f"SELECT * FROM {bad} WHERE __ord > ? ORDER BY __ord LIMIT {_BATCH}", [last]
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def _describe(self, bad: str, row: tuple[Any, ...]) -> tuple[str | None, str]:
+        """Column and reason of one bad row from :func:`bad_rows_sql`'s columns."""
+        values = dict(zip(self.bad_columns, row, strict=True))
+        reasons: list[tuple[str | None, str]] = []
+        if values.get("__rowerr"):
+            reasons.append((None, values["__rowerr"]))
+        for col in self.spec.columns:
+            raw = values.get(f"__raw:{col.name}")
+            if raw is not None:
+                if self.spec.name == "transactions" and col.name == "kind":
+                    text = f"kind: {raw!r} is not sale or return (map values in the mapping file)"
+                    reasons.append((col.name, text))
+                else:
+                    reasons.append((col.name, reason(col.name, col.dtype, raw)))
+            elif values.get(f"__missing:{col.name}"):
+                reasons.append((col.name, missing_reason(col.name)))
+        return reasons[0][0], "; ".join(r for _, r in reasons)
+
+    def _first_failure(self, bad: str, reader: str | None, lines: _LineMap, source: Source) -> str:
+        first: tuple[int, str | None, str] | None = None
+        if reader:
+            row = self.sql(f"SELECT line, reason FROM {reader} ORDER BY line LIMIT 1").fetchone()
+            if row:
+                first = (row[0], None, row[1])
+        row = self.sql(f"SELECT * FROM {bad} ORDER BY __ord LIMIT 1").fetchone()
+        if row:
+            line = lines.physical(row[0])
+            if first is None or line < first[0]:
+                column, why = self._describe(bad, row)
+                first = (line, column, why)
+        assert first is not None
+        line, column, why = first
+        where = f"line {line}" + (f", column {column}" if column else "")
+        return f"{self.path.name}: {where}: {why}; nothing loaded (--strict)"
+
+    def _insert_bad_rejects(self, bad: str, lines: _LineMap, source: Source) -> None:
+        import pyarrow as pa
+
+        for rows in self._bad_batches(bad):
+            physical = [lines.physical(r[0]) for r in rows]
+            raw = _raw_lines(self.con, source, physical)
+            batch = []
+            for row, line in zip(rows, physical, strict=True):
+                column, why = self._describe(bad, row)
+                batch.append((column, line, raw.get(line), why))
+            arrow = pa.table(
+                {
+                    "load_id": [self.load_id] * len(batch),
+                    "table_name": [self.spec.name] * len(batch),
+                    "file": [str(self.path)] * len(batch),
+                    "line_no": pa.array([b[1] for b in batch], pa.int64()),
+                    "column_name": pa.array([b[0] for b in batch], pa.string()),
+                    "raw_line": pa.array([b[2] for b in batch], pa.string()),
+                    "reason": [b[3] for b in batch],
+                    "rejected_at": pa.array([self.started] * len(batch), pa.timestamp("us")),
+                }
+            )
+            view = self.name("rejbatch")
+            self.con.register(view, arrow)
+            try:
+                self.sql(f"INSERT INTO rejects SELECT * FROM {view}")
+            finally:
+                self.con.unregister(view)
+
+    def _upsert(self, stage: str) -> int:
+        """Delete replaced rows, insert new ones; the number of duplicate records."""
+        target = quote_ident(self.spec.name)
+        keys = [quote_ident(k) for k in self.spec.key]
+        values = [quote_ident(c) for c in [*self.spec.names, ATTRIBUTES]]
+        rk, rep, ov, skip = (self.name(w) for w in ("rk", "rep", "ov", "skip"))
+        good = f"{stage} WHERE NOT __bad"
+        self.sql(
+            f"CREATE TEMP TABLE {rk} AS SELECT hash({', '.join(keys)}) AS __k FROM {good} "
+            "GROUP BY 1 HAVING count(*) > 1"
+        )
+        has_repeats = bool(self.scalar(f"SELECT count(*) FROM {rk}"))
+        row = f"row({', '.join(values)})"
+        partition = f"PARTITION BY {', '.join(keys)}"
+        duplicates = 0
+        if has_repeats:
+            self.sql(
+                f"CREATE TEMP TABLE {rep} AS SELECT rowid AS __ord, "
+                f"{row} IS NOT DISTINCT FROM lag({row}) OVER (w) AS __same_prev, "
+                "row_number() OVER (w) = 1 AS __first, "
+                f"row_number() OVER ({partition} ORDER BY rowid DESC) = 1 AS __last "
+                f"FROM {good} AND hash({', '.join(keys)}) IN (SELECT __k FROM {rk}) "
+                f"WINDOW w AS ({partition} ORDER BY rowid)"
+            )
+            duplicates += self.scalar(f"SELECT count(*) FROM {rep} WHERE __same_prev")
+        else:
+            self.sql(
+                f"CREATE TEMP TABLE {rep} (__ord BIGINT, __same_prev BOOLEAN, __first BOOLEAN, "
+                "__last BOOLEAN)"
+            )
+        self.sql(f"CREATE TEMP TABLE {skip} AS SELECT __ord FROM {rep} WHERE NOT __last")
+        if self.scalar(f"SELECT count(*) FROM {target}"):
+            joined = " AND ".join(f"s.{k} = t.{k}" for k in keys)
+            srow = f"row({', '.join('s.' + v for v in values)})"
+            trow = f"row({', '.join('t.' + v for v in values)})"
+            self.sql(
+                f"CREATE TEMP TABLE {ov} AS SELECT s.rowid AS __ord, "
+                f"bool_or({srow} IS NOT DISTINCT FROM {trow}) AS __same "
+                f"FROM {stage} s JOIN {target} t ON {joined} WHERE NOT s.__bad GROUP BY 1"
+            )
+            first = f"__ord NOT IN (SELECT __ord FROM {rep} WHERE NOT __first)"
+            last = f"__ord NOT IN (SELECT __ord FROM {rep} WHERE NOT __last)"
+            duplicates += self.scalar(f"SELECT count(*) FROM {ov} WHERE __same AND {first}")
+            self.sql(f"INSERT INTO {skip} SELECT __ord FROM {ov} WHERE __same AND {last}")
+            matched = " AND ".join(f"{target}.{k} = d.{k}" for k in keys)
+            self.sql(
+                f"DELETE FROM {target} USING (SELECT {', '.join('s.' + k for k in keys)} "
+                f"FROM {stage} s JOIN {ov} o ON s.rowid = o.__ord "
+                f"WHERE NOT o.__same AND o.{last}) d WHERE {matched}"
+            )
+        columns = ", ".join(values)
+        anti = ""
+        if self.scalar(f"SELECT count(*) FROM {skip}"):
+            anti = f" AND rowid NOT IN (SELECT __ord FROM {skip})"
+        self.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
+        return int(duplicates)
+
+    def _log(self, result: LoadResult) -> None:
+        self.sql(
+            "INSERT INTO load_log (load_id, table_name, file, file_sha256, rows_read, "
+            "rows_loaded, rows_rejected, rows_duplicate, started_at, finished_at, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.load_id,
+                self.spec.name,
+                result.file,
+                result.sha256,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_rejected,
+                result.rows_duplicate,
+                self.started,
+                dt.datetime.now(),
+                result.status,
+            ],
+        )
+
+
+class _LineMap:
+    """Record position in the file (1-based) → physical line number.
+
+    Records skip the header lines, blank lines and the lines DuckDB's reader rejected; ``g[j]``
+    counts the records before the j-th skipped line, so record k sits after every skipped line
+    with ``g[j] < k``.
+    """
+
+    def __init__(self, source: Source, reader_lines: list[int]) -> None:
+        self.offset = source.header_lines
+        skipped: set[int] = set(reader_lines)
+        scan = source.text_scan() if source.kind not in (PARQUET, XLSX) else None
+        if scan is not None:
+            skipped.update(scan.blank_lines)
+        data = sorted(line - self.offset for line in skipped if line > self.offset)
+        self.g = [e - j for j, e in enumerate(data, start=1)]
+
+    def physical(self, record: int) -> int:
+        return self.offset + record + bisect_left(self.g, record)
+
+
+def _raw_lines(con: Any, source: Source, lines: list[int]) -> dict[int, str]:
+    """The raw text of ``lines``: the file's line, or the row as JSON for Parquet / Excel."""
+    import json
+
+    if source.kind == XLSX:
+        frame = source.frame
+        out = {}
+        for line in lines:
+            values = frame.row(line - source.header_lines - 1)
+            out[line] = json.dumps(
+                dict(zip(frame.columns, values, strict=True)), ensure_ascii=False
+            )
+        return out
+    if source.kind == PARQUET:
+        cols = ", ".join(f"{quote_literal(h)}, {quote_ident(h)}" for h in source.headers)
+        wanted = ", ".join(str(n - 1) for n in lines)
+        rows = con.execute(
+            f"SELECT file_row_number + 1, CAST(json_object({cols}) AS VARCHAR) FROM "
+            f"read_parquet({quote_literal(str(source.path))}, file_row_number=true) "
+            f"WHERE file_row_number IN ({wanted})"
+        ).fetchall()
+        return dict(rows)
+    encoding = source.encoding or UTF8
+    return read_lines(source.path, encoding, sorted(set(lines)))
+
+
+# -- SQL built from the table spec ------------------------------------------------------------
+def stage_sql(source: Source, resolved: Resolved, table_spec: TableSpec) -> str:
+    """The staging query: canonical columns typed, failed raw values kept, and ``__bad``."""
+    mapped = resolved.columns
+    raw = {c: quote_ident(f"r:{c}") for c in mapped}
+    conv = {c: quote_ident(f"t:{c}") for c in mapped}
+    fin = {c: quote_ident(f"f:{c}") for c in mapped}
+    rowerr = "__rowerr" if source.kind == "jsonl" else "CAST(NULL AS VARCHAR) AS __rowerr"
+    if resolved.extras:
+        pairs = ", ".join(
+            f"{quote_literal(h)}, nullif(trim({quote_ident(h)}), '')" for h in resolved.extras
+        )
+        attributes = f"CAST(json_object({pairs}) AS VARCHAR)"
+    else:
+        attributes = "CAST(NULL AS VARCHAR)"
+    level1 = ", ".join(
+        [f"{clean_text(quote_ident(m.source), m.values)} AS {raw[c]}" for c, m in mapped.items()]
+        + [f"{attributes} AS __attributes", rowerr]
+    )
+    level2 = ", ".join(
+        [f"{raw[c]}, {_convert(table_spec, c, raw[c])} AS {conv[c]}" for c in mapped]
+        + ["__attributes", "__rowerr"]
+    )
+    level3 = ", ".join(
+        [f"{raw[c]}, {finish(table_spec.column(c).dtype, conv[c])} AS {fin[c]}" for c in mapped]
+        + ["__attributes", "__rowerr"]
+    )
+    finals, checks = [], []
+    for col in table_spec.columns:
+        sql_type = SQL_TYPES[col.dtype]
+        value = fin.get(col.name, f"CAST(NULL AS {sql_type})")
+        value = _final(table_spec, col.name, value, fin)
+        finals.append(f"CAST({value} AS {sql_type}) AS {quote_ident(col.name)}")
+        if col.name in mapped:
+            failed = f"{fin[col.name]} IS NULL"
+            if table_spec.name == "transactions" and col.name == "kind":
+                failed = f"{fin['kind']} NOT IN {tuple(_KINDS)}"
+            if col.dtype != "string" or col.name == "kind" and table_spec.name == "transactions":
+                checks.append(
+                    f"CASE WHEN {raw[col.name]} IS NOT NULL AND {failed} THEN {raw[col.name]} "
+                    f"END AS {quote_ident('__raw:' + col.name)}"
+                )
+    level4 = ", ".join([*finals, f"__attributes AS {ATTRIBUTES}", *checks, "__rowerr"])
+    bad = ["__rowerr IS NOT NULL"]
+    bad += [
+        f"{quote_ident('__raw:' + c)} IS NOT NULL"
+        for c in mapped
+        if table_spec.column(c).dtype != "string"
+        or (c == "kind" and table_spec.name == "transactions")
+    ]
+    bad += [f"{quote_ident(c)} IS NULL" for c in table_spec.required]
+    return (
+        f"SELECT *, ({' OR '.join(bad)}) AS __bad FROM (SELECT {level4} FROM (SELECT {level3} "
+        f"FROM (SELECT {level2} FROM (SELECT {level1} FROM {source.relation}))))"
+    )
+
+
+def _convert(table_spec: TableSpec, column: str, raw: str) -> str:
+    if table_spec.name == "transactions" and column == "kind":
+        return f"lower({raw})"
+    return convert(table_spec.column(column).dtype, raw)
+
+
+def _final(table_spec: TableSpec, column: str, value: str, fin: dict[str, str]) -> str:
+    """Table rules: transactions default to sale, and a return's amount is negative."""
+    if table_spec.name != "transactions":
+        return value
+    if column == "kind":
+        return f"coalesce({value}, 'sale')" if "kind" in fin else "'sale'"
+    if column == "amount" and "kind" in fin:
+        return f"CASE WHEN {fin['kind']} = 'return' THEN -abs({value}) ELSE {value} END"
+    return value
+
+
+def bad_rows_sql(stage: str, stage_columns: Sequence[str], table_spec: TableSpec) -> str:
+    """Bad staged rows: position, row error, failed raw values and missing required values."""
+    failed = [quote_ident(c) for c in stage_columns if c.startswith("__raw:")]
+    missing = [
+        f"{quote_ident(c)} IS NULL AS {quote_ident('__missing:' + c)}" for c in table_spec.required
+    ]
+    columns = ", ".join(["rowid + 1 AS __ord", "__rowerr", *failed, *missing])
+    return f"SELECT {columns} FROM {stage} WHERE __bad"
