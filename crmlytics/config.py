@@ -15,6 +15,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmlytics.clv.config import ClvConfig
+from crmlytics.segments.config import SegmentsConfig
+
 CONFIG_FILE = "crmlytics.yaml"
 
 
@@ -30,11 +33,27 @@ class FactsConfig(Section):
     )
 
 
+class ExportConfig(Section):
+    """Segment lists for marketing (``crmlytics export``)."""
+
+    default_country_code: str = Field(
+        "86",
+        pattern=r"^[1-9][0-9]{0,2}$",
+        description="country code given to phone numbers written without '+' or '00' (E.164)",
+    )
+    remove_gmail_dots: bool = Field(
+        False, description="drop dots before @gmail.com when hashing (Campaign Manager 360)"
+    )
+
+
 class Config(Section):
     """All of crmlytics' settings. Each section is documented on its class."""
 
     locale: Literal["en", "zh"] = "en"
     facts: FactsConfig = FactsConfig()
+    clv: ClvConfig = ClvConfig()
+    export: ExportConfig = ExportConfig()
+    segments: SegmentsConfig = SegmentsConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""
