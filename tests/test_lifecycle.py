@@ -137,3 +137,10 @@ def test_earlier_as_of_sees_earlier_classes(history):
     frame = lifecycle(history, "2024-10-02").to_pandas().set_index("customer_id")
     assert frame.loc["l", "lifecycle"] == "first_time"
     assert "f" in frame.index and frame.loc["f", "lifecycle"] == "prospect"
+
+
+def test_one_off_buyers_are_not_dormant_when_no_repeat_buyer_gives_a_gap(ws):
+    ws.insert("transactions", buy("u", "2024-06-01") + buy("v", "2024-12-30"))
+    frame = classes(ws)
+    assert frame.loc["u", "lifecycle"] == "first_time"  # 213 days, but no gap to compare
+    assert pd.isna(frame.loc["u", "dormant_after_days"])

@@ -70,8 +70,11 @@ def lifecycle_from_facts(
         one_off_limit = ibis.literal(float(c.one_off_dormant_days))
     else:
         one_off_limit = t.own_gap.mean().over(ibis.window()) * k
-    limit = (t.purchase_days >= 2).ifelse(t.own_gap * k, one_off_limit)
-    limit = ibis.greatest(limit, float(c.min_dormant_days))
+    gap_limit = (t.purchase_days >= 2).ifelse(t.own_gap * k, one_off_limit)
+    # no threshold (one-off buyer, no repeat buyer to learn a gap from) stays no threshold
+    limit = gap_limit.notnull().ifelse(
+        ibis.greatest(gap_limit, float(c.min_dormant_days)), ibis.null("float64")
+    )
     bought = t.purchase_days > 0
     lifecycle = ibis.cases(
         (~bought, "prospect"),

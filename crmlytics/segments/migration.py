@@ -158,8 +158,8 @@ def downgrades(
         raise ValueError(f"unknown {by} keys {sorted(unknown)}; valid: {', '.join(ORDER[by])}")
     m = moves(ws, as_of_from, as_of_to, by, config)
     position = {key: i for i, key in enumerate(ORDER[by])}
-    rank_from = m.from_segment.substitute(position)
-    rank_to = m.to_segment.substitute(position)
+    rank_from = m.from_segment.substitute(position, else_=ibis.null("int64"))
+    rank_to = m.to_segment.substitute(position, else_=ibis.null("int64"))
     m = m.mutate(steps=(rank_to - rank_from).cast("int64"))
     m = m.filter(m.from_segment.isin(list(keep)) & (m.steps > 0))
     frame = m.to_pandas().sort_values(["steps", "customer_id"], ascending=[False, True])
