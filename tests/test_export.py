@@ -340,3 +340,35 @@ def test_cli_export_prints_written_and_excluded_counts(tmp_path):
     )
     assert bad.exit_code == 1
     assert "function calls are not allowed" in bad.output
+
+
+def test_clv_from_a_score_run_of_the_same_date_is_filterable_and_written_last(ws, tmp_path):
+    from crmlytics.runs import record_scores
+
+    warehouse = _warehouse(ws)
+    clv = pd.DataFrame({"customer_id": ["c06", "c07", "c08"], "clv": [900.0, 100.0, 700.0]})
+    record_scores(warehouse, clv, as_of="2024-01-31")
+    result = export_segment(
+        warehouse,
+        "silver",
+        as_of="2024-01-31",
+        where="clv > 500",
+        format="csv",
+        out=tmp_path / "silver.csv",
+    )
+    frame = pd.read_csv(result.path, encoding="utf-8-sig")
+    assert frame["customer_id"].tolist() == ["c06", "c08"]  # c07's clv is 100
+    assert frame.columns[-1] == "clv"
+    assert frame["clv"].tolist() == [900.0, 700.0]
+
+
+def test_where_on_clv_without_a_score_run_says_where_clv_comes_from(ws, tmp_path):
+    with pytest.raises(WhereError, match="unknown column 'clv'.*score run"):
+        export_segment(
+            _warehouse(ws),
+            "gold",
+            as_of="2024-01-31",
+            where="clv > 100",
+            format="csv",
+            out=tmp_path / "x.csv",
+        )

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from crmlytics.export.pii import DEFAULT_COUNTRY_CODE, HASH_METHODS, hash_contact_columns
-from crmlytics.export.where import parse_where
+from crmlytics.export.where import WhereError, parse_where
 from crmlytics.io import write_frame
 
 if TYPE_CHECKING:
@@ -331,6 +332,8 @@ def export_segment(
     key = segment.partition(":")[2] if ":" in segment else segment
 
     scores = score_table(ws, as_of, config)
+    if where is not None and where.strip():
+        _check_where(where, scores, as_of)
     candidates = segment_candidates(
         ws.table("customers"),
         scores,
@@ -361,13 +364,52 @@ def export_segment(
     )
 
 
+def _check_where(where: str, scores: ir.Table, as_of: object) -> None:
+    try:
+        parse_where(where, scores.schema())
+    except WhereError as exc:
+        if "unknown column" in str(exc) and "clv" not in scores.columns:
+            raise WhereError(
+                f"{exc}. CLV and model scores come from a score run as of the same date "
+                f"(crmlytics.runs.record_scores); none was found as of {as_of or 'today'}"
+            ) from None
+        raise
+
+
 def score_table(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     config: Config | None = None,
 ) -> ir.Table:
-    """The score table lists are cut from, one row per customer: every column of
-    :func:`crmlytics.segments.customer_segments` as of ``as_of`` (all usable in ``where``)."""
+    """The score table lists are cut from, one row per customer (every column usable in
+    ``where``): :func:`crmlytics.segments.customer_segments` as of ``as_of``, followed by the
+    columns of the newest successful score run for the same as-of date (e.g. ``clv`` written by
+    the nightly scoring, :mod:`crmlytics.runs`) that the segments do not already have."""
     from crmlytics.segments import customer_segments
 
-    return customer_segments(ws, as_of, config)
+    scores = customer_segments(ws, as_of, config)
+    run = run_scores(ws, as_of)
+    if run is None:
+        return scores
+    extra = [c for c in run.columns if c not in scores.columns]
+    if not extra:
+        return scores
+    right = ibis.memtable(run[["customer_id", *extra]]).rename(run_customer_id="customer_id")
+    joined = scores.left_join(right, scores.customer_id == right.run_customer_id)
+    return joined.drop("run_customer_id")
+
+
+def run_scores(
+    ws: Workspace, as_of: str | _dt.date | _dt.datetime | AsOf | None = None
+) -> pd.DataFrame | None:
+    """Scores of the newest successful score run as of the same date, or ``None`` if there is
+    none (or the warehouse keeps no runs)."""
+    from crmlytics.asof import as_of as resolve_as_of
+    from crmlytics.runs import latest_scores
+
+    if not ws.is_duckdb:
+        return None
+    try:
+        return latest_scores(ws, resolve_as_of(as_of).date)
+    except LookupError:
+        return None
