@@ -25,7 +25,8 @@ import datetime as dt
 import os
 import uuid
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -126,7 +127,20 @@ def ingest(
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
-    return [_load_file(ws.duckdb, table_spec, path, colmaps, strict, progress) for path in paths]
+    con = ws.duckdb
+    with _setting(con, "enable_progress_bar", "false"):  # progress is ours to report
+        return [_load_file(con, table_spec, path, colmaps, strict, progress) for path in paths]
+
+
+@contextmanager
+def _setting(con: Any, name: str, value: str) -> Iterator[None]:
+    """Set a DuckDB setting for the duration of a block, then restore it."""
+    before = con.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+    con.execute(f"SET {name} = {value}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = {str(before).lower()}")
 
 
 def _load_file(
@@ -441,7 +455,8 @@ class _Load:
         anti = ""
         if self.scalar(f"SELECT count(*) FROM {skip}"):
             anti = f" AND rowid NOT IN (SELECT __ord FROM {skip})"
-        self.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
+        with _setting(self.con, "preserve_insertion_order", "false"):  # row order is no contract
+            self.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
         return int(duplicates)
 
     def _log(self, result: LoadResult) -> None:

@@ -1,0 +1,117 @@
+"""Benchmark: crmlytics ingest against DuckDB's bare CSV load of the same file; prints JSON.
+
+For each size, a synthetic transactions CSV is written (benchmarks/make_transactions.py), then
+each of these runs in a fresh Python subprocess on a fresh warehouse file, and reports its wall
+time (the load itself, opening excluded) and its peak RSS (``ru_maxrss`` of that process):
+
+- ``bare``: ``CREATE TABLE t AS SELECT * FROM read_csv('file')`` (DuckDB's typed read, the floor);
+- ``ingest``: ``crmlytics.ingest.ingest(ws, "transactions", file)`` (detect encoding, stage as
+  text, typed conversion, rejects, natural-key dedup, upsert, load_log, one transaction).
+
+Targets (issue 2): ingest of 10M lines within 1.5x of the bare load; peak RSS under 2 GiB.
+
+Usage::
+
+    python benchmarks/bench_ingest.py                               # 1M lines
+    python benchmarks/bench_ingest.py --rows 1000000 10000000       # 1M and 10M (~1 GB CSV)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+BARE = """
+import json, resource, sys, time, duckdb
+con = duckdb.connect(sys.argv[2])
+con.execute("SET enable_progress_bar = false")
+start = time.perf_counter()
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[1]])
+seconds = time.perf_counter() - start
+rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+con.close()
+print(json.dumps({"seconds": seconds, "rows": rows,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+INGEST = """
+import json, resource, sys, time
+from crmlytics.ingest import ingest
+from crmlytics.workspace import Workspace
+ws = Workspace.open(sys.argv[2])
+start = time.perf_counter()
+[result] = ingest(ws, "transactions", sys.argv[1])
+seconds = time.perf_counter() - start
+ws.close()
+print(json.dumps({"seconds": seconds, "rows": result.rows_loaded,
+                  "rows_rejected": result.rows_rejected,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(script: str, csv: Path, db: Path) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter on a fresh warehouse file."""
+    db.unlink(missing_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(csv), str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    db.unlink(missing_ok=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench(rows: int, workdir: Path, repeat: int, seed: int) -> dict[str, object]:
+    sys.path.insert(0, str(HERE))
+    from make_transactions import write_transactions
+
+    csv = workdir / f"transactions_{rows}.csv"
+    if not csv.exists():
+        write_transactions(rows, csv, seed)
+    bare, ingest = [], []
+    for _ in range(repeat):  # alternate, so that machine load hits both alike
+        bare.append(run(BARE, csv, workdir / "bare.duckdb"))
+        ingest.append(run(INGEST, csv, workdir / "ingest.duckdb"))
+    best_bare = min(bare, key=lambda r: r["seconds"])
+    best_ingest = min(ingest, key=lambda r: r["seconds"])
+    return {
+        "rows": rows,
+        "csv_mib": round(csv.stat().st_size / 2**20, 1),
+        "bare_read_csv": {
+            "seconds": round(best_bare["seconds"], 3),
+            "peak_rss_mib": round(max(r["peak_rss_mib"] for r in bare), 1),
+        },
+        "crmlytics_ingest": {
+            "seconds": round(best_ingest["seconds"], 3),
+            "peak_rss_mib": round(max(r["peak_rss_mib"] for r in ingest), 1),
+            "rows_loaded": best_ingest["rows"],
+        },
+        "ratio_ingest_to_bare": round(best_ingest["seconds"] / best_bare["seconds"], 2),
+        "target": {"ratio_max": 1.5, "peak_rss_mib_max": 2048},
+        "runs": {"bare": [r["seconds"] for r in bare], "ingest": [r["seconds"] for r in ingest]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep data files here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="crmlytics-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = [bench(n, workdir, args.repeat, args.seed) for n in args.rows]
+    print(json.dumps({"benchmark": "ingest", "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
