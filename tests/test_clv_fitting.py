@@ -1,0 +1,133 @@
+"""Robust fitting: planted parameters recovered, lifetimes' failures fitted, clear refusals."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes import BetaGeoFitter
+from lifetimes.utils import ConvergenceError
+
+from crmlytics.clv.fitting import ClvFitError, ClvFitWarning, _count_objective
+from crmlytics.clv.models import BetaGeo, GammaGamma, NotFittedError
+from tests.clv_data import simulate_bgnbd
+
+
+def frame(x, recency, T, **attrs) -> pd.DataFrame:
+    out = pd.DataFrame({"frequency": x, "recency": recency, "T": T})
+    out.attrs.update(attrs)
+    return out
+
+
+def within_3_se(model: BetaGeo, truth: dict[str, float]) -> dict[str, float]:
+    return {k: abs(model.params_[k] - v) / model.standard_errors_[k] for k, v in truth.items()}
+
+
+def test_bgnbd_recovers_planted_parameters_within_three_standard_errors():
+    # 5,000 customers simulated from BG/NBD with CDNOW-like parameters (weeks, T 30-40).
+    # The MLE is asymptotically normal, so each estimate lies within 3 of its standard errors
+    # of the truth with probability ~0.997; the seed is fixed, so the test is deterministic.
+    truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    x, rec, T = simulate_bgnbd(5000, *truth.values(), 30, 40, seed=11)
+    model = BetaGeo(unit="weeks").fit(frame(x, rec, T))
+    assert max(within_3_se(model, truth).values()) < 3
+    # and the standard errors are informative (not huge): r to within ~10%
+    assert model.standard_errors_["r"] / model.params_["r"] < 0.1
+
+
+def test_data_on_which_plain_lifetimes_does_not_converge_is_fitted_and_recovers_truth():
+    # Heavy repeat buyers over long histories in days (T 100-2500 days, up to ~450 repeat
+    # purchases): lifetimes' BFGS stops with "precision loss" and raises ConvergenceError.
+    truth = {"r": 1.83, "alpha": 42.07, "a": 0.29, "b": 18.22}
+    x, rec, T = simulate_bgnbd(5000, *truth.values(), 100, 2500, seed=35)
+    with pytest.raises(ConvergenceError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        BetaGeoFitter().fit(x, rec, T)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = BetaGeo(unit="days").fit(frame(x, rec, T))
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    assert model.diagnostics_.converged and model.diagnostics_.penalizer == 0.0
+    assert max(within_3_se(model, truth).values()) < 3
+    # an MLE: at least as likely as the planted truth
+    nll = _count_objective("bgnbd", (x.astype(float), rec, T, np.ones_like(rec)))
+    assert -nll(np.log(model.params_.to_numpy())) >= -nll(np.log(list(truth.values())))
+
+
+def test_no_repeat_buyers_is_refused_with_the_reason():
+    data = frame(np.zeros(500), np.zeros(500), np.full(500, 30.0))
+    with pytest.raises(ClvFitError, match="no repeat buyers: all 500 customers bought on one day"):
+        BetaGeo().fit(data)
+
+
+def test_too_few_customers_and_zero_history_are_refused():
+    with pytest.raises(ClvFitError, match="only 4 customers"):
+        BetaGeo().fit(frame([0, 1, 0, 2], [0, 5.0, 0, 10], [20.0] * 4))
+    with pytest.raises(ClvFitError, match=r"first purchase on the as-of date \(T = 0\)"):
+        BetaGeo().fit(frame(np.zeros(30), np.zeros(30), np.zeros(30)))
+    with pytest.raises(ClvFitError, match="recency > T"):
+        BetaGeo().fit(frame(np.ones(30), np.full(30, 5.0), np.full(30, 4.0)))
+
+
+def test_data_without_dropout_is_refused_naming_the_runaway_parameter():
+    # Poisson buyers who never drop out: the BG/NBD likelihood keeps rising as a -> 0.
+    rng = np.random.default_rng(0)
+    T = rng.uniform(300, 3000, 2000)
+    k = rng.poisson(rng.gamma(2, 1 / 20, 2000) * T)
+    rec = np.where(k > 0, T * rng.beta(np.maximum(k, 1), 1), 0.0)
+    with pytest.raises(ClvFitError, match="a → 0"):
+        BetaGeo(unit="days").fit(frame(k, rec, T))
+
+
+def test_fitting_in_days_gives_seven_times_the_weekly_alpha_and_the_same_shape():
+    x, rec, T = simulate_bgnbd(3000, 0.5, 5.0, 0.6, 3.0, 30, 50, seed=3)
+    weeks = BetaGeo(unit="weeks").fit(frame(x, rec, T))
+    days = BetaGeo(unit="days").fit(frame(x, rec * 7, T * 7))
+    assert days.params_["alpha"] == pytest.approx(7 * weeks.params_["alpha"], rel=1e-4)
+    for p in ("r", "a", "b"):
+        assert days.params_[p] == pytest.approx(weeks.params_[p], rel=1e-4)
+    # the purchase-timing density gains 1/7 per repeat purchase: LL_days = LL_weeks - x log 7
+    assert days.log_likelihood_ == pytest.approx(
+        weeks.log_likelihood_ - x.sum() * np.log(7), abs=1e-3
+    )
+
+
+def test_summary_unit_must_match_the_models_unit():
+    x, rec, T = simulate_bgnbd(100, 0.5, 5.0, 0.6, 3.0, 30, 50, seed=3)
+    with pytest.raises(ValueError, match="summary is in days"):
+        BetaGeo(unit="weeks").fit(frame(x, rec, T, unit="days"))
+
+
+def test_prediction_before_fit_is_refused():
+    with pytest.raises(NotFittedError, match="call .fit"):
+        BetaGeo().p_alive([1], [1.0], [2.0])
+    with pytest.raises(NotFittedError):
+        GammaGamma().expected_order_value([1], [10.0])
+
+
+def test_gamma_gamma_in_cents_scales_v_by_100_and_keeps_p_q():
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 10, 800)
+    nu = rng.gamma(3.0, 1 / 20.0, 800)  # q = 3, gamma = 20
+    m = rng.gamma(6.0 * x, 1 / (nu * x))  # mean of x spends, each Gamma(p = 6, nu)
+    dollars = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
+    cents = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m * 100}))
+    assert cents.params_["v"] == pytest.approx(100 * dollars.params_["v"], rel=1e-4)
+    assert cents.params_[["p", "q"]].to_numpy() == pytest.approx(
+        dollars.params_[["p", "q"]].to_numpy(), rel=1e-4
+    )
+    # planted p = 6, q = 3, gamma = 20 within 3 standard errors
+    for k, v in {"p": 6.0, "q": 3.0, "v": 20.0}.items():
+        assert abs(dollars.params_[k] - v) < 3 * dollars.standard_errors_[k]
+
+
+def test_gamma_gamma_warns_when_spend_rises_with_frequency():
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 20, 500)
+    m = 5.0 * x + rng.gamma(2.0, 2.0, 500)  # spend grows with frequency
+    with pytest.warns(ClvFitWarning, match="Gamma-Gamma assumes they are independent"):
+        model = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
+    assert model.correlation_ == pytest.approx(np.corrcoef(x, m)[0, 1])
+    assert model.summary.loc["corr(frequency, monetary_value)", "estimate"] > 0.3
