@@ -1,0 +1,111 @@
+"""BTYD summaries from the warehouse, worked out by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crmlytics.clv.summary import calibration_holdout, compress, customer_summary
+
+ts = pd.Timestamp
+
+
+@pytest.fixture
+def btyd_ws(ws):
+    rows = [
+        # a: two orders on 1 Jan (10 + 20), 5 Jan (30), 12 Jan (40, 10 of it returned 13 Jan)
+        ("o1", 1, "sale", "a", ts("2024-01-01 09:00"), 10.0),
+        ("o2", 1, "sale", "a", ts("2024-01-01 18:00"), 20.0),
+        ("o3", 1, "sale", "a", ts("2024-01-05 10:00"), 30.0),
+        ("o4", 1, "sale", "a", ts("2024-01-12 10:00"), 40.0),
+        ("o4", 1, "return", "a", ts("2024-01-13 10:00"), -10.0),
+        # b: one order on 3 Jan; an order on 8 Jan fully returned on 9 Jan
+        ("o5", 1, "sale", "b", ts("2024-01-03 10:00"), 25.0),
+        ("o6", 1, "sale", "b", ts("2024-01-08 10:00"), 15.0),
+        ("o6", 1, "return", "b", ts("2024-01-09 10:00"), -15.0),
+        # c: a free order on 2 Jan, a paid one on 9 Jan; after the as-of date: 25 Jan, 28 Jan
+        ("o7", 1, "sale", "c", ts("2024-01-02 10:00"), 0.0),
+        ("o8", 1, "sale", "c", ts("2024-01-09 10:00"), 50.0),
+        ("o9", 1, "sale", "c", ts("2024-01-25 10:00"), 70.0),
+        ("o10", 1, "sale", "c", ts("2024-01-28 10:00"), 30.0),
+        # d: first purchase after the as-of date
+        ("o11", 1, "sale", "d", ts("2024-01-22 10:00"), 5.0),
+    ]
+    columns = ["order_id", "line_no", "kind", "customer_id", "order_ts", "amount"]
+    ws.insert("transactions", pd.DataFrame(rows, columns=columns))
+    return ws
+
+
+def test_summary_counts_purchase_days_and_averages_repeat_days_only(btyd_ws):
+    s = customer_summary(btyd_ws, "2024-01-20", unit="days").set_index("customer_id")
+    assert sorted(s.index) == ["a", "b", "c"]  # d has not bought yet
+    # a: purchase days 1, 5, 12 Jan -> 2 repeats; two orders on 1 Jan count once
+    assert s.loc["a"].tolist() == [2, 11.0, 19.0, (30.0 + 30.0) / 2]
+    # b: the fully returned order is no purchase
+    assert s.loc["b"].tolist() == [0, 0.0, 17.0, 0.0]
+    # c: the free order opens the history; only the paid repeat day counts for spend
+    assert s.loc["c"].tolist() == [1, 7.0, 18.0, 50.0]
+
+
+def test_summary_in_weeks_divides_whole_days_by_seven(btyd_ws):
+    s = customer_summary(btyd_ws, "2024-01-20", unit="weeks").set_index("customer_id")
+    assert s.loc["a", "recency"] == pytest.approx(11 / 7)
+    assert s.loc["a", "T"] == pytest.approx(19 / 7)
+    assert s.attrs == {"unit": "weeks", "as_of": "2024-01-20"}
+
+
+def test_return_before_as_of_reduces_monetary_not_frequency(btyd_ws):
+    before = customer_summary(btyd_ws, "2024-01-12", unit="days").set_index("customer_id")
+    after = customer_summary(btyd_ws, "2024-01-13", unit="days").set_index("customer_id")
+    assert before.loc["a", "frequency"] == after.loc["a", "frequency"] == 2
+    assert before.loc["a", "monetary_value"] == (30 + 40) / 2
+    assert after.loc["a", "monetary_value"] == (30 + 30) / 2
+
+
+def test_holdout_counts_purchase_days_and_spend_after_calibration_end(btyd_ws):
+    h = calibration_holdout(btyd_ws, "2024-01-20", "2024-01-31", unit="days").to_pandas()
+    h = h.set_index("customer_id")
+    assert sorted(h.index) == ["a", "b", "c"]  # d first bought in the holdout: not included
+    assert h.loc["c", ["holdout_purchases", "holdout_spend"]].tolist() == [2, 100.0]
+    assert h.loc["a", ["holdout_purchases", "holdout_spend"]].tolist() == [0, 0.0]
+    assert (h["holdout_length"] == 11.0).all()
+    assert h.loc["c", "frequency"] == 1  # calibration part unchanged by holdout purchases
+
+
+def test_holdout_end_must_follow_calibration_end(btyd_ws):
+    with pytest.raises(ValueError, match="must be after calibration end"):
+        calibration_holdout(btyd_ws, "2024-01-20", "2024-01-20")
+
+
+def test_compress_groups_identical_histories_with_weights():
+    frame = pd.DataFrame(
+        {"frequency": [0, 0, 2, 2, 2], "recency": [0.0, 0, 3, 3, 4], "T": [5.0, 5, 9, 9, 9]}
+    )
+    packed = compress(frame)
+    assert packed.to_dict("records") == [
+        {"frequency": 0, "recency": 0.0, "T": 5.0, "weights": 2},
+        {"frequency": 2, "recency": 3.0, "T": 9.0, "weights": 2},
+        {"frequency": 2, "recency": 4.0, "T": 9.0, "weights": 1},
+    ]
+
+
+def test_summary_equals_lifetimes_summary_data_from_transaction_data(ws):
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    rng = pd.Series(range(300))
+    tx = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in rng],
+            "customer_id": [f"c{i % 37}" for i in rng],
+            "order_ts": pd.Timestamp("2024-01-01") + pd.to_timedelta((rng * 7919) % 200, "D"),
+            "amount": 1.0 + (rng * 31) % 97,
+        }
+    )
+    ws.insert("transactions", tx)
+    ours = customer_summary(ws, "2024-07-31", unit="days").set_index("customer_id")
+    theirs = summary_data_from_transaction_data(
+        tx, "customer_id", "order_ts", "amount", observation_period_end="2024-07-31", freq="D"
+    )
+    theirs = theirs.reindex(ours.index)
+    for column in ("frequency", "recency", "T", "monetary_value"):
+        assert ours[column].to_numpy() == pytest.approx(theirs[column].to_numpy()), column
