@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlytics.demo import simulate
-from crmlytics.demo.params import DemoParams
+from crmlytics.demo import names, simulate
+from crmlytics.demo.params import FUNNEL_STAGES, DemoParams
 from crmlytics.schema import CANONICAL, spec
 
 DEFAULT_AS_OF = _dt.date(2025, 6, 30)
@@ -49,7 +49,15 @@ _STREAMS = (
     "campaigns",
 )
 
-__all__ = ["DEFAULT_AS_OF", "DemoData", "DemoParams", "DemoTruth", "generate_demo", "write_demo"]
+__all__ = [
+    "DEFAULT_AS_OF",
+    "DemoData",
+    "DemoParams",
+    "DemoTruth",
+    "generate_demo",
+    "summarise_files",
+    "write_demo",
+]
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,8 @@ class DemoTruth:
         Every planted parameter (:class:`crmlytics.demo.params.DemoParams`): BG/NBD ``r``,
         ``alpha`` (days), ``a``, ``b``; Gamma-Gamma ``p``, ``q``, ``gamma`` (yuan); shares of
         prospects, opted-out and referred customers; planted product pairs; funnel conversion
-        rates; complaint handling and satisfaction model; campaigns.
+        rates; complaint handling and satisfaction model; campaigns. Per category cost ratios
+        and return rates are in :data:`crmlytics.demo.names.CATEGORIES` (and ``truth.json``).
     implied
         Quantities the parameters imply for this population: ``one_off_share_of_buyers``
         (mean over buyers of ``(alpha / (alpha + T))^r``, T = days from first purchase to the
@@ -78,7 +87,7 @@ class DemoTruth:
     customers: int
     as_of: _dt.date
     params: DemoParams
-    implied: dict[str, float]
+    implied: dict[str, Any]
     rows: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,10 +98,38 @@ class DemoTruth:
             "as_of": self.as_of.isoformat(),
             "time_unit": "days",
             "currency": "yuan",
-            "params": dataclasses.asdict(self.params),
+            "params": _readable(dataclasses.asdict(self.params)),
+            "stage_conversion": {
+                f"{a}->{b}": rate
+                for a, b, rate in zip(
+                    FUNNEL_STAGES[:-1],
+                    FUNNEL_STAGES[1:],
+                    self.params.funnel.conversion,
+                    strict=True,
+                )
+            },
+            "categories": {
+                key: {"label": label, "cost_ratio": cost, "return_rate": returned}
+                for key, (label, cost, returned) in names.CATEGORIES.items()
+            },
             "implied": self.implied,
             "rows": self.rows,
         }
+
+
+def _readable(value: Any) -> Any:
+    """Tuples of ``(key, number)`` pairs become JSON objects; planted pairs named fields."""
+    if isinstance(value, dict):
+        return {k: _readable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        if value and all(
+            isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) for v in value
+        ):
+            return {k: _readable(v) for k, v in value}
+        if value and all(isinstance(v, tuple) and len(v) == 3 for v in value):
+            return [{"head": h, "partner": t, "p_follow": p} for h, t, p in value]
+        return [_readable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -273,6 +310,22 @@ def write_demo(
     paths["truth"] = truth_path
     paths["truth_customers"] = _write_csv(demo.customer_truth, out / "truth_customers.csv")
     return paths
+
+
+def summarise_files(paths: dict[str, Path]) -> pd.DataFrame:
+    """Rows per file written by :func:`write_demo`: columns ``name``, ``path``, ``rows``.
+
+    ``rows`` counts CSV data rows (the demo's CSV files hold no embedded line breaks); it is -1
+    for files that are not tables (``truth.json``).
+    """
+    records = []
+    for name, path in paths.items():
+        rows = -1
+        if path.suffix == ".csv":
+            with path.open("rb") as handle:
+                rows = sum(1 for _ in handle) - 1
+        records.append((name, path, rows))
+    return pd.DataFrame(records, columns=["name", "path", "rows"])
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:

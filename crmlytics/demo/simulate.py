@@ -446,20 +446,22 @@ def transactions_frame(
     n = len(orders.t)
     n_lines = 1 + rng.choice(len(bp.lines_per_order), size=n, p=bp.lines_per_order)
     favourite = pop.favourite[orders.customer]
+    order_day = np.floor(orders.t)
     slots = np.full((n, 5), -1)
     for j in range(5):
         drawn = _draw_products(rng, cat, favourite, bp.favourite_category_share)
+        # a product not launched yet on the order day becomes its category's oldest product
+        late = cat.launch_day[drawn] > order_day
+        drawn = np.where(late, cat.base[cat.category[drawn]], drawn)
         column = np.where(j < n_lines, drawn, -1)
-        if j > 0:
-            prev = slots[:, j - 1]
-            head = (prev >= 0) & (cat.pair_next[np.maximum(prev, 0)] >= 0)
-            follow = head & (rng.random(n) < cat.pair_p[np.maximum(prev, 0)])
-            column = np.where(follow, cat.pair_next[np.maximum(prev, 0)], column)
+        if j > 0:  # planted pairs: a head's (launched) partner follows it
+            prev = np.maximum(slots[:, j - 1], 0)
+            partner = cat.pair_next[prev]
+            head = (slots[:, j - 1] >= 0) & (partner >= 0)
+            head &= cat.launch_day[np.maximum(partner, 0)] <= order_day
+            follow = head & (rng.random(n) < cat.pair_p[prev])
+            column = np.where(follow, partner, column)
         slots[:, j] = column
-    # products not launched yet on the order day become their category's oldest product
-    order_day = np.floor(orders.t)
-    late = (slots >= 0) & (cat.launch_day[np.maximum(slots, 0)] > order_day[:, None])
-    slots = np.where(late, cat.base[cat.category[np.maximum(slots, 0)]], slots)
     for j in range(1, 5):  # a product appears once per order
         dup = (slots[:, j : j + 1] == slots[:, :j]).any(axis=1) & (slots[:, j] >= 0)
         slots[dup, j] = -1
