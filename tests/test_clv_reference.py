@@ -75,7 +75,8 @@ def test_backtest_counts_the_holdout_repeat_purchases_of_the_raw_file(cdnow):
     # tracking: the actual cumulative count at the end equals all repeat days by 1998-06-30
     first = raw[raw["d"] <= "1998-06-30"].groupby("c")["d"].transform("min")
     repeat_days = raw[(raw["d"] <= "1998-06-30") & (raw["d"] > first)]
-    assert result.tracking["actual_cumulative"].iloc[-1] == repeat_days.drop_duplicates(
-        ["c", "d"]
-    ).shape[0]
+    assert (
+        result.tracking["actual_cumulative"].iloc[-1]
+        == repeat_days.drop_duplicates(["c", "d"]).shape[0]
+    )
     assert np.all(np.diff(result.tracking["model_cumulative"]) >= 0)
