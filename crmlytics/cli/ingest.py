@@ -29,7 +29,7 @@ def ingest_command(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Load files into TABLE: bad rows to `rejects`, duplicates skipped, one transaction per file."""
+    """Load files into TABLE: bad rows to `rejects`, duplicates skipped, one transaction a file."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 

@@ -212,7 +212,7 @@ def _text(
         "auto_detect=false",
         "comment=''",
         "null_padding=false",
-        "strict_mode=false",
+        "strict_mode=true",
         "store_rejects=true",
         f"rejects_table={quote_literal(rejects)}",
         f"rejects_scan={quote_literal(rejects + '_scan')}",
@@ -244,16 +244,18 @@ def _jsonl(source: Source, read_path: Path, rejects: str) -> None:
         f"store_rejects=true, rejects_table={quote_literal(rejects)}, "
         f"rejects_scan={quote_literal(rejects + '_scan')})"
     )
-    ok = "(json_valid(j) AND json_type(j) = 'OBJECT')"
+    ok = "(json_valid(j) AND starts_with(ltrim(j), '{'))"  # a valid JSON text opening with {
     cols = ", ".join(
-        f"CASE WHEN {ok} THEN json_extract_string(j, {quote_literal('$.' + json.dumps(k))}) END "
+        f"json_extract_string(coalesce(j, '{{}}'), {quote_literal('$.' + json.dumps(k))}) "
         f"AS {quote_ident(k)}"
         for k in keys
     )
-    source.relation = (
-        f"(SELECT {cols}, CASE WHEN NOT {ok} THEN 'not a JSON object' END AS __rowerr "
+    checked = (
+        f"(SELECT CASE WHEN {ok} THEN j END AS j, "
+        f"CASE WHEN NOT {ok} THEN 'not a JSON object' END AS __rowerr "
         f"FROM {lines} WHERE j IS NOT NULL)"
     )
+    source.relation = f"(SELECT {cols}, __rowerr FROM {checked})"
     source.headers = list(keys)
     source.reader_rejects = True
 

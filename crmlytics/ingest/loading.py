@@ -341,8 +341,8 @@ class _Load:
         """Column and reason of one bad row from :func:`bad_rows_sql`'s columns."""
         values = dict(zip(self.bad_columns, row, strict=True))
         reasons: list[tuple[str | None, str]] = []
-        if values.get("__rowerr"):
-            reasons.append((None, values["__rowerr"]))
+        if values.get("__rowerr"):  # the record itself is unreadable: nothing else to say
+            return None, values["__rowerr"]
         for col in self.spec.columns:
             raw = values.get(f"__raw:{col.name}")
             if raw is not None:

@@ -1,0 +1,521 @@
+# ruff: noqa: E501  (inline data rows read best one per line)
+"""Ingest: formats, encodings, mappings, rejects with physical line numbers, dedup, atomicity.
+
+Every file is written inline to tmp_path so each expected number can be checked by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import json
+
+import pandas as pd
+import polars as pl
+import pytest
+
+from crmlytics.ingest import IngestError, ingest
+from crmlytics.ingest import loading as ingest_loading
+from crmlytics.workspace import Workspace
+
+TX_HEADER = "order_id,line_no,kind,customer_id,order_ts,amount\n"
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def rows(ws, sql):
+    return ws.duckdb.execute(sql).fetchall()
+
+
+def tx(ws):
+    return rows(
+        ws, "SELECT order_id, line_no, kind, customer_id, amount FROM transactions ORDER BY ALL"
+    )
+
+
+def assert_counts_add_up(result):
+    assert result.rows_loaded + result.rows_rejected + result.rows_duplicate == result.rows_read
+
+
+# -- bad rows -------------------------------------------------------------------------------
+def test_every_bad_row_kind_goes_to_rejects_with_physical_line_and_reason(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05T14:02:00,10\n"  # line 2: good
+        + "o2,1,sale,c1,2024-13-45,10\n"  # line 3: not a date
+        + "\n"  # line 4: blank, not a record
+        + "o3,1,sale,c2,2024-03-05,abc\n"  # line 5: not a number
+        + "o4,1,sale,,2024-03-05,10\n"  # line 6: customer missing
+        + "o5,1,sale,c2,2024-03-05\n"  # line 7: wrong field count
+        + "o6,1,refund,c2,2024-03-05,10\n"  # line 8: unknown kind
+        + "o7,x,sale,c2,2024-03-05,10\n"  # line 9: line_no not a whole number
+        + "o8,1,sale,c3,2024/3/5 14:02,¥1,234.50\n",  # line 10: wrong field count (unquoted ,)
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (8, 1, 7)
+    assert_counts_add_up(result)
+    assert rows(ws, "SELECT order_id FROM transactions") == [("o1",)]
+    rejects = rows(
+        ws, "SELECT line_no, column_name, raw_line, reason, file FROM rejects ORDER BY line_no"
+    )
+    date_hint = "(expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"
+    assert rejects == [
+        (3, "order_ts", "o2,1,sale,c1,2024-13-45,10", f"order_ts: '2024-13-45' is not a date {date_hint}", str(path)),
+        (5, "amount", "o3,1,sale,c2,2024-03-05,abc", "amount: 'abc' is not a number (expected e.g. 1234.50, 1,234.50, ¥1,234.50, (12.50))", str(path)),
+        (6, "customer_id", "o4,1,sale,,2024-03-05,10", "customer_id: required value is missing", str(path)),
+        (7, None, "o5,1,sale,c2,2024-03-05", "wrong field count: expected 6 fields, found 5", str(path)),
+        (8, "kind", "o6,1,refund,c2,2024-03-05,10", "kind: 'refund' is not sale or return (map values in the mapping file)", str(path)),
+        (9, "line_no", "o7,x,sale,c2,2024-03-05,10", "line_no: 'x' is not a whole number (expected e.g. 3, 1,200)", str(path)),
+        (10, None, "o8,1,sale,c3,2024/3/5 14:02,¥1,234.50", "wrong field count: expected 6 fields, found 7", str(path)),
+    ]  # fmt: skip
+    [log] = rows(
+        ws, "SELECT rows_read, rows_loaded, rows_rejected, rows_duplicate, status FROM load_log"
+    )
+    assert log == (8, 1, 7, 0, "loaded_with_rejects")
+
+
+def test_reject_line_number_is_physical_deep_in_a_large_file(ws, tmp_path):
+    # 60,000 records: DuckDB reads this in parallel; line numbers must still be physical.
+    lines = [f"o{i},1,sale,c{i % 97},2024-01-01 10:00:00,{i % 50 + 1}" for i in range(60_000)]
+    lines[41_234] = "o41234,1,sale,c1,2024-02-30,5"  # physical line 41,236 (header is 1)
+    lines[10_000] = "o10000,1,sale,c1"  # wrong field count at physical line 10,002
+    path = write(tmp_path, "big.csv", TX_HEADER + "\n".join(lines) + "\n")
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (60_000, 59_998, 2)
+    assert rows(ws, "SELECT line_no, raw_line FROM rejects ORDER BY line_no") == [
+        (10_002, "o10000,1,sale,c1"),
+        (41_236, "o41234,1,sale,c1,2024-02-30,5"),
+    ]
+
+
+def test_strict_rejects_whole_file_naming_first_bad_line_and_column(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c1,2024-03-05,ten\no3,1,sale,c1,bad,1\n",
+    )
+    with pytest.raises(IngestError, match=r"tx.csv: line 3, column amount: amount: 'ten'"):
+        ingest(ws, "transactions", path, strict=True)
+    assert rows(ws, "SELECT count(*) FROM transactions") == [(0,)]
+    assert rows(ws, "SELECT count(*) FROM rejects") == [(0,)]
+    assert rows(ws, "SELECT count(*) FROM load_log") == [(0,)]
+
+
+def test_strict_mode_reports_wrong_field_count_line(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n\no2,1\n")
+    with pytest.raises(IngestError, match=r"line 4: wrong field count: expected 6 fields, found 2"):
+        ingest(ws, "transactions", path, strict=True)
+
+
+# -- values ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-05T14:02:00", dt.datetime(2024, 3, 5, 14, 2)),
+        ("2024/3/5 14:02", dt.datetime(2024, 3, 5, 14, 2)),
+        ("20240305", dt.datetime(2024, 3, 5)),
+        ("2024-03-05", dt.datetime(2024, 3, 5)),
+        ("2024/03/05", dt.datetime(2024, 3, 5)),
+        ("2024-03-05 14:02:07", dt.datetime(2024, 3, 5, 14, 2, 7)),
+        ("2024年3月5日", dt.datetime(2024, 3, 5)),
+    ],
+)
+def test_date_formats_are_read(ws, tmp_path, text, expected):
+    path = write(tmp_path, "tx.csv", TX_HEADER + f'o1,1,sale,c1,"{text}",1\n')
+    ingest(ws, "transactions", path)
+    assert rows(ws, "SELECT order_ts FROM transactions") == [(expected,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234.50", 1234.5),
+        ("¥1,234.50", 1234.5),
+        ("￥12", 12.0),
+        ("$7.25", 7.25),
+        ("-12.5", -12.5),
+        ("(12.50)", -12.5),
+        (" 3 ", 3.0),
+    ],
+)
+def test_amount_formats_are_read(ws, tmp_path, text, expected):
+    path = write(tmp_path, "tx.csv", TX_HEADER + f'o1,1,sale,c1,2024-03-05,"{text}"\n')
+    ingest(ws, "transactions", path)
+    assert rows(ws, "SELECT amount FROM transactions") == [(expected,)]
+
+
+def test_missing_kind_is_sale_and_positive_return_is_stored_negative(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "order_id,line_no,kind,customer_id,order_ts,amount\n"
+        "o1,1,,c1,2024-03-05,100\n"
+        "o1,1,return,c1,2024-03-06,40\n"
+        "o1,2,RETURN,c1,2024-03-06,-5\n",
+    )
+    ingest(ws, "transactions", path)
+    assert tx(ws) == [("o1", 1, "return", "c1", -40.0), ("o1", 1, "sale", "c1", 100.0), ("o1", 2, "return", "c1", -5.0)]  # fmt: skip
+
+
+def test_missing_line_no_is_numbered_within_order_in_file_order(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "order_id,customer_id,order_ts,amount\n"
+        "o1,c1,2024-03-05,10\no2,c2,2024-03-05,20\no1,c1,2024-03-05,30\no1,c1,2024-03-05,40\n",
+    )
+    ingest(ws, "transactions", path)
+    assert rows(ws, "SELECT order_id, line_no, amount FROM transactions ORDER BY 1, 2") == [
+        ("o1", 1, 10.0),
+        ("o1", 2, 30.0),
+        ("o1", 3, 40.0),
+        ("o2", 1, 20.0),
+    ]
+
+
+# -- dedup and replacement ------------------------------------------------------------------
+def test_reingesting_the_same_file_doubles_nothing(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,10\no1,2,sale,c1,2024-03-05,5\no2,1,sale,c2,2024-03-06,7\n",
+    )
+    [first] = ingest(ws, "transactions", path)
+    before = tx(ws)
+    [second] = ingest(ws, "transactions", path)
+    assert (first.rows_loaded, first.rows_duplicate) == (3, 0)
+    assert (second.rows_read, second.rows_loaded, second.rows_duplicate) == (3, 0, 3)
+    assert tx(ws) == before
+    assert first.sha256 == second.sha256
+    assert rows(ws, "SELECT count(*) FROM load_log") == [(2,)]
+
+
+def test_exact_duplicate_rows_within_a_file_are_counted_once(ws, tmp_path):
+    line = "o1,1,sale,c1,2024-03-05,10\n"
+    path = write(tmp_path, "tx.csv", TX_HEADER + line + line + line + "o2,1,sale,c1,2024-03-05,3\n")
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (4, 2, 2)
+    assert rows(ws, "SELECT count(*) FROM transactions") == [(2,)]
+
+
+def test_changed_row_replaces_the_old_one_and_last_in_file_wins(ws, tmp_path):
+    first = write(
+        tmp_path, "a.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c2,2024-03-05,20\n"
+    )
+    second = write(
+        tmp_path,
+        "b.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,10\n"  # identical to the table: duplicate
+        + "o2,1,sale,c2,2024-03-05,25\n"  # changed: replaces 20
+        + "o2,1,sale,c2,2024-03-05,26\n"  # changed again in the same file: last wins
+        + "o3,1,sale,c3,2024-03-05,1\n",  # new
+    )
+    ingest(ws, "transactions", first)
+    [result] = ingest(ws, "transactions", second)
+    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (4, 3, 1)
+    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0), ("o2", 1, "sale", "c2", 26.0), ("o3", 1, "sale", "c3", 1.0)]  # fmt: skip
+
+
+# -- atomicity ------------------------------------------------------------------------------
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_failure_mid_file_leaves_table_and_load_log_unchanged(ws, tmp_path, monkeypatch, error):
+    ingest(ws, "transactions", write(tmp_path, "a.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n"))
+    before = (tx(ws), rows(ws, "SELECT load_id FROM load_log"), rows(ws, "SELECT * FROM rejects"))
+    upsert = ingest_loading._Load._upsert
+
+    def upsert_then_die(self, stage):
+        upsert(self, stage)  # rows are deleted/inserted and rejects written ...
+        assert rows(ws, "SELECT count(*) FROM transactions")[0][0] == 3  # ... inside the txn
+        raise error
+
+    monkeypatch.setattr(ingest_loading._Load, "_upsert", upsert_then_die)
+    path = write(
+        tmp_path,
+        "b.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,99\no2,1,sale,c1,2024-03-05,1\no3,1,sale,c1,bad,1\no4,1,sale,c1,2024-03-05,1\n",
+    )
+    with pytest.raises(type(error)):
+        ingest(ws, "transactions", path)
+    after = (tx(ws), rows(ws, "SELECT load_id FROM load_log"), rows(ws, "SELECT * FROM rejects"))
+    assert after == before
+    assert not [
+        t for (t,) in rows(ws, "SELECT table_name FROM duckdb_tables()") if t.startswith("__crm")
+    ]
+
+
+# -- encodings and formats ------------------------------------------------------------------
+MAPPING_YAML = """\
+order_id: 订单编号
+customer_id: 客户编号
+order_ts: 下单时间
+amount: 金额
+kind: {source: 单据类型, values: {销售: sale, 退货: return}}
+"""
+
+
+def test_gb18030_file_with_chinese_headers_and_value_map(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "订单.csv",
+        "订单编号,客户编号,下单时间,金额,单据类型,备注\n"
+        'D001,张三,2024/3/5 14:02,"¥1,234.50",销售,首单\n'
+        "D002,李四,20240306,88,销售,\n"
+        "D001,张三,2024-03-07,200,退货,质量问题\n",
+        encoding="gb18030",
+    )
+    mapping = write(tmp_path, "map.yaml", MAPPING_YAML)
+    [result] = ingest(ws, "transactions", path, mapping=mapping)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 3, 0)
+    got = rows(ws, "SELECT order_id, line_no, kind, customer_id, order_ts, amount, attributes FROM transactions ORDER BY order_id, kind")  # fmt: skip
+    assert got == [
+        # no line_no column: lines are numbered within the order in file order
+        ("D001", 2, "return", "张三", dt.datetime(2024, 3, 7), -200.0, '{"备注":"质量问题"}'),
+        ("D001", 1, "sale", "张三", dt.datetime(2024, 3, 5, 14, 2), 1234.5, '{"备注":"首单"}'),
+        ("D002", 1, "sale", "李四", dt.datetime(2024, 3, 6), 88.0, '{"备注":null}'),
+    ]
+
+
+def test_gbk_bytes_after_a_long_ascii_start_are_still_detected(ws, tmp_path):
+    ascii_part = "".join(f"o{i},1,sale,c{i},2024-03-05,1\n" for i in range(3000))  # > 64 KiB
+    path = write(
+        tmp_path, "late.csv", TX_HEADER + ascii_part + "o9999,1,sale,王五,2024-03-05,1\n", "gbk"
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert result.rows_loaded == 3001
+    assert rows(ws, "SELECT customer_id FROM transactions WHERE order_id = 'o9999'") == [("王五",)]
+
+
+def test_utf8_with_bom_header_is_recognised(ws, tmp_path):
+    path = write(tmp_path, "bom.csv", "\ufeff" + TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n")
+    [result] = ingest(ws, "transactions", path)
+    assert result.rows_loaded == 1
+    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0)]
+
+
+def test_tsv_file(ws, tmp_path):
+    path = write(
+        tmp_path, "tx.tsv", TX_HEADER.replace(",", "\t") + "o1\t1\tsale\tc1\t2024-03-05\t1,234.50\n"
+    )
+    ingest(ws, "transactions", path)
+    assert tx(ws) == [("o1", 1, "sale", "c1", 1234.5)]
+
+
+def test_whitespace_separated_headerless_cdnow_lines_with_positional_mapping(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "cdnow.txt",
+        " 00004 0001 19970101  2   29.33\n 00004 0001 19970118  2   29.73\n"
+        " 00021 0002 19970101  3   63.34\n 00021 0002 1997013x  1   11.77\n",
+    )
+    mapping = {
+        "customer_id": "column2",
+        "order_id": "column3",
+        "order_ts": "column3",
+        "quantity": "column4",
+        "amount": "column5",
+    }
+    with pytest.raises(ValueError, match="mapped twice"):
+        ingest(ws, "transactions", path, mapping=mapping)
+    mapping = {"customer_id": "column2", "order_ts": "column3", "quantity": "column4", "amount": "column5", "order_id": "column1"}  # fmt: skip
+    [result] = ingest(ws, "transactions", path, mapping=mapping)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
+    assert rows(ws, "SELECT order_id, line_no, customer_id, order_ts, quantity, amount FROM transactions ORDER BY ALL") == [
+        ("00004", 1, "0001", dt.datetime(1997, 1, 1), 2.0, 29.33),
+        ("00004", 2, "0001", dt.datetime(1997, 1, 18), 2.0, 29.73),
+        ("00021", 1, "0002", dt.datetime(1997, 1, 1), 3.0, 63.34),
+    ]  # fmt: skip
+    assert rows(ws, "SELECT line_no, raw_line FROM rejects") == [
+        (4, " 00021 0002 1997013x  1   11.77")
+    ]
+
+
+def test_cdnow_sample_from_lifetimes_loads_every_line(ws, tmp_path):
+    text = (importlib.resources.files("lifetimes.datasets") / "CDNOW_sample.txt").read_text()
+    path = write(tmp_path, "CDNOW_sample.txt", text)
+    reference = pd.read_csv(path, sep=r"\s+", header=None, dtype=str)  # independent reader
+    mapping = {"order_id": "column2", "order_ts": "column3", "quantity": "column4", "amount": "column5", "customer_id": "column1"}  # fmt: skip
+    [result] = ingest(ws, "transactions", path, mapping=mapping)
+    assert result.rows_read == result.rows_loaded == len(reference) == 6919
+    [(customers, total)] = rows(
+        ws, "SELECT count(DISTINCT customer_id), sum(amount) FROM transactions"
+    )
+    assert customers == reference[0].nunique() == 2357
+    assert total == pytest.approx(reference[4].astype(float).sum())
+
+
+def test_xlsx_file(ws, tmp_path):
+    path = tmp_path / "tx.xlsx"
+    pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "customer_id": ["c1", "c2", "c3"],
+            "order_ts": [dt.datetime(2024, 3, 5, 14, 2), dt.datetime(2024, 3, 6), None],
+            "amount": [12.5, 3.0, 1.0],
+            "note": ["gift", None, "x"],
+        }
+    ).write_excel(path)
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(
+        ws, "SELECT order_id, order_ts, amount, attributes FROM transactions ORDER BY 1"
+    ) == [
+        ("o1", dt.datetime(2024, 3, 5, 14, 2), 12.5, '{"note":"gift"}'),
+        ("o2", dt.datetime(2024, 3, 6), 3.0, '{"note":null}'),
+    ]
+    [(line, column, raw)] = rows(ws, "SELECT line_no, column_name, raw_line FROM rejects")
+    assert (line, column) == (4, "order_ts")  # spreadsheet row 4: header is row 1
+    assert json.loads(raw)["order_id"] == "o3"
+
+
+def test_parquet_file(ws, tmp_path):
+    path = tmp_path / "tx.parquet"
+    pl.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "line_no": [1, 1],
+            "customer_id": ["c1", None],
+            "order_ts": [dt.datetime(2024, 3, 5, 14, 2), dt.datetime(2024, 3, 6)],
+            "amount": [12.5, 3.0],
+        }
+    ).write_parquet(path)
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+    assert tx(ws) == [("o1", 1, "sale", "c1", 12.5)]
+    assert rows(ws, "SELECT line_no, column_name FROM rejects") == [(2, "customer_id")]
+
+
+def test_json_lines_file(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.jsonl",
+        '{"order_id": "o1", "customer_id": "c1", "order_ts": "2024-03-05 10:00", "amount": 5, "tags": ["a"]}\n'
+        "\n"
+        "not json\n"
+        '{"order_id": "o2", "customer_id": "c2", "order_ts": "20240306", "amount": "¥7"}\n',
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT order_id, amount, attributes FROM transactions ORDER BY 1") == [
+        ("o1", 5.0, '{"tags":"[\\"a\\"]"}'),
+        ("o2", 7.0, '{"tags":null}'),
+    ]
+    assert rows(ws, "SELECT line_no, raw_line, reason FROM rejects") == [
+        (3, "not json", "not a JSON object")
+    ]
+
+
+# -- other tables ---------------------------------------------------------------------------
+def test_customers_with_chinese_yes_no_value_map_and_dates(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "客户.csv",
+        "客户编号,姓名,注册日期,免打扰,授信额度,等级\n"
+        'c1,张三,2023/6/1,是,"¥50,000",金\n'
+        "c2,李四,20230715,否,,银\n"
+        "c3,王五,2023-07-16,也许,1,铜\n",
+        encoding="gb18030",
+    )
+    mapping = {
+        "customer_id": "客户编号",
+        "name": "姓名",
+        "signup_date": "注册日期",
+        "do_not_contact": {"source": "免打扰", "values": {"是": "true", "否": "false"}},
+        "credit_limit": "授信额度",
+    }
+    [result] = ingest(ws, "customers", path, mapping=mapping)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT customer_id, name, signup_date, do_not_contact, credit_limit, attributes FROM customers ORDER BY 1") == [
+        ("c1", "张三", dt.date(2023, 6, 1), True, 50000.0, '{"等级":"金"}'),
+        ("c2", "李四", dt.date(2023, 7, 15), False, None, '{"等级":"银"}'),
+    ]  # fmt: skip
+    assert rows(ws, "SELECT line_no, reason FROM rejects") == [
+        (
+            4,
+            "do_not_contact: '也许' is not a yes/no value (expected true/false, 1/0, yes/no, y/n, 是/否)",
+        )
+    ]
+
+
+def test_complaints_with_severity_value_map_and_handling_timestamps(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "complaints.csv",
+        "投诉编号,客户,受理时间,处理完成,严重程度\n"
+        "k1,c1,2024-03-05 09:00,2024-03-06 17:30,高\n"
+        "k2,c2,2024/3/7 10:00,,低\n",
+    )
+    mapping = write(
+        tmp_path,
+        "complaints.yaml",
+        "complaint_id: 投诉编号\ncustomer_id: 客户\nopened_at: 受理时间\nresolved_at: 处理完成\n"
+        "severity: {source: 严重程度, values: {高: 3, 中: 2, 低: 1}}\n",
+    )
+    [result] = ingest(ws, "complaints", path, mapping=mapping)
+    assert result.rows_loaded == 2
+    assert rows(ws, "SELECT complaint_id, opened_at, resolved_at, severity FROM complaints ORDER BY 1") == [
+        ("k1", dt.datetime(2024, 3, 5, 9), dt.datetime(2024, 3, 6, 17, 30), 3),
+        ("k2", dt.datetime(2024, 3, 7, 10), None, 1),
+    ]  # fmt: skip
+
+
+# -- mapping errors -------------------------------------------------------------------------
+def test_unknown_canonical_names_in_mapping_are_named(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n")
+    mapping = write(tmp_path, "m.yaml", "order_id: order_id\nordr_date: x\nprice: y\n")
+    with pytest.raises(ValueError, match=r"transactions has no column\(s\) ordr_date, price"):
+        ingest(ws, "transactions", path, mapping=mapping)
+
+
+def test_mapped_header_missing_from_file_names_file_header_and_headers_found(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n")
+    with pytest.raises(ValueError) as excinfo:
+        ingest(ws, "transactions", path, mapping={"amount": "金额"})
+    assert str(excinfo.value) == (
+        "tx.csv: mapped header '金额' (for amount) is not in the file; "
+        "headers found: order_id, line_no, kind, customer_id, order_ts, amount"
+    )
+
+
+def test_required_column_without_source_is_an_error(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", "order_id,customer_id,amount\no1,c1,1\n")
+    with pytest.raises(ValueError, match="no column for required transactions column.s. order_ts"):
+        ingest(ws, "transactions", path)
+
+
+def test_ingest_into_attached_workspace_is_refused(tmp_path):
+    import ibis
+
+    attached = Workspace.attach(ibis.duckdb.connect())
+    with pytest.raises(TypeError, match="attached"):
+        ingest(attached, "transactions", write(tmp_path, "tx.csv", TX_HEADER))
+
+
+# -- CLI ------------------------------------------------------------------------------------
+def test_cli_prints_counts_and_exit_codes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from crmlytics.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    path = write(
+        tmp_path, "tx.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c1,nope,1\n"
+    )
+    db = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    ok = runner.invoke(app, ["ingest", "transactions", path.name, "--db", str(db)])
+    assert ok.exit_code == 0, ok.output
+    [row] = [line for line in ok.output.splitlines() if "tx.csv" in line]
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[-5:-1] == ["2", "1", "1", "0"]  # read, loaded, rejected, duplicate
+    strict = runner.invoke(app, ["ingest", "transactions", path.name, "--db", str(db), "--strict"])
+    assert strict.exit_code == 1
+    assert "line 3, column order_ts" in strict.output
