@@ -210,7 +210,11 @@ class FunnelParams:
 
 @dataclass(frozen=True)
 class Campaign:
-    """One campaign: sent to ``target_share`` of contactable customers signed up by then."""
+    """One campaign: sent to ``target_share`` of contactable customers signed up by then.
+
+    ``sent`` is given for the reference as-of date 2025-06-30; :func:`crmlytics.demo.generate_demo`
+    moves it by as many days as its ``as_of`` differs, like the rest of the history.
+    """
 
     campaign_id: str
     sent: str  # ISO date
