@@ -372,3 +372,17 @@ def test_where_on_clv_without_a_score_run_says_where_clv_comes_from(ws, tmp_path
             format="csv",
             out=tmp_path / "x.csv",
         )
+
+
+def test_empty_list_still_writes_the_header(ws, tmp_path):
+    result = export_segment(
+        _warehouse(ws),
+        "gold",
+        as_of="2024-01-31",
+        where="net_revenue > 1000000",
+        format="xlsx",
+        out=tmp_path / "none.xlsx",
+    )
+    assert (result.rows, result.excluded_opted_out, result.matched) == (0, 0, 0)
+    rows = list(openpyxl.load_workbook(result.path).active.iter_rows(values_only=True))
+    assert len(rows) == 1 and list(rows[0][: len(LIST_HEAD)]) == LIST_HEAD

@@ -342,9 +342,10 @@ def export_segment(
         where=where,
         rfm_labels=labels("rfm_segment", locale),
     )
-    counts = candidate_counts(candidates).to_pandas().iloc[0]
-    matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
-    frame = suppressed(candidates, include_opted_out=include_opted_out).to_pandas()
+    with candidates.cache() as computed:  # the scores are computed once for both queries
+        counts = candidate_counts(computed).to_pandas().iloc[0]
+        matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
+        frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
     if hash_pii:
         export_settings = getattr(config, "export", None)
         frame = hash_contact_columns(
