@@ -444,3 +444,26 @@ def test_lifetimes_recovers_the_planted_bgnbd_from_the_customer_facts(demo, ws):
     for name, planted in (("r", bg.r), ("alpha", bg.alpha_days), ("a", bg.a), ("b", bg.b)):
         estimate, se = summary.loc[name, "coef"], summary.loc[name, "se(coef)"]
         assert abs(estimate - planted) < 4 * se, (name, estimate, planted, se)
+
+
+def test_complaints_foreshadow_dropping_out(demo):
+    # Planted: the last order of a customer who then drops out draws a complaint 4 times as often
+    # as any other order. Compare the two observed complaint rates on orders placed over 60 days
+    # before the as-of date (so their complaints have been opened); the log of their ratio has
+    # SE sqrt((1 - p1) / (n1 p1) + (1 - p0) / (n0 p0)) (delta method), allowed 4 times.
+    sales = demo.transactions[demo.transactions["kind"] == "sale"]
+    orders = sales.groupby("order_id").agg(
+        customer_id=("customer_id", "first"), ts=("order_ts", "first")
+    )
+    truth = demo.customer_truth.set_index("customer_id")
+    dropped = (truth["buyer"] & ~truth["alive"]).reindex(orders["customer_id"]).to_numpy()
+    final = orders.groupby("customer_id")["ts"].transform("max").eq(orders["ts"]).to_numpy()
+    complained = orders.index.isin(demo.complaints["order_id"])
+    settled = (orders["ts"] < END_OF_AS_OF - pd.Timedelta(days=60)).to_numpy()
+    group = settled & dropped & final
+    other = settled & ~(dropped & final)
+    p1, n1 = complained[group].mean(), group.sum()
+    p0, n0 = complained[other].mean(), other.sum()
+    se = math.sqrt((1 - p1) / (n1 * p1) + (1 - p0) / (n0 * p0))
+    planted = demo.truth.params.complaints.final_order_factor
+    assert abs(math.log(p1 / p0) - math.log(planted)) < 4 * se

@@ -126,10 +126,14 @@ class ComplaintParams:
 
     Satisfaction (surveyed at follow-up) is ``round(5.0 - 0.9 * ln(1 + resolution_days)
     - 0.35 * (severity - 1) + N(0, 0.5))`` clipped to 1..5, where resolution_days runs from
-    opened_at to resolved_at: slow resolutions make unhappy customers.
+    opened_at to resolved_at: slow resolutions make unhappy customers. The last order of a
+    customer who drops out afterwards draws a complaint ``final_order_factor`` times as often as
+    other orders, so a complaint foreshadows churn (the purchases themselves stay BG/NBD).
     """
 
     rate_per_order: float = 0.035
+    # the last order of a customer who then drops out draws complaints this many times as often
+    final_order_factor: float = 4.0
     category_shares: tuple[tuple[str, float], ...] = (
         ("delivery", 0.35),
         ("quality", 0.30),

@@ -606,7 +606,16 @@ def complaints_frame(
     clock: Clock,
 ) -> pd.DataFrame:
     cp = params.complaints
-    picked = np.flatnonzero(rng.random(len(orders.t)) < cp.rate_per_order)
+    # a customer's last order before dropping out draws complaints more often: complaints
+    # foreshadow churn, while the purchase process itself stays exactly BG/NBD
+    final = np.zeros(len(orders.t), dtype=bool)
+    last_order = np.full(len(pop.ids), -1)
+    last_order[orders.customer] = np.arange(len(orders.t))  # orders are in time order
+    assert pop.dropout_t is not None
+    dropped = np.flatnonzero(np.isfinite(pop.dropout_t) & (last_order >= 0))
+    final[last_order[dropped]] = True
+    rate = np.where(final, cp.rate_per_order * cp.final_order_factor, cp.rate_per_order)
+    picked = np.flatnonzero(rng.random(len(orders.t)) < rate)
     m = len(picked)
     categories = np.array([k for k, _ in cp.category_shares], dtype=object)
     cat_p = np.array([w for _, w in cp.category_shares])
