@@ -60,10 +60,10 @@ def quickstart(
                     {
                         "table": table,
                         "file": Path(load.file).name,
-                        "rows_read": load.rows_read,
-                        "rows_loaded": load.rows_loaded,
-                        "rows_rejected": load.rows_rejected,
-                        "rows_duplicate": load.rows_duplicate,
+                        "read": load.rows_read,
+                        "loaded": load.rows_loaded,
+                        "rejected": load.rows_rejected,
+                        "duplicates": load.rows_duplicate,
                     }
                 )
         say(f"computing customer facts as of {as_of}")
