@@ -272,7 +272,7 @@ def test_export_with_opted_out_included_writes_both_gold_customers(ws, tmp_path)
         out=tmp_path / "gold.parquet",
         include_opted_out=True,
     )
-    assert (result.rows, result.excluded_opted_out) == (2, 0)
+    assert (result.rows, result.excluded_opted_out, result.opted_out) == (2, 0, 1)
     assert pd.read_parquet(result.path)["customer_id"].tolist() == ["c09", "c10"]
 
 
@@ -334,6 +334,11 @@ def test_cli_export_prints_written_and_excluded_counts(tmp_path):
     assert "wrote 1 customers" in result.output
     assert "excluded 1 opted-out" in result.output
     assert openpyxl.load_workbook(out).active["A2"].value == "c10"
+
+    both = runner.invoke(app, [*args, "--out", str(out), "--db", str(db), "--include-opted-out"])
+    assert both.exit_code == 0, both.output
+    assert "wrote 2 customers" in both.output
+    assert "included 1 opted-out" in both.output
 
     bad = runner.invoke(
         app, [*args, "--out", str(out), "--db", str(db), "--where", "__import__('os')"]

@@ -66,6 +66,6 @@ def export_command(
         )
     console.print(f"wrote {result.rows:,} customers to {result.path}")
     if include_opted_out:
-        console.print("opted-out customers (do_not_contact) included on request")
+        console.print(f"included {result.opted_out:,} opted-out (do_not_contact) on request")
     else:
         console.print(f"excluded {result.excluded_opted_out:,} opted-out (do_not_contact)")

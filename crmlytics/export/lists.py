@@ -73,12 +73,16 @@ class ExportResult:
         0 when opted-out customers were included.
     matched : int
         Customers in the segment matching ``where``, before suppression.
+    opted_out : int
+        How many of the matched customers have ``do_not_contact`` (excluded, or written when
+        ``include_opted_out``).
     """
 
     path: Path
     rows: int
     excluded_opted_out: int
     matched: int
+    opted_out: int
 
 
 def list_columns(scores: ir.Table, *, hashed: str | None = None) -> list[str]:
@@ -362,6 +366,7 @@ def export_segment(
         rows=len(frame),
         excluded_opted_out=0 if include_opted_out else opted_out,
         matched=matched,
+        opted_out=opted_out,
     )
 
 
