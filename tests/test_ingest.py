@@ -491,6 +491,21 @@ def test_required_column_without_source_is_an_error(ws, tmp_path):
         ingest(ws, "transactions", path)
 
 
+def test_headerless_file_is_detected_by_the_sniffer_and_columns_are_numbered(ws, tmp_path):
+    path = write(tmp_path, "nohead.csv", "o1,1,c1,2024-03-05,10.5\no2,2,c2,2024-03-06,3.25\n")
+    with pytest.raises(
+        ValueError, match="headers found: column1, column2, column3, column4, column5"
+    ):
+        ingest(ws, "transactions", path)
+
+
+def test_unreadable_file_is_a_one_line_ingest_error(ws, tmp_path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(IngestError, match="broken.parquet: cannot be loaded"):
+        ingest(ws, "transactions", path)
+
+
 def test_ingest_into_attached_workspace_is_refused(tmp_path):
     import ibis
 

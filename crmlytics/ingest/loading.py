@@ -32,6 +32,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
 from crmlytics.ingest.formats import PARQUET, XLSX, Source, open_source
 from crmlytics.ingest.mapping import MappingArg, Resolved, load_mapping, resolve
@@ -51,6 +53,9 @@ ProgressCallback = Callable[[str, str, float | None], None]
 """``progress(file, step, fraction)``: fraction in [0, 1] of the file read, or None."""
 
 _KINDS = ("sale", "return")
+MEMORY_LIMIT = "1GB"
+"""DuckDB memory limit while ingesting: the staged file spills to the warehouse's temp directory
+beyond it, so a 10M-line file loads in well under 2 GiB of RSS."""
 _BATCH = 10_000
 
 
@@ -128,7 +133,10 @@ def ingest(
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
     con = ws.duckdb
-    with _setting(con, "enable_progress_bar", "false"):  # progress is ours to report
+    with (
+        _setting(con, "enable_progress_bar", "false"),  # progress is ours to report
+        _setting(con, "memory_limit", MEMORY_LIMIT),  # staging spills to disk beyond this
+    ):
         return [_load_file(con, table_spec, path, colmaps, strict, progress) for path in paths]
 
 
@@ -136,11 +144,11 @@ def ingest(
 def _setting(con: Any, name: str, value: str) -> Iterator[None]:
     """Set a DuckDB setting for the duration of a block, then restore it."""
     before = con.execute(f"SELECT current_setting('{name}')").fetchone()[0]
-    con.execute(f"SET {name} = {value}")
+    con.execute(f"SET {name} = {quote_literal(value)}")
     try:
         yield
     finally:
-        con.execute(f"SET {name} = {str(before).lower()}")
+        con.execute(f"SET {name} = {quote_literal(str(before).lower())}")
 
 
 def _load_file(
@@ -155,16 +163,17 @@ def _load_file(
     encoding = None
     while True:
         load = _Load(con, table_spec, path, strict)
-        source = open_source(
-            con,
-            path,
-            colmaps,
-            table_spec.names,
-            rejects=load.name("rej"),
-            encoding=encoding,
-            progress=report,
-        )
+        source: Source | None = None
         try:
+            source = open_source(
+                con,
+                path,
+                colmaps,
+                table_spec.names,
+                rejects=load.name("rej"),
+                encoding=encoding,
+                progress=report,
+            )
             resolved = resolve(colmaps, source.headers, table_spec, path)
             load.stage(source, resolved, report)
             con.execute("BEGIN TRANSACTION")
@@ -179,11 +188,15 @@ def _load_file(
             return result
         except _NotUtf8:
             encoding = GB18030
+        except duckdb.Error as exc:  # a file DuckDB cannot read: one line, naming the file
+            message = str(exc).strip().splitlines()[0]
+            raise IngestError(f"{path.name}: cannot be loaded: {message}") from exc
         finally:
             load.cleanup()
-            source.close()
-            if source.kind == XLSX:
-                _unregister_all(con)
+            if source is not None:
+                source.close()
+                if source.kind == XLSX:
+                    _unregister_all(con)
 
 
 def _unregister_all(con: Any) -> None:
