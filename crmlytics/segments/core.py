@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import uuid
 from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
@@ -11,7 +12,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts
 from crmlytics.segments.config import SegmentsConfig, segments_config
-from crmlytics.segments.degrees import four_degrees
+from crmlytics.segments.degrees import degrees_from_facts
 from crmlytics.segments.labels import LIFECYCLE_CLASSES, RFM_SEGMENTS, VALUE_TIERS
 from crmlytics.segments.lifecycle import lifecycle_from_facts, referrals
 from crmlytics.segments.rfm import rfm_as_of
@@ -73,6 +74,19 @@ def segment_column(key: str) -> str:
     raise KeyError(f"unknown segment key {key!r}; valid keys are {valid}")
 
 
+def materialise(ws: Workspace, expr: ir.Table) -> ir.Table:
+    """Compute ``expr`` once and return a table reading the result.
+
+    On DuckDB the result is a temporary table that lives until the connection closes (so an
+    expression built on it stays valid as long as the workspace is open; nothing is written to
+    the warehouse file); on other backends it is ``expr.cache()`` (Spark: a cached temp view).
+    """
+    if not ws.is_duckdb:
+        return expr.cache()
+    name = f"_crmlytics_tmp_{uuid.uuid4().hex}"
+    return ws.backend.create_table(name, expr, temp=True)
+
+
 def _join(left: ir.Table, right: ir.Table) -> ir.Table:
     right = right.rename(right_customer_id="customer_id")
     joined = left.left_join(right, left.customer_id == right.right_customer_id)
@@ -87,6 +101,8 @@ def customer_segments(
     """Every segmentation of every customer as of a date, one row per customer (Ibis table).
 
     Sees only rows at or before ``as_of`` (a date means the end of that day; default today).
+    The all-history customer facts are computed once when called and kept on the backend
+    (:func:`materialise`); the rest stays lazy.
     Settings come from ``config.segments`` (or a :class:`SegmentsConfig`).
 
     Columns, in this order (:data:`SEGMENT_COLUMNS`):
@@ -107,7 +123,7 @@ def customer_segments(
     """
     c = segments_config(config)
     point = resolve_as_of(as_of)
-    history = customer_facts(ws, point)
+    history = materialise(ws, customer_facts(ws, point))
     rfm_facts = (
         history
         if c.rfm.window_days is None
@@ -118,7 +134,7 @@ def customer_segments(
         if c.value.window_days is None
         else customer_facts(ws, point, window_days=c.value.window_days)
     )
-    scored = rfm_as_of(ws, point, c.rfm)
+    scored = rfm_as_of(ws, point, c.rfm, history=history)
     window_money = rfm_facts.select("customer_id", "orders", "net_revenue")
     tiers = value_tiers(
         value_facts, gold=c.value.gold, silver=c.value.silver, measure=c.value.measure
@@ -126,7 +142,7 @@ def customer_segments(
     classes = lifecycle_from_facts(history, referrals(ws, point), c.lifecycle).select(
         "customer_id", "lifecycle", "stage", "activity"
     )
-    degrees = four_degrees(ws, point, c.degrees, measure=c.value.measure)
+    degrees = degrees_from_facts(ws, point, history, c.degrees, measure=c.value.measure)
 
     t = scored
     for part in (window_money, tiers, classes, degrees):

@@ -70,9 +70,20 @@ def four_degrees(
       anyone; null when no line carries a category.
     - **composite** = weighted mean of the non-null degrees with ``weights``.
     """
-    c = config or DegreesConfig()
     point = resolve_as_of(as_of)
-    facts = customer_facts(ws, point)
+    return degrees_from_facts(ws, point, customer_facts(ws, point), config, measure=measure)
+
+
+def degrees_from_facts(
+    ws: Workspace,
+    point: AsOf,
+    facts: ir.Table,
+    config: DegreesConfig | None = None,
+    *,
+    measure: Measure = "auto",
+) -> ir.Table:
+    """:func:`four_degrees` from all-history customer facts as of ``point``."""
+    c = config or DegreesConfig()
     value_column = resolve_measure(facts, measure)
     t = facts
     for part in (

@@ -160,6 +160,7 @@ def rfm_as_of(
     config: RfmConfig | None = None,
     *,
     window_days: int | None = None,
+    history: ir.Table | None = None,
 ) -> ir.Table:
     """:func:`rfm` of the customers known as of ``as_of`` (Ibis table).
 
@@ -167,13 +168,15 @@ def rfm_as_of(
     ``window_days`` (default ``config.window_days``; None = all history) are scored.
     ``recency_days`` counts from the last purchase of all history; customers who bought only
     before the window get null scores and segment ``lost``; those who never bought ``prospect``.
+    ``history`` may pass in the all-history facts as of the same date, already computed.
     """
     settings = config or RfmConfig()
     days = window_days if window_days is not None else settings.window_days
     if days is not None and days < 1:
         raise ValueError(f"window_days must be at least 1, not {days}")
     point = resolve_as_of(as_of)
-    history = customer_facts(ws, point)
+    if history is None:
+        history = customer_facts(ws, point)
     scored = rfm_from_config(
         history if days is None else customer_facts(ws, point, window_days=days), settings
     )

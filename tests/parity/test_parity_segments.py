@@ -80,7 +80,7 @@ def crowd(ws):
     return ws
 
 
-def test_customer_segments_equal_on_duckdb_and_spark(crowd, to_spark):
+def test_segments_pareto_and_moves_equal_on_duckdb_and_spark(crowd, to_spark):
     spark_ws = to_spark(crowd)
     windowed = SegmentsConfig(rfm=RfmConfig(window_days=180))
     for as_of, config in (("2024-06-30", None), ("2024-01-31", windowed)):
@@ -88,10 +88,7 @@ def test_customer_segments_equal_on_duckdb_and_spark(crowd, to_spark):
         spark = customer_segments(spark_ws, as_of, config).to_pandas()
         assert duck["r_score"].notna().sum() >= 15  # the data really exercises the scores
         assert_same_frame(duck, spark, ["customer_id"])
-
-
-def test_pareto_and_migration_moves_equal_on_duckdb_and_spark(crowd, to_spark):
-    spark_ws = to_spark(crowd)
+    # the Pareto curve and the migration moves, on the same Spark copy (one copy per test file)
     duck_curve = pareto(customer_facts(crowd, "2024-06-30"), "revenue")
     spark_curve = pareto(customer_facts(spark_ws, "2024-06-30"), "revenue")
     assert_same_frame(duck_curve, spark_curve, ["rank"])
