@@ -252,9 +252,10 @@ def _warehouse(ws: Workspace) -> Workspace:
     return ws
 
 
-def test_export_of_gold_writes_the_top_fifth_without_the_opted_out(ws, tmp_path):
+@pytest.mark.parametrize("segment", ["gold", "value_tier:gold"])
+def test_export_of_gold_writes_the_top_fifth_without_the_opted_out(ws, tmp_path, segment):
     result = export_segment(
-        _warehouse(ws), "gold", as_of="2024-01-31", format="csv", out=tmp_path / "gold.csv"
+        _warehouse(ws), segment, as_of="2024-01-31", format="csv", out=tmp_path / "gold.csv"
     )
     assert (result.rows, result.excluded_opted_out, result.matched) == (1, 1, 2)
     frame = pd.read_csv(result.path, encoding="utf-8-sig")

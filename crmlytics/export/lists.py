@@ -374,10 +374,14 @@ def _check_where(where: str, scores: ir.Table, as_of: object) -> None:
     try:
         parse_where(where, scores.schema())
     except WhereError as exc:
-        if "unknown column" in str(exc) and "clv" not in scores.columns:
+        message = str(exc)
+        if "unknown column" in message and "did you mean" not in message:
+            from crmlytics.asof import as_of as resolve_as_of
+
+            day = resolve_as_of(as_of).date  # type: ignore[arg-type]
             raise WhereError(
-                f"{exc}. CLV and model scores come from a score run as of the same date "
-                f"(crmlytics.runs.record_scores); none was found as of {as_of or 'today'}"
+                f"{exc}. Model scores such as clv are read from the score run recorded for the "
+                f"same as-of date ({day}; crmlytics.runs.record_scores): record one first"
             ) from None
         raise
 
@@ -400,22 +404,27 @@ def score_table(
     extra = [c for c in run.columns if c not in scores.columns]
     if not extra:
         return scores
-    right = ibis.memtable(run[["customer_id", *extra]]).rename(run_customer_id="customer_id")
+    right = run.select("customer_id", *extra).rename(run_customer_id="customer_id")
     joined = scores.left_join(right, scores.customer_id == right.run_customer_id)
     return joined.drop("run_customer_id")
 
 
 def run_scores(
     ws: Workspace, as_of: str | _dt.date | _dt.datetime | AsOf | None = None
-) -> pd.DataFrame | None:
-    """Scores of the newest successful score run as of the same date, or ``None`` if there is
-    none (or the warehouse keeps no runs)."""
+) -> ir.Table | None:
+    """Scores of the newest successful score run for the same as-of date (one row per
+    customer, without ``run_id``), or ``None`` if there is no such run."""
     from crmlytics.asof import as_of as resolve_as_of
-    from crmlytics.runs import latest_scores
+    from crmlytics.runs import SCORES_TABLE
 
-    if not ws.is_duckdb:
+    if not {SCORES_TABLE, "score_runs"} <= set(ws.backend.list_tables()):
         return None
-    try:
-        return latest_scores(ws, resolve_as_of(as_of).date)
-    except LookupError:
+    runs = ws.table("score_runs")
+    runs = runs.filter(
+        (runs.status == "succeeded") & (runs.as_of == ibis.date(resolve_as_of(as_of).date))
+    )
+    newest = runs.order_by(runs.finished_at.desc()).limit(1).select("run_id").to_pandas()
+    if newest.empty:
         return None
+    table = ws.backend.table(SCORES_TABLE)
+    return table.filter(table.run_id == str(newest["run_id"].iloc[0])).drop("run_id")
