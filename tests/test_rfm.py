@@ -199,3 +199,25 @@ def test_rfm_command_writes_scores_with_chinese_labels(window_ws, tmp_path):
 def test_rfm_config_rejects_bins_outside_range():
     with pytest.raises(ValueError):
         RfmConfig(bins=1)
+
+
+def test_segment_map_and_bins_come_from_the_config_file(window_ws, tmp_path):
+    from crmlytics.config import ConfigError, load_config
+
+    path = tmp_path / "crmlytics.yaml"
+    path.write_text(
+        "segments:\n  rfm:\n    bins: 2\n    segment_map:\n"
+        "      - {segment: best, r: [2, 2], f: [2, 2], m: [2, 2]}\n      - {segment: rest}\n",
+        encoding="utf-8",
+    )
+    frame = rfm_report(window_ws, "2024-06-30", config=load_config(path))
+    frame = frame.set_index("customer_id")
+    # two buyers, 2 bins: old (1 order, 500, 177 days) and new (2 orders, 120, 5 days)
+    assert frame.loc["new", "rfm_cell"] == "221" and frame.loc["new", "rfm_segment"] == "rest"
+    assert frame.loc["old", "rfm_cell"] == "112"
+    path.write_text(
+        "segments:\n  rfm:\n    bins: 2\n    segment_map: [{segment: best}]\n    colour: red\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="segments.rfm.colour"):
+        load_config(path)
