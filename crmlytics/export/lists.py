@@ -33,7 +33,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from crmlytics.export.pii import DEFAULT_COUNTRY_CODE, HASH_METHODS, hash_contact_columns
+from crmlytics.export.pii import HASH_METHODS, hash_contact_columns
 from crmlytics.export.where import WhereError, parse_where
 from crmlytics.io import write_frame
 
@@ -320,7 +320,8 @@ def export_segment(
     Returns
     -------
     ExportResult
-        Path, rows written, customers excluded for ``do_not_contact``, customers matched.
+        Path, rows written, customers excluded for ``do_not_contact``, customers matched
+        and how many of them had opted out.
     """
     from crmlytics.config import Config
     from crmlytics.segments import labels, segment_column
@@ -351,14 +352,11 @@ def export_segment(
         matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
         frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
     if hash_pii:
-        export_settings = getattr(config, "export", None)
         frame = hash_contact_columns(
             frame,
             method=hash_pii,
-            default_country_code=getattr(
-                export_settings, "default_country_code", DEFAULT_COUNTRY_CODE
-            ),
-            remove_gmail_dots=getattr(export_settings, "remove_gmail_dots", False),
+            default_country_code=config.export.default_country_code,
+            remove_gmail_dots=config.export.remove_gmail_dots,
         )
     written = write_list(frame, path, fmt)
     return ExportResult(
