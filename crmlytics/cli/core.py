@@ -6,12 +6,21 @@ from pathlib import Path
 
 import typer
 
-from crmlytics.cli.common import AsOfOption, DbOption, OutOption, console, emit, fails_cleanly
+from crmlytics.cli.common import (
+    AsOfOption,
+    ConfigOption,
+    DbOption,
+    OutOption,
+    console,
+    emit,
+    fails_cleanly,
+)
 
 
 def register(app: typer.Typer) -> None:
     app.command("facts")(facts_command)
     app.command("quickstart")(quickstart_command)
+    app.command("score")(score_command)
 
 
 @fails_cleanly
@@ -51,3 +60,26 @@ def quickstart_command(
     emit(result.loads, None, title=f"loaded into {result.db}")
     emit(result.summary, None, title=f"customer facts as of {result.as_of}")
     console.print(f"next: crmlytics facts --db {result.db} --as-of {result.as_of} --out facts.xlsx")
+
+
+@fails_cleanly
+def score_command(
+    as_of: AsOfOption = None,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Nightly scoring: segments and CLV of every customer, recorded as one score run.
+
+    Either every score is written or nothing is (the previous run stays the latest).
+    """
+    from crmlytics.config import load_config
+    from crmlytics.scoring import score
+    from crmlytics.workspace import Workspace
+
+    settings = load_config(config)
+    with Workspace.open(db) as ws, console.status("scoring") as status:
+        run = score(ws, as_of, settings, progress=lambda message: status.update(message))
+    console.print(
+        f"score run {run.run_id}: {run.customers:,} customers as of {run.as_of}, "
+        f"{len(run.columns) - 1} scores"
+    )
