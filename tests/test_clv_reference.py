@@ -17,8 +17,8 @@ def sig3(x: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def cdnow(tmp_path_factory):
-    ws = cdnow_workspace(tmp_path_factory.mktemp("cdnow"))
+def cdnow():
+    ws = cdnow_workspace()
     yield ws
     ws.close()
 

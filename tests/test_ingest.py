@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.resources
 import json
+from pathlib import Path
 
 import pandas as pd
 import polars as pl
@@ -316,15 +317,6 @@ def test_whitespace_separated_headerless_cdnow_lines_with_positional_mapping(ws,
         " 00004 0001 19970101  2   29.33\n 00004 0001 19970118  2   29.73\n"
         " 00021 0002 19970101  3   63.34\n 00021 0002 1997013x  1   11.77\n",
     )
-    mapping = {
-        "customer_id": "column2",
-        "order_id": "column3",
-        "order_ts": "column3",
-        "quantity": "column4",
-        "amount": "column5",
-    }
-    with pytest.raises(ValueError, match="mapped twice"):
-        ingest(ws, "transactions", path, mapping=mapping)
     mapping = {"customer_id": "column2", "order_ts": "column3", "quantity": "column4", "amount": "column5", "order_id": "column1"}  # fmt: skip
     [result] = ingest(ws, "transactions", path, mapping=mapping)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
@@ -338,18 +330,178 @@ def test_whitespace_separated_headerless_cdnow_lines_with_positional_mapping(ws,
     ]
 
 
-def test_cdnow_sample_from_lifetimes_loads_every_line(ws, tmp_path):
-    text = (importlib.resources.files("lifetimes.datasets") / "CDNOW_sample.txt").read_text()
-    path = write(tmp_path, "CDNOW_sample.txt", text)
+def test_cdnow_sample_untouched_with_customer_day_composite_order_key(ws):
+    # the file inside the lifetimes package, as shipped: no order id, so one order is one
+    # customer on one day (columns 1 and 3 joined); the date also feeds order_ts
+    path = Path(str(importlib.resources.files("lifetimes.datasets") / "CDNOW_sample.txt"))
     reference = pd.read_csv(path, sep=r"\s+", header=None, dtype=str)  # independent reader
-    mapping = {"order_id": "column2", "order_ts": "column3", "quantity": "column4", "amount": "column5", "customer_id": "column1"}  # fmt: skip
+    mapping = {"order_id": ["column1", "column3"], "customer_id": "column1", "order_ts": "column3", "quantity": "column4", "amount": "column5"}  # fmt: skip
     [result] = ingest(ws, "transactions", path, mapping=mapping)
     assert result.rows_read == result.rows_loaded == len(reference) == 6919
-    [(customers, total)] = rows(
-        ws, "SELECT count(DISTINCT customer_id), sum(amount) FROM transactions"
+    [(customers, orders, total)] = rows(
+        ws,
+        "SELECT count(DISTINCT customer_id), count(DISTINCT order_id), sum(amount) FROM transactions",
     )
     assert customers == reference[0].nunique() == 2357
+    assert orders == len(reference.drop_duplicates([0, 2]))  # distinct customer-days
     assert total == pytest.approx(reference[4].astype(float).sum())
+    assert rows(ws, "SELECT order_id, line_no, order_ts FROM transactions WHERE customer_id = '00004' ORDER BY 1") == [
+        ("00004-19970101", 1, dt.datetime(1997, 1, 1)),
+        ("00004-19970118", 1, dt.datetime(1997, 1, 18)),
+        ("00004-19970802", 1, dt.datetime(1997, 8, 2)),
+        ("00004-19971212", 1, dt.datetime(1997, 12, 12)),
+    ]  # fmt: skip
+
+
+# -- composite sources and dropped columns --------------------------------------------------
+CDNOW_LIKE = {"order_id": ["column1", "column3"], "customer_id": "column1", "order_ts": "column3", "quantity": "column4", "amount": "column5"}  # fmt: skip
+
+
+def test_composite_order_key_groups_a_customers_lines_of_one_day_into_one_order(ws, tmp_path):
+    first = write(
+        tmp_path,
+        "a.txt",
+        " 00004 0001 19970101  2   29.33\n"  # order 00004-19970101, line 1
+        " 00004 0001 19970101  1   10.00\n"  # same customer, same day: same order, line 2
+        " 00004 0001 19970118  2   29.73\n"  # another day: order 00004-19970118
+        " 00021 0002 19970101  3   63.34\n",  # another customer, same day: order 00021-19970101
+    )
+    [result] = ingest(ws, "transactions", first, mapping=CDNOW_LIKE)
+    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (4, 4, 0)
+    assert rows(ws, "SELECT order_id, line_no, customer_id, amount FROM transactions ORDER BY 1, 2") == [
+        ("00004-19970101", 1, "00004", 29.33),
+        ("00004-19970101", 2, "00004", 10.0),
+        ("00004-19970118", 1, "00004", 29.73),
+        ("00021-19970101", 1, "00021", 63.34),
+    ]  # fmt: skip
+    # the same lines again plus one corrected amount and one new day: the composite key
+    # (with its line number) finds each old row, so 2 duplicates, 1 replacement, 1 new row
+    second = write(
+        tmp_path,
+        "b.txt",
+        " 00004 0001 19970101  2   29.33\n"
+        " 00004 0001 19970101  1   12.00\n"  # changed: replaces 10.00
+        " 00004 0001 19970118  2   29.73\n"
+        " 00021 0002 19970102  1    5.00\n",  # new order 00021-19970102
+    )
+    [again] = ingest(ws, "transactions", second, mapping=CDNOW_LIKE)
+    assert (again.rows_read, again.rows_loaded, again.rows_duplicate) == (4, 2, 2)
+    assert rows(ws, "SELECT order_id, line_no, amount FROM transactions ORDER BY 1, 2") == [
+        ("00004-19970101", 1, 29.33),
+        ("00004-19970101", 2, 12.0),
+        ("00004-19970118", 1, 29.73),
+        ("00021-19970101", 1, 63.34),
+        ("00021-19970102", 1, 5.0),
+    ]
+
+
+def test_composite_with_an_empty_part_is_a_missing_required_value(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "store,ticket,customer_id,order_ts,amount\n"
+        "S1,0001,c1,2024-03-05,10\n"
+        " S1 , 0002 ,c2,2024-03-05,20\n"  # parts are trimmed before joining
+        "S2,,c3,2024-03-05,30\n",  # no ticket: no order id
+    )
+    mapping = {"order_id": {"source": ["store", "ticket"]}}  # the long form takes a list too
+    [result] = ingest(ws, "transactions", path, mapping=mapping)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT order_id, customer_id FROM transactions ORDER BY 1") == [
+        ("S1-0001", "c1"),
+        ("S1-0002", "c2"),
+    ]
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects") == [
+        (4, "order_id", "order_id: required value is missing")
+    ]
+
+
+def test_value_map_on_a_composite_source_is_an_error(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", "a,b,customer_id,order_ts,amount\nx,y,c1,2024-03-05,1\n")
+    mapping = write(tmp_path, "m.yaml", "order_id: {source: [a, b], values: {x-y: o1}}\n")
+    with pytest.raises(
+        ValueError,
+        match=r"order_id joins several source columns \(a, b\); a value map needs a single source column",
+    ):
+        ingest(ws, "transactions", path, mapping=mapping)
+    assert rows(ws, "SELECT count(*) FROM load_log") == [(0,)]
+
+
+def test_yaml_list_form_of_composite_and_drop(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        "门店,单号,客户,日期,金额,备注,操作员,内部码\nS1,7,c1,2024-03-05,10,gift,王,x1\n",
+    )
+    mapping = write(
+        tmp_path,
+        "m.yaml",
+        "order_id: [门店, 单号]\ncustomer_id: 客户\norder_ts: 日期\namount: 金额\n"
+        "drop: [操作员, 内部码]\n",
+    )
+    [result] = ingest(ws, "transactions", path, mapping=mapping)
+    assert result.rows_loaded == 1
+    assert rows(ws, "SELECT order_id, amount, attributes FROM transactions") == [
+        ("S1-7", 10.0, '{"备注":"gift"}')  # 操作员 and 内部码 dropped, 备注 kept
+    ]
+
+
+def test_dropping_every_extra_column_leaves_attributes_empty(ws, tmp_path):
+    path = write(
+        tmp_path, "tx.csv", TX_HEADER.rstrip("\n") + ",note\no1,1,sale,c1,2024-03-05,10,hi\n"
+    )
+    ingest(ws, "transactions", path, mapping={"drop": "note"})  # a single header is fine too
+    assert rows(ws, "SELECT order_id, attributes FROM transactions") == [("o1", None)]
+
+
+def test_dropped_header_missing_from_file_is_an_error_naming_headers_found(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n")
+    with pytest.raises(ValueError) as excinfo:
+        ingest(ws, "transactions", path, mapping={"drop": ["note"]})
+    assert str(excinfo.value) == (
+        "tx.csv: dropped header 'note' is not in the file; "
+        "headers found: order_id, line_no, kind, customer_id, order_ts, amount"
+    )
+
+
+def test_dropped_header_is_not_taken_as_its_canonical_column(ws, tmp_path):
+    path = write(
+        tmp_path, "tx.csv", TX_HEADER.rstrip("\n") + ",channel\no1,1,sale,c1,2024-03-05,10,web\n"
+    )
+    ingest(ws, "transactions", path, mapping={"drop": ["channel"]})
+    assert rows(ws, "SELECT channel, attributes FROM transactions") == [(None, None)]
+
+
+def test_a_header_both_mapped_and_dropped_is_an_error(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", "id,customer_id,order_ts,amount\no1,c1,2024-03-05,10\n")
+    with pytest.raises(
+        ValueError, match="header 'id' is both mapped \\(for order_id\\) and dropped"
+    ):
+        ingest(ws, "transactions", path, mapping={"order_id": "id", "drop": ["id"]})
+
+
+def test_readme_cdnow_mapping_loads_the_sample_with_the_dropped_id_left_out(ws, tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in readme.split("```yaml\n")[1:] if "[column1, column3]" in b]
+    mapping = write(tmp_path, "cdnow.yaml", block.split("```")[0])
+    path = Path(str(importlib.resources.files("lifetimes.datasets") / "CDNOW_sample.txt"))
+    [result] = ingest(ws, "transactions", path, mapping=mapping)
+    assert result.rows_loaded == 6919
+    # 6,696 distinct customer-days, as counted independently in the test above
+    assert rows(ws, "SELECT count(DISTINCT order_id), count(attributes) FROM transactions") == [(6696, 0)]  # fmt: skip
+
+
+def test_no_canonical_table_has_a_column_named_drop():
+    from crmlytics.ingest.mapping import DROP
+    from crmlytics.schema import CANONICAL
+
+    assert all(DROP not in table.names for table in CANONICAL.values())
+
+
+def test_drop_must_be_a_header_or_a_list_of_headers(ws, tmp_path):
+    path = write(tmp_path, "tx.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n")
+    with pytest.raises(ValueError, match="drop must be a header or a list of headers"):
+        ingest(ws, "transactions", path, mapping={"drop": {"note": "x"}})
 
 
 def test_xlsx_file(ws, tmp_path):

@@ -305,7 +305,9 @@ def _has_header(
     sniffed: bool | None,
 ) -> bool:
     folded = {f.strip().casefold() for f in fields}
-    named = {m.source.casefold() for m in colmaps.values()} | {c.casefold() for c in canonical}
+    named = {s.casefold() for m in colmaps.values() for s in m.sources} | {
+        c.casefold() for c in canonical
+    }
     if folded & named and not positional_only(colmaps):
         return True
     if positional_only(colmaps):

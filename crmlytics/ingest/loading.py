@@ -36,7 +36,15 @@ import duckdb
 
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
 from crmlytics.ingest.formats import PARQUET, XLSX, Source, open_source
-from crmlytics.ingest.mapping import MappingArg, Resolved, load_mapping, resolve
+from crmlytics.ingest.mapping import (
+    SEPARATOR,
+    ColumnMap,
+    MappingArg,
+    Resolved,
+    SourceMapping,
+    load_mapping,
+    resolve,
+)
 from crmlytics.ingest.parsing import (
     SQL_TYPES,
     clean_text,
@@ -106,8 +114,10 @@ def ingest(
         One path or several: CSV / TSV / whitespace-separated text, Parquet, Excel (.xlsx),
         JSON lines; UTF-8, UTF-8 with BOM or GB18030/GBK, detected.
     mapping
-        YAML file or dict ``{canonical: source}`` or ``{canonical: {source:, values: {}}}``.
-        Without it, headers equal to canonical names (case-insensitive) are used.
+        YAML file or dict ``{canonical: source}``, ``{canonical: [source, source]}`` (joined
+        with ``-``) or ``{canonical: {source:, values: {}}}``, plus ``drop: [source, ...]`` for
+        columns not to keep in ``attributes`` (:mod:`crmlytics.ingest.mapping`). Without it,
+        headers equal to canonical names (case-insensitive) are used.
     strict
         Reject the whole file (load nothing, raise :class:`IngestError`) at the first bad row.
     progress
@@ -125,7 +135,7 @@ def ingest(
             f"{name} tables. Open one with crmlytics.Workspace.open(db) to load files"
         )
     table_spec = spec(table)
-    colmaps = load_mapping(mapping, table_spec)
+    source_mapping = load_mapping(mapping, table_spec)
     paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
     if not paths:
         raise ValueError("no files to ingest")
@@ -137,7 +147,9 @@ def ingest(
         _setting(con, "enable_progress_bar", "false"),  # progress is ours to report
         _setting(con, "memory_limit", MEMORY_LIMIT),  # staging spills to disk beyond this
     ):
-        return [_load_file(con, table_spec, path, colmaps, strict, progress) for path in paths]
+        return [
+            _load_file(con, table_spec, path, source_mapping, strict, progress) for path in paths
+        ]
 
 
 @contextmanager
@@ -155,7 +167,7 @@ def _load_file(
     con: Any,
     table_spec: TableSpec,
     path: Path,
-    colmaps: dict[str, Any],
+    source_mapping: SourceMapping,
     strict: bool,
     progress: ProgressCallback | None,
 ) -> LoadResult:
@@ -168,13 +180,13 @@ def _load_file(
             source = open_source(
                 con,
                 path,
-                colmaps,
+                source_mapping.columns,
                 table_spec.names,
                 rejects=load.name("rej"),
                 encoding=encoding,
                 progress=report,
             )
-            resolved = resolve(colmaps, source.headers, table_spec, path)
+            resolved = resolve(source_mapping, source.headers, table_spec, path)
             load.stage(source, resolved, report)
             con.execute("BEGIN TRANSACTION")
             try:
@@ -556,7 +568,7 @@ def stage_sql(source: Source, resolved: Resolved, table_spec: TableSpec) -> str:
     else:
         attributes = "CAST(NULL AS VARCHAR)"
     level1 = ", ".join(
-        [f"{clean_text(quote_ident(m.source), m.values)} AS {raw[c]}" for c, m in mapped.items()]
+        [f"{_source_text(m)} AS {raw[c]}" for c, m in mapped.items()]
         + [f"{attributes} AS __attributes", rowerr]
     )
     level2 = ", ".join(
@@ -595,6 +607,14 @@ def stage_sql(source: Source, resolved: Resolved, table_spec: TableSpec) -> str:
         f"SELECT *, ({' OR '.join(bad)}) AS __bad FROM (SELECT {level4} FROM (SELECT {level3} "
         f"FROM (SELECT {level2} FROM (SELECT {level1} FROM {source.relation}))))"
     )
+
+
+def _source_text(cmap: ColumnMap) -> str:
+    """Clean text of a mapped source; a composite joins its parts (NULL if any part is)."""
+    if not cmap.composite:
+        return clean_text(quote_ident(cmap.sources[0]), cmap.values)
+    sep = f" || {quote_literal(SEPARATOR)} || "
+    return "(" + sep.join(clean_text(quote_ident(s)) for s in cmap.sources) + ")"
 
 
 def _convert(table_spec: TableSpec, column: str, raw: str) -> str:

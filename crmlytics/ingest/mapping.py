@@ -1,15 +1,28 @@
-"""Column mappings: which source header feeds which canonical column, and value maps.
+"""Column mappings: which source headers feed which canonical column, value maps, dropped headers.
 
 A mapping file is YAML written by hand, one canonical column per line::
 
-    order_id: 订单编号                                        # canonical: source header
+    customer_id: 客户编号                                      # canonical: source header
     kind: {source: 单据类型, values: {销售: sale, 退货: return}}  # or with a value map
+    order_id: [门店, 小票号]                                   # several headers joined with "-"
+    drop: [内部备注, 操作员]                                   # headers not kept in attributes
+
+- **Composite sources.** A list of headers, plain (``order_id: [column1, column3]``) or as
+  ``{source: [column1, column3]}``, builds the canonical value from those columns' trimmed texts
+  joined with ``-`` (``00004`` and ``19970101`` give ``00004-19970101``). The value is missing
+  when any part is empty (so a required key with a missing part is rejected as missing). A value
+  map needs a single source column; with a list it is an error.
+- **The same header may feed several canonical columns** (e.g. CDNOW's date is both part of the
+  order key and the order timestamp).
+- **drop** is reserved (no canonical column has that name): a header or a list of headers that
+  must exist in the file and are left out of ``attributes``. A header cannot be both mapped and
+  dropped.
 
 Every scalar is read as text (YAML's ``yes``/``no`` stay the words ``yes``/``no``), so value
 maps match the file's text exactly. Headerless files name their columns ``column1``,
 ``column2``, ... (1-based). Canonical columns the mapping does not name are still taken from a
-header with the same name (case-insensitive, trimmed); source columns that feed no canonical
-column are kept in ``attributes`` as a JSON object.
+header with the same name (case-insensitive, trimmed) that is neither mapped nor dropped; the
+other source columns that feed no canonical column are kept in ``attributes`` as a JSON object.
 """
 
 from __future__ import annotations
@@ -26,31 +39,49 @@ import yaml
 from crmlytics.schema import TableSpec
 
 _POSITIONAL = re.compile(r"^column([1-9][0-9]*)$")
+SEPARATOR = "-"
+"""Joins the parts of a composite source: ``[column1, column3]`` → ``"00004-19970101"``."""
+DROP = "drop"
+"""Reserved mapping key: the source headers to leave out of ``attributes``."""
 
 
 @dataclass(frozen=True)
 class ColumnMap:
-    """One canonical column fed by one source column, with an optional value map."""
+    """One canonical column fed by one source column (or several joined), with a value map."""
 
     canonical: str
-    source: str
+    sources: tuple[str, ...]
     values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def composite(self) -> bool:
+        """True when several source columns are joined with :data:`SEPARATOR`."""
+        return len(self.sources) > 1
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """A checked mapping: canonical column → :class:`ColumnMap`, and the headers to drop."""
+
+    columns: dict[str, ColumnMap] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
 
 
 MappingArg = str | os.PathLike[str] | Mapping[str, Any] | None
 
 
-def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> dict[str, ColumnMap]:
+def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> SourceMapping:
     """Read and check a mapping (YAML path or dict) for ``table_spec``.
 
     Raises
     ------
     ValueError
-        For canonical names the table does not have (all of them named), or an entry that is
-        neither a header nor ``{source: header, values: {...}}``.
+        For canonical names the table does not have (all of them named), an entry that is
+        neither a header, a list of headers nor ``{source: ..., values: {...}}``, a value map
+        on a composite source, or a ``drop`` that is not a header or a list of headers.
     """
     if mapping is None:
-        return {}
+        return SourceMapping()
     where = "mapping"
     if isinstance(mapping, str | os.PathLike):
         path = Path(mapping)
@@ -66,41 +97,65 @@ def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> dict[str, Column
         raw = mapping
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where}: expected `canonical_column: source header` lines")
+    entries = {str(k): v for k, v in raw.items()}
+    drop = _drop(entries.pop(DROP, None), where)
     names = set(table_spec.names)
-    unknown = [str(k) for k in raw if str(k) not in names]
+    unknown = [k for k in entries if k not in names]
     if unknown:
         raise ValueError(
             f"{where}: {table_spec.name} has no column(s) {', '.join(unknown)}; "
-            f"its columns are {', '.join(table_spec.names)}"
+            f"its columns are {', '.join(table_spec.names)} (and `{DROP}: [headers]`)"
         )
-    result: dict[str, ColumnMap] = {}
-    sources: dict[str, str] = {}
-    for canonical, entry in raw.items():
-        canonical = str(canonical)
-        if isinstance(entry, Mapping):
-            extra = set(map(str, entry)) - {"source", "values"}
-            if extra or "source" not in entry:
-                raise ValueError(
-                    f"{where}: {canonical} must be `header` or `{{source: header, values: "
-                    f"{{from: to}}}}`; got keys {', '.join(sorted(map(str, entry)))}"
-                )
-            source = _text(entry["source"])
-            values_raw = entry.get("values") or {}
-            if not isinstance(values_raw, Mapping):
-                raise ValueError(f"{where}: values of {canonical} must be a `from: to` map")
-            values = {_text(k): _text(v) for k, v in values_raw.items()}
-        elif isinstance(entry, str | int | float):
-            source, values = _text(entry), {}
-        else:
-            raise ValueError(f"{where}: {canonical} must name a source header, got {entry!r}")
-        if source in sources:
+    columns = {canonical: _column(canonical, entry, where) for canonical, entry in entries.items()}
+    return SourceMapping(columns, drop)
+
+
+def _column(canonical: str, entry: Any, where: str) -> ColumnMap:
+    values: dict[str, str] = {}
+    if isinstance(entry, Mapping):
+        extra = set(map(str, entry)) - {"source", "values"}
+        if extra or "source" not in entry:
             raise ValueError(
-                f"{where}: source column {source!r} is mapped twice "
-                f"({sources[source]}, {canonical})"
+                f"{where}: {canonical} must be `header`, `[header, header]` or `{{source: header, "
+                f"values: {{from: to}}}}`; got keys {', '.join(sorted(map(str, entry)))}"
             )
-        sources[source] = canonical
-        result[canonical] = ColumnMap(canonical, source, values)
-    return result
+        values_raw = entry.get("values") or {}
+        if not isinstance(values_raw, Mapping):
+            raise ValueError(f"{where}: values of {canonical} must be a `from: to` map")
+        values = {_text(k): _text(v) for k, v in values_raw.items()}
+        entry = entry["source"]
+    sources = _sources(canonical, entry, where)
+    if len(sources) > 1 and values:
+        raise ValueError(
+            f"{where}: {canonical} joins several source columns ({', '.join(sources)}); a value "
+            "map needs a single source column"
+        )
+    return ColumnMap(canonical, sources, values)
+
+
+def _sources(canonical: str, entry: Any, where: str) -> tuple[str, ...]:
+    if _scalar(entry):
+        return (_text(entry),)
+    if isinstance(entry, list | tuple) and entry and all(map(_scalar, entry)):
+        return tuple(_text(e) for e in entry)
+    raise ValueError(
+        f"{where}: {canonical} must name a source header or a non-empty list of headers, "
+        f"got {entry!r}"
+    )
+
+
+def _drop(entry: Any, where: str) -> tuple[str, ...]:
+    if entry is None:
+        return ()
+    if _scalar(entry):
+        return (_text(entry),)
+    if isinstance(entry, list | tuple) and all(map(_scalar, entry)):
+        return tuple(_text(e) for e in entry)
+    raise ValueError(f"{where}: {DROP} must be a header or a list of headers, got {entry!r}")
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float)
 
 
 def _text(value: Any) -> str:
@@ -111,7 +166,7 @@ def _text(value: Any) -> str:
 
 def positional_only(colmaps: Mapping[str, ColumnMap]) -> bool:
     """True when every mapped source is a positional name (``column1``...): a headerless file."""
-    return bool(colmaps) and all(_POSITIONAL.match(m.source) for m in colmaps.values())
+    return bool(colmaps) and all(_POSITIONAL.match(s) for m in colmaps.values() for s in m.sources)
 
 
 @dataclass(frozen=True)
@@ -120,40 +175,54 @@ class Resolved:
 
     columns: dict[str, ColumnMap]
     extras: list[str]
+    dropped: list[str] = field(default_factory=list)
 
 
 def resolve(
-    colmaps: Mapping[str, ColumnMap], headers: list[str], table_spec: TableSpec, file: Path
+    mapping: SourceMapping, headers: list[str], table_spec: TableSpec, file: Path
 ) -> Resolved:
     """Match the mapping (and canonical names) to the headers found in ``file``.
 
     Raises
     ------
     ValueError
-        A mapped header missing from the file (naming file, header and the headers found), or a
-        required canonical column with no source.
+        A mapped or dropped header missing from the file (naming file, header and the headers
+        found), a header both mapped and dropped, or a required canonical column with no source.
     """
     exact = {h: h for h in headers}
     folded: dict[str, str] = {}
     for h in headers:
         folded.setdefault(_fold(h), h)
-    columns: dict[str, ColumnMap] = {}
-    for canonical, cmap in colmaps.items():
-        header = exact.get(cmap.source) or folded.get(_fold(cmap.source))
+
+    def find(name: str, role: str, purpose: str = "") -> str:
+        header = exact.get(name) or folded.get(_fold(name))
         if header is None:
             raise ValueError(
-                f"{file.name}: mapped header {cmap.source!r} (for {canonical}) is not in the file; "
+                f"{file.name}: {role} header {name!r}{purpose} is not in the file; "
                 f"headers found: {', '.join(headers)}"
             )
-        columns[canonical] = ColumnMap(canonical, header, cmap.values)
-    used = {m.source for m in columns.values()}
+        return header
+
+    columns: dict[str, ColumnMap] = {}
+    for canonical, cmap in mapping.columns.items():
+        found = tuple(find(s, "mapped", f" (for {canonical})") for s in cmap.sources)
+        columns[canonical] = ColumnMap(canonical, found, cmap.values)
+    used = {s: c for c, m in columns.items() for s in m.sources}
+    dropped = [find(h, "dropped") for h in mapping.drop]
+    both = [h for h in dropped if h in used]
+    if both:
+        raise ValueError(
+            f"{file.name}: header {both[0]!r} is both mapped (for {used[both[0]]}) and dropped; "
+            f"remove it from `{DROP}`"
+        )
+    taken = set(used) | set(dropped)
     for canonical in table_spec.names:
         if canonical in columns:
             continue
         header = folded.get(_fold(canonical))
-        if header is not None and header not in used:
-            columns[canonical] = ColumnMap(canonical, header)
-            used.add(header)
+        if header is not None and header not in taken:
+            columns[canonical] = ColumnMap(canonical, (header,))
+            taken.add(header)
     missing = [c for c in table_spec.required if c not in columns]
     if missing:
         raise ValueError(
@@ -161,8 +230,8 @@ def resolve(
             f"{', '.join(missing)}; headers found: {', '.join(headers)}; "
             f"map them in a mapping file (canonical: source header)"
         )
-    extras = [h for h in headers if h not in used]
-    return Resolved(columns, extras)
+    extras = [h for h in headers if h not in taken]
+    return Resolved(columns, extras, dropped)
 
 
 def _fold(name: str) -> str:
