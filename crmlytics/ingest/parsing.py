@@ -78,12 +78,11 @@ def clean_text(raw: str, values: dict[str, str] | None = None) -> str:
 
 
 def _number(text: str) -> str:
+    # Each expression appears once: DuckDB hoists repeated subexpressions into a projection of
+    # their own, which would run the regexes on every row instead of only on plain casts' misses.
     stripped = f"regexp_replace({text}, '[{CURRENCY_CHARS},\\s]', '', 'g')"
-    return (
-        f"coalesce(TRY_CAST({text} AS DOUBLE), CASE WHEN {stripped} LIKE '(%)' "
-        f"THEN -TRY_CAST(trim({stripped}, '()') AS DOUBLE) "
-        f"ELSE TRY_CAST({stripped} AS DOUBLE) END)"
-    )
+    negated = f"regexp_replace({stripped}, '^\\((.*)\\)$', '-\\1')"  # (12.50) -> -12.50
+    return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST({negated} AS DOUBLE))"
 
 
 def _timestamp(text: str) -> str:
