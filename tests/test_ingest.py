@@ -253,6 +253,94 @@ def test_failure_mid_file_leaves_table_and_load_log_unchanged(ws, tmp_path, monk
     ]
 
 
+# -- the direct path (no staged copy) and its fallback ---------------------------------------
+def no_staging(self, *args):
+    raise AssertionError("the file was staged")
+
+
+def test_clean_file_into_empty_table_loads_without_a_staged_copy(ws, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest_loading._Load, "stage", no_staging)
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,10\n"  # line 2
+        + "\n"  # line 3: blank
+        + "o1,2\n"  # line 4: wrong field count, rejected by DuckDB's reader
+        + "o2,1,return,c2,2024-03-06,4",  # line 5, no newline at the end
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_duplicate) == (
+        3,
+        2,
+        1,
+        0,
+    )
+    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0), ("o2", 1, "return", "c2", -4.0)]
+    assert rows(ws, "SELECT line_no, raw_line FROM rejects") == [(4, "o1,2")]
+    assert rows(ws, "SELECT rows_read, rows_loaded, rows_rejected, status FROM load_log") == [(3, 2, 1, "loaded_with_rejects")]  # fmt: skip
+
+
+def test_bad_last_line_without_newline_is_rejected_not_lost(ws, tmp_path):
+    # the unterminated last line is a record: without counting it, 2 rows inserted would equal
+    # 2 "records" and the bad row would vanish
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c1,2024-03-05,10\no3,1,sale,c1,bad,1",
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT line_no, column_name FROM rejects") == [(4, "order_ts")]
+
+
+def test_carriage_return_line_ends_take_the_staged_path_and_lose_nothing(ws, tmp_path):
+    text = TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c1,bad,1\no3,1,sale,c1,2024-03-05,2\n"
+    path = write(tmp_path, "tx.csv", text.replace("\n", "\r"))
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT order_id FROM transactions ORDER BY 1") == [("o1",), ("o3",)]
+
+
+def test_missing_line_no_in_a_file_with_line_numbers_is_numbered_within_its_order(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,10\no1,,sale,c1,2024-03-05,20\no2,,sale,c1,2024-03-05,30\n",
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded) == (3, 3)
+    # the record's position within its order, in file order, as without a line_no column
+    assert rows(ws, "SELECT order_id, line_no, amount FROM transactions ORDER BY 1, 2") == [
+        ("o1", 1, 10.0),
+        ("o1", 2, 20.0),
+        ("o2", 1, 30.0),
+    ]
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_failure_after_the_direct_insert_leaves_nothing(ws, tmp_path, monkeypatch, error):
+    monkeypatch.setattr(ingest_loading._Load, "stage", no_staging)
+
+    def die(self, result):
+        assert rows(ws, "SELECT count(*) FROM transactions")[0][0] == 2  # inserted, in the txn
+        raise error
+
+    monkeypatch.setattr(ingest_loading._Load, "_log", die)
+    path = write(
+        tmp_path,
+        "tx.csv",
+        TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no1\no2,1,sale,c1,2024-03-05,1\n",
+    )
+    with pytest.raises(type(error)):
+        ingest(ws, "transactions", path)
+    assert rows(ws, "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM rejects), (SELECT count(*) FROM load_log)") == [(0, 0, 0)]  # fmt: skip
+    assert not [
+        t for (t,) in rows(ws, "SELECT table_name FROM duckdb_tables()") if t.startswith("__crm")
+    ]
+
+
 # -- encodings and formats ------------------------------------------------------------------
 MAPPING_YAML = """\
 order_id: 订单编号

@@ -75,6 +75,10 @@ class TextScan:
     lines: int
     blank_lines: list[int] = field(default_factory=list)
     error: str | None = None
+    unterminated: bool = False
+    """The last line has no newline (it is a line all the same; ``lines`` counts newlines)."""
+    bare_cr: bool = False
+    """A carriage return not followed by a newline: a reader may take it for a line break."""
 
 
 def scan_text(
@@ -101,6 +105,7 @@ def scan_text(
     codec = UTF8 if encoding == UTF8_BOM else encoding
     sink = open(out, "w", encoding=UTF8, newline="") if out is not None else None  # noqa: SIM115
     first = True
+    unterminated = bare_cr = False
     blank_line = _BLANK_OR_SPACE_LINE if whitespace else _BLANK_LINE
     try:
         with open(path, "rb") as fh:
@@ -120,6 +125,7 @@ def scan_text(
                     data, rest = rest, b""
                     if not data:
                         break
+                    unterminated = True  # the rest after the last newline
                 if first and data.startswith(codecs.BOM_UTF8):
                     data = data[len(codecs.BOM_UTF8) :]
                 first = False
@@ -139,6 +145,7 @@ def scan_text(
                             text = _SPACE_RUN.sub("\t", _EDGE_SPACE.sub("", text))
                         sink.write(text)
                 lines += data.count(b"\n")
+                bare_cr = bare_cr or data.count(b"\r") != data.count(b"\r\n")
                 if progress is not None:
                     progress("reading", done / total)
                 if not chunk:
@@ -146,7 +153,9 @@ def scan_text(
     finally:
         if sink is not None:
             sink.close()
-    return TextScan(digest.hexdigest(), encoding, decodes, lines, blank, error)
+    return TextScan(
+        digest.hexdigest(), encoding, decodes, lines, blank, error, unterminated, bare_cr
+    )
 
 
 def file_sha256(path: Path) -> str:

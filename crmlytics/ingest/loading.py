@@ -15,6 +15,13 @@ any exception, KeyboardInterrupt included):
 4. upsert: delete the table rows whose key the file changes, insert the new rows, and write one
    ``load_log`` row.
 
+The direct path (the common first load of a big clean file) skips the staged copy: a delimited
+text or JSON lines file going into an empty table is inserted straight from the conversion
+query, in one transaction, and kept only if the file proves to need nothing more: no row failing
+conversion (rows inserted = records counted from the file's lines), no key twice, and for
+transactions no missing ``line_no``. Otherwise that transaction is rolled back and the file goes
+through the staged steps above (see :meth:`_Load.direct`).
+
 Counts: ``rows_read`` = records in the file (blank lines are not records) = ``rows_loaded`` +
 ``rows_rejected`` + ``rows_duplicate``.
 """
@@ -35,7 +42,7 @@ from typing import Any
 import duckdb
 
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
-from crmlytics.ingest.formats import PARQUET, XLSX, Source, open_source
+from crmlytics.ingest.formats import JSONL, PARQUET, TEXT, XLSX, Source, open_source
 from crmlytics.ingest.mapping import (
     SEPARATOR,
     ColumnMap,
@@ -87,6 +94,27 @@ class IngestError(ValueError):
 
 class _NotUtf8(Exception):
     """A file that looked like UTF-8 in its first bytes but is not, further on."""
+
+
+class _Staged(Exception):
+    """The direct path declined a file (rolled back): load it through the staged path."""
+
+
+@contextmanager
+def _transaction(con: Any) -> Iterator[None]:
+    """One transaction: COMMIT at the end of the block, ROLLBACK on any exception.
+
+    Row order is no contract of the tables, so inserts need not preserve it; the setting is
+    changed outside the transaction, so that restoring it never runs in an aborted one.
+    """
+    with _setting(con, "preserve_insertion_order", "false"):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
 
 def ingest(
@@ -173,6 +201,7 @@ def _load_file(
 ) -> LoadResult:
     report = partial(progress, str(path)) if progress is not None else None
     encoding = None
+    direct = True  # try the direct path first; after it declines, stage
     while True:
         load = _Load(con, table_spec, path, strict)
         source: Source | None = None
@@ -187,19 +216,22 @@ def _load_file(
                 progress=report,
             )
             resolved = resolve(source_mapping, source.headers, table_spec, path)
-            load.stage(source, resolved, report)
-            con.execute("BEGIN TRANSACTION")
-            try:
-                result = load.write(source, report)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            if direct and load.direct_possible(source, resolved):
+                with _transaction(con):
+                    result = load.direct(source, resolved, report)
+                    if result is None:
+                        raise _Staged
+            else:
+                load.stage(source, resolved, report)
+                with _transaction(con):
+                    result = load.write(source, report)
             if report is not None:
                 report("done", 1.0)
             return result
         except _NotUtf8:
             encoding = GB18030
+        except _Staged:  # the direct path declined the file: start again, staged
+            direct = False
         except duckdb.Error as exc:  # a file DuckDB cannot read: one line, naming the file
             message = str(exc).strip().splitlines()[0]
             raise IngestError(f"{path.name}: cannot be loaded: {message}") from exc
@@ -247,8 +279,26 @@ class _Load:
         stage = self.name("stage")
         if report is not None:
             report("staging", None)
-        try:
+        with self._decoding(source):
             self.sql(f"CREATE TEMP TABLE {stage} AS {stage_sql(source, resolved, self.spec)}")
+        if self.spec.name == "transactions":
+            self._number_lines(stage, resolved)
+        self.reader = self._reader_rejects(source)
+        self.staged = self.scalar(f"SELECT count(*) FROM {stage}")
+        bad = self.name("bad")
+        stage_columns = [d[0] for d in self.sql(f"SELECT * FROM {stage} LIMIT 0").description]
+        self.sql(f"CREATE TEMP TABLE {bad} AS {bad_rows_sql(stage, stage_columns, self.spec)}")
+        self.bad_columns = [d[0] for d in self.sql(f"SELECT * FROM {bad} LIMIT 0").description]
+
+    @contextmanager
+    def _decoding(self, source: Source) -> Iterator[None]:
+        """Run a read of the file; then make sure the whole file decoded as believed.
+
+        A file taken for UTF-8 that is not (bytes beyond the sample) raises :class:`_NotUtf8`,
+        so that the caller reads it again as GB18030.
+        """
+        try:
+            yield
         except Exception:
             scan = source.text_scan()
             if scan is not None and not scan.decodes and source.encoding in (UTF8, UTF8_BOM):
@@ -259,14 +309,77 @@ class _Load:
             if source.encoding in (UTF8, UTF8_BOM):
                 raise _NotUtf8
             raise IngestError(f"{self.path.name}: {scan.error}")
+
+    def direct_possible(self, source: Source, resolved: Resolved) -> bool:
+        """Whether to try :meth:`direct`: a delimited text file into an empty table.
+
+        An empty table has no keys the file could overlap; transactions also need their line
+        numbers from the file (numbering missing ones needs the staged copy).
+        """
+        if source.kind not in (TEXT, JSONL) or not source.reader_rejects:
+            return False
+        if self.spec.name == "transactions" and "line_no" not in resolved.columns:
+            return False
+        target = quote_ident(self.spec.name)
+        return self.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is None
+
+    def direct(
+        self, source: Source, resolved: Resolved, report: Callable[..., None] | None
+    ) -> LoadResult | None:
+        """Insert straight from the conversion query; None (caller rolls back) if the file needs
+        the staged path.
+
+        Inside the caller's transaction, the good rows go into the (empty) table in one pass
+        over the file, with no staged copy. The load stands only if the file turns out to have
+        (a) no row failing conversion or missing a required value: the rows inserted equal the
+        file's records, counted from its lines (physical lines less header, blank lines and
+        the lines DuckDB's reader rejected; a record never takes less than one line, so equal
+        counts leave no room for a bad row), (b) no key twice (the table was empty, so its
+        distinct key hashes must equal its rows; a hash collision only sends the file to the
+        staged path), and (c) for transactions, no missing line_no on a row with an order_id.
+        Reader rejects (wrong field count) are written as in the staged path, except in strict
+        mode, which the staged path reports.
+        """
+        if report is not None:
+            report("loading", None)
+        target = quote_ident(self.spec.name)
+        columns = ", ".join(quote_ident(c) for c in [*self.spec.names, ATTRIBUTES])
+        query = stage_sql(source, resolved, self.spec)
+        with self._decoding(source):
+            inserted = self.scalar(
+                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({query}) WHERE NOT __bad"
+            )
+        reader = self._reader_rejects(source)
+        n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
+        if n_reader and self.strict:
+            return None
+        records = _records(source, n_reader)
+        if records is None or inserted != records:
+            return None
+        keys = ", ".join(quote_ident(k) for k in self.spec.key)
+        unnumbered = "0"
         if self.spec.name == "transactions":
-            self._number_lines(stage, resolved)
-        self.reader = self._reader_rejects(source)
-        self.staged = self.scalar(f"SELECT count(*) FROM {stage}")
-        bad = self.name("bad")
-        stage_columns = [d[0] for d in self.sql(f"SELECT * FROM {stage} LIMIT 0").description]
-        self.sql(f"CREATE TEMP TABLE {bad} AS {bad_rows_sql(stage, stage_columns, self.spec)}")
-        self.bad_columns = [d[0] for d in self.sql(f"SELECT * FROM {bad} LIMIT 0").description]
+            unnumbered = "count_if(line_no IS NULL AND order_id IS NOT NULL)"
+        distinct, missing = self.sql(
+            f"SELECT count(DISTINCT hash({keys})), {unnumbered} FROM {target}"
+        ).fetchone()
+        if distinct != inserted or missing:
+            return None
+        if n_reader:
+            self._insert_reader_rejects(reader)
+        read = inserted + n_reader
+        result = LoadResult(
+            file=str(self.path),
+            sha256=source.sha256,
+            rows_read=read,
+            rows_loaded=inserted,
+            rows_rejected=n_reader,
+            rows_duplicate=0,
+            load_id=self.load_id,
+            status="loaded_with_rejects" if n_reader else "loaded",
+        )
+        self._log(result)
+        return result
 
     def write(self, source: Source, report: Callable[..., None] | None) -> LoadResult:
         """Rejects, upsert and load_log, inside the caller's transaction."""
@@ -331,7 +444,8 @@ class _Load:
             return None
         reader = self.name("reader")
         self.sql(
-            f"CREATE TEMP TABLE {reader} AS SELECT line, csv_line, "
+            f"CREATE TEMP TABLE {reader} AS SELECT line, "
+            "ltrim(csv_line, chr(13) || chr(10)) AS csv_line, "  # DuckDB keeps a blank line before
             "CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN "
             "'wrong field count: expected ' || "
             "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1) || "
@@ -480,8 +594,7 @@ class _Load:
         anti = ""
         if self.scalar(f"SELECT count(*) FROM {skip}"):
             anti = f" AND rowid NOT IN (SELECT __ord FROM {skip})"
-        with _setting(self.con, "preserve_insertion_order", "false"):  # row order is no contract
-            self.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
+        self.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
         return int(duplicates)
 
     def _log(self, result: LoadResult) -> None:
@@ -503,6 +616,22 @@ class _Load:
                 result.status,
             ],
         )
+
+
+def _records(source: Source, reader_lines: int) -> int | None:
+    """Records DuckDB should have read as rows from a text file, counted from its lines.
+
+    Physical lines (the last one counts without a newline) less the header lines, blank lines
+    and the ``reader_lines`` DuckDB's reader rejected. An upper bound on the rows read (a quoted
+    field spanning lines only lowers it); None when a lone carriage return could make DuckDB
+    see more lines than newlines.
+    """
+    scan = source.text_scan()
+    if scan is None or scan.bare_cr:
+        return None
+    blank = sum(1 for line in scan.blank_lines if line > source.header_lines)
+    physical = scan.lines + scan.unterminated
+    return physical - source.header_lines - blank - reader_lines
 
 
 class _LineMap:
