@@ -95,6 +95,18 @@ def test_reject_line_number_is_physical_deep_in_a_large_file(ws, tmp_path):
     ]
 
 
+def test_crlf_file_with_blank_lines_keeps_physical_line_numbers(ws, tmp_path):
+    text = (
+        TX_HEADER
+        + "\n"
+        + "o1,1,sale,c1,2024-03-05,10\n\n\no2,1,sale,c1,nope,1\no3,1,sale,c1,2024-03-05,1\n"
+    )
+    path = write(tmp_path, "tx.csv", text.replace("\n", "\r\n"))  # blank lines 2, 4 and 5
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT line_no, raw_line FROM rejects") == [(6, "o2,1,sale,c1,nope,1")]
+
+
 def test_strict_rejects_whole_file_naming_first_bad_line_and_column(ws, tmp_path):
     path = write(
         tmp_path,

@@ -23,7 +23,6 @@ GB18030 = "gb18030"
 SAMPLE_BYTES = 1 << 16
 CHUNK_BYTES = 1 << 22
 
-_BLANK_LINE = re.compile(rb"(?m)^\r?\n")
 _BLANK_OR_SPACE_LINE = re.compile(rb"(?m)^[ \t]*\r?\n")
 _EDGE_SPACE = re.compile(r"(?m)^[ \t]+|[ \t\r]+$")
 _SPACE_RUN = re.compile(r"[ \t]+")
@@ -106,7 +105,6 @@ def scan_text(
     sink = open(out, "w", encoding=UTF8, newline="") if out is not None else None  # noqa: SIM115
     first = True
     unterminated = bare_cr = False
-    blank_line = _BLANK_OR_SPACE_LINE if whitespace else _BLANK_LINE
     try:
         with open(path, "rb") as fh:
             rest = b""
@@ -129,8 +127,11 @@ def scan_text(
                 if first and data.startswith(codecs.BOM_UTF8):
                     data = data[len(codecs.BOM_UTF8) :]
                 first = False
-                for match in blank_line.finditer(data):
-                    blank.append(lines + data.count(b"\n", 0, match.start()) + 1)
+                newlines = prev = 0
+                for start in _blank_starts(data, whitespace):
+                    newlines += data.count(b"\n", prev, start)
+                    prev = start
+                    blank.append(lines + newlines + 1)
                 if decodes:
                     try:
                         text = data.decode(codec)
@@ -145,7 +146,8 @@ def scan_text(
                             text = _SPACE_RUN.sub("\t", _EDGE_SPACE.sub("", text))
                         sink.write(text)
                 lines += data.count(b"\n")
-                bare_cr = bare_cr or data.count(b"\r") != data.count(b"\r\n")
+                if not bare_cr and b"\r" in data:
+                    bare_cr = data.count(b"\r") != data.count(b"\r\n")
                 if progress is not None:
                     progress("reading", done / total)
                 if not chunk:
@@ -156,6 +158,24 @@ def scan_text(
     return TextScan(
         digest.hexdigest(), encoding, decodes, lines, blank, error, unterminated, bare_cr
     )
+
+
+def _blank_starts(data: bytes, whitespace: bool) -> list[int]:
+    """Offsets of the blank lines in ``data`` (which starts at a line start), ascending.
+
+    Byte searches for ``\\n\\n`` and ``\\n\\r\\n`` (a regular expression over every byte costs
+    more than DuckDB's whole read); whitespace-separated text also counts lines of spaces.
+    """
+    if whitespace:
+        return [m.start() for m in _BLANK_OR_SPACE_LINE.finditer(data)]
+    starts = [0] if data.startswith((b"\n", b"\r\n")) else []
+    patterns = (b"\n\n", b"\n\r\n") if b"\r" in data else (b"\n\n",)
+    for pattern in patterns:
+        at = data.find(pattern)
+        while at >= 0:
+            starts.append(at + 1)
+            at = data.find(pattern, at + 1)
+    return sorted(starts)
 
 
 def file_sha256(path: Path) -> str:
