@@ -33,14 +33,33 @@ FACT_COLUMNS = (
 )
 
 
-def order_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> ir.Table:
-    """Transaction lines visible as of ``as_of`` (and inside the look-back window, if given),
-    with ``kind`` defaulted to ``sale`` and ``category`` filled from ``products``."""
+def _visible(
+    ws: Workspace, as_of: AsOf, window_days: int | None, *, sales_only: bool = False
+) -> ir.Table:
     tx = ws.table("transactions")
     keep = as_of.visible(tx.order_ts)
     if window_days is not None:
         keep &= tx.order_ts >= ibis.timestamp(as_of.window_start(window_days))
-    tx = tx.filter(keep)
+    if sales_only:
+        keep &= (tx.kind.fill_null("sale").lower() != "return") & (tx.amount >= 0)
+    return tx.filter(keep)
+
+
+def visible_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> ir.Table:
+    """Transaction lines visible as of ``as_of`` (and inside the look-back window, if given):
+    order_id, customer_id, order_ts, kind (defaulted to ``sale``, lower case), amount, cost."""
+    tx = _visible(ws, as_of, window_days)
+    return tx.select(
+        "order_id",
+        "customer_id",
+        "order_ts",
+        "amount",
+        "cost",
+        kind=tx.kind.fill_null("sale").lower(),
+    )
+
+
+def _with_category(tx: ir.Table, ws: Workspace) -> ir.Table:
     products = ws.table("products").select(
         product_id=ibis._.product_id, product_category=ibis._.category
     )
@@ -56,18 +75,50 @@ def order_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> i
     )
 
 
-def orders(lines: ir.Table) -> ir.Table:
-    """One row per (customer, order): its net amount and the day it was placed.
+def order_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> ir.Table:
+    """:func:`visible_lines` plus ``category``, filled from ``products`` where the line has
+    none."""
+    return _with_category(_visible(ws, as_of, window_days), ws)
 
-    The order's day is that of its first sale line (of any line, if it has no sale line); its
-    net is the sum of all its lines, returns included, so a fully returned order nets to zero.
+
+def sold_categories(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> ir.Table:
+    """Distinct categories of the sale lines (no returns) each customer bought as of ``as_of``:
+    one row per customer with ``categories`` (count)."""
+    sold = _with_category(_visible(ws, as_of, window_days, sales_only=True), ws)
+    sold = sold.filter(sold.category.notnull())
+    return sold.group_by("customer_id").aggregate(categories=sold.category.nunique())
+
+
+NET_DECIMALS = 6
+"""Order nets are rounded to this many decimals: floating-point sums depend on the order an
+engine adds lines in, and a fully returned order must net to exactly zero on every engine."""
+
+
+def is_return(lines: ir.Table) -> ir.BooleanValue:
+    """A return or refund line: ``kind = 'return'`` or a negative amount."""
+    return (lines.kind == "return") | (lines.amount < 0)
+
+
+def orders(lines: ir.Table) -> ir.Table:
+    """One row per (customer, order), in one pass over the lines.
+
+    - ``order_day``: day of the order's first sale line (of any line, if it has none);
+    - ``order_net``: sum of all its lines, returns included, rounded to ``NET_DECIMALS``
+      (a fully returned order nets to exactly zero);
+    - ``gross`` (sale lines), ``returns`` (return lines, positive), ``profit`` (see
+      :func:`customer_facts`; null when no line has a cost), ``return_lines`` (count).
     """
-    is_sale = lines.kind == "sale"
+    returned = is_return(lines)
+    line_profit = lines.amount - lines.amount.sign() * lines.cost.abs()
     return lines.group_by(["customer_id", "order_id"]).aggregate(
         order_day=ibis.coalesce(
-            is_sale.ifelse(lines.order_ts, ibis.null()).min(), lines.order_ts.min()
+            lines.order_ts.min(where=lines.kind == "sale"), lines.order_ts.min()
         ).date(),
-        order_net=lines.amount.sum(),
+        order_net=lines.amount.sum().round(NET_DECIMALS),
+        gross=lines.amount.sum(where=~returned).fill_null(0.0),
+        returns=lines.amount.abs().sum(where=returned).fill_null(0.0),
+        profit=line_profit.sum(where=lines.cost.notnull()),
+        return_lines=lines.order_id.count(where=returned),
     )
 
 
@@ -101,28 +152,18 @@ def customer_facts(
     ``window_days`` restricts transactions (not complaints or contacts) to the last N days.
     """
     point = resolve_as_of(as_of)
-    lines = order_lines(ws, point, window_days)
-    per_order = orders(lines)
-    purchases = per_order.filter(per_order.order_net > 0)
-
-    purchase_facts = purchases.group_by("customer_id").aggregate(
-        first_purchase_date=purchases.order_day.min(),
-        last_purchase_date=purchases.order_day.max(),
-        orders=purchases.order_id.nunique(),
-        purchase_days=purchases.order_day.nunique(),
+    per_order = orders(visible_lines(ws, point, window_days))
+    purchase = per_order.order_net > 0
+    money = per_order.group_by("customer_id").aggregate(
+        first_purchase_date=per_order.order_day.min(where=purchase),
+        last_purchase_date=per_order.order_day.max(where=purchase),
+        orders=per_order.order_id.count(where=purchase),
+        purchase_days=per_order.order_day.nunique(where=purchase),
+        gross_revenue=per_order.gross.sum(),
+        returns=per_order.returns.sum(),
+        profit=per_order.profit.sum(),
     )
-
-    is_sale = (lines.kind != "return") & (lines.amount >= 0)
-    cost_known = lines.cost.notnull()
-    line_profit = lines.amount - lines.amount.sign() * lines.cost.abs()
-    money = lines.group_by("customer_id").aggregate(
-        gross_revenue=is_sale.ifelse(lines.amount, 0.0).sum(),
-        returns=(~is_sale).ifelse(lines.amount.abs(), 0.0).sum(),
-        profit=cost_known.ifelse(line_profit, ibis.null()).sum(),
-        categories=(is_sale & lines.category.notnull())
-        .ifelse(lines.category, ibis.null())
-        .nunique(),
-    )
+    categories = sold_categories(ws, point, window_days)
 
     complaints = ws.table("complaints")
     complaints = (
@@ -140,11 +181,11 @@ def customer_facts(
     customers = ws.table("customers")
     signed_up = customers.signup_date.isnull() | (customers.signup_date <= point.date)
     known = customers.filter(signed_up).select("customer_id")
-    ids = known.union(lines.select("customer_id")).distinct()
+    ids = known.union(money.select("customer_id")).distinct()
 
     as_of_day = ibis.date(point.date)
     t = ids
-    for part in (purchase_facts, money, complaints, contacts):
+    for part in (money, categories, complaints, contacts):
         part = part.rename(part_customer_id="customer_id")
         t = t.left_join(part, t.customer_id == part.part_customer_id).drop("part_customer_id")
 
