@@ -112,3 +112,20 @@ def test_summary_counts_buyers_and_revenue(small_ws):
 def test_as_of_rejects_text_that_is_not_a_date():
     with pytest.raises(ValueError, match="not a date"):
         as_of("10/01/2024")
+
+
+def test_an_order_returned_in_pieces_nets_to_exactly_zero_and_is_no_purchase(ws):
+    # 0.1 + 0.2 - 0.3 is 5.55e-17 in floating point: rounding the order net keeps it at zero
+    ts = pd.Timestamp("2024-01-01 10:00")
+    ws.insert(
+        "transactions",
+        [
+            dict(order_id="o1", line_no=1, kind="sale", customer_id="x", order_ts=ts, amount=0.1),
+            dict(order_id="o1", line_no=2, kind="sale", customer_id="x", order_ts=ts, amount=0.2),
+            dict(
+                order_id="o1", line_no=1, kind="return", customer_id="x", order_ts=ts, amount=-0.3
+            ),
+        ],
+    )
+    x = _row(facts(ws, "2024-01-02"), "x")
+    assert x.orders == 0 and pd.isna(x.first_purchase_date)
