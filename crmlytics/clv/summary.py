@@ -27,18 +27,19 @@ import hashlib
 from typing import Literal
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
-from crmlytics.facts import order_lines, orders
 from crmlytics.workspace import Workspace
 
 TimeUnit = Literal["days", "weeks"]
 UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 DAYS_PER_MONTH = 365.25 / 12
+NET_DECIMALS = 6  # order nets are rounded to this many decimals (removes summation noise)
 SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
 HOLDOUT_COLUMNS = (
     *SUMMARY_COLUMNS,
@@ -58,54 +59,82 @@ def unit_days(unit: str) -> float:
         raise ValueError(f"unknown time unit {unit!r}; use one of {', '.join(UNIT_DAYS)}") from None
 
 
+@ibis.udf.agg.builtin(name="min_by")
+def _min_by(arg: dt.float64, key: dt.date) -> dt.float64:  # type: ignore[empty-body]
+    """Value of ``arg`` on the row with the smallest ``key`` (DuckDB, Spark 3.3+: ``min_by``).
+
+    Ibis' own ``argmin`` compiles to an ordered ``first(... ORDER BY ...)`` on DuckDB, which
+    costs a sort per group; ``min_by`` is a plain hash aggregate on both engines.
+    """
+
+
+def _lines(ws: Workspace, point: AsOf) -> ir.Table:
+    """Transaction lines visible as of ``point``, only the columns a BTYD summary needs."""
+    tx = ws.table("transactions")
+    tx = tx.filter(point.visible(tx.order_ts))
+    return tx.select(
+        "customer_id", "order_id", "order_ts", "amount", kind=tx.kind.fill_null("sale").lower()
+    )
+
+
+def _orders(lines: ir.Table) -> ir.Table:
+    """One row per (customer, order): day, net and number of return lines, in one pass.
+
+    ``order_day`` and ``order_net`` are those of :func:`crmlytics.facts.orders` (day of the
+    first sale line, net of every line up to the as-of point); ``return_lines`` counts lines
+    with ``kind = 'return'`` or a negative amount, which tells a free order (net 0, nothing
+    returned) from a fully returned one without a second pass over the lines. The net is
+    rounded to ``NET_DECIMALS`` places: floating-point sums depend on the order an engine adds
+    the lines in, and a fully returned order must net to exactly 0 on every run and engine.
+    """
+    is_sale = lines.kind == "sale"
+    is_return = (lines.kind == "return") | (lines.amount < 0)
+    return lines.group_by(["customer_id", "order_id"]).aggregate(
+        order_day=ibis.coalesce(
+            is_sale.ifelse(lines.order_ts, ibis.null()).min(), lines.order_ts.min()
+        ).date(),
+        order_net=lines.amount.sum().round(NET_DECIMALS),
+        return_lines=lines.order_id.count(where=is_return),
+    )
+
+
 def purchase_days(ws: Workspace, as_of: AsOfLike) -> ir.Table:
     """One row per (customer, purchase day) visible as of ``as_of``: ``day`` and ``day_value``.
 
     ``day_value`` is the summed net (currency units) of that day's purchases (orders with a
     positive net, returns up to the as-of point included, and free orders; see the module doc).
     """
-    point = resolve_as_of(as_of)
-    lines = order_lines(ws, point)
-    per_order = orders(lines)
-    returned = (
-        lines.filter((lines.kind == "return") | (lines.amount < 0))
-        .select("customer_id", "order_id")
-        .distinct()
-        .rename(returned_customer="customer_id", returned_order="order_id")
-    )
-    flagged = per_order.left_join(
-        returned,
-        (per_order.customer_id == returned.returned_customer)
-        & (per_order.order_id == returned.returned_order),
-    )
-    free_order = (flagged.order_net == 0) & flagged.returned_order.isnull()
-    bought = flagged.filter((flagged.order_net > 0) | free_order)
+    per_order = _orders(_lines(ws, resolve_as_of(as_of)))
+    free_order = (per_order.order_net == 0) & (per_order.return_lines == 0)
+    bought = per_order.filter((per_order.order_net > 0) | free_order)
     return bought.group_by(["customer_id", bought.order_day.name("day")]).aggregate(
         day_value=bought.order_net.sum()
     )
 
 
 def _summary_from_days(days: ir.Table, as_of_date: _dt.date, unit: str) -> ir.Table:
+    """Per-customer summary in one aggregate over purchase days (no self-join).
+
+    The repeat days' spend is the total minus the first day's value (``min_by`` the day).
+    """
     length = unit_days(unit)
-    span = days.group_by("customer_id").aggregate(
-        first_day=days.day.min(), last_day=days.day.max(), n_days=days.day.count()
+    t = days.group_by("customer_id").aggregate(
+        first_day=days.day.min(),
+        last_day=days.day.max(),
+        n_days=days.day.count(),
+        total_value=days.day_value.sum(),
+        first_value=_min_by(days.day_value, days.day),
     )
-    right = span.select(span_id=span.customer_id, first_day=span.first_day)
-    joined = days.join(right, days.customer_id == right.span_id)
-    repeat = (
-        joined.filter(joined.day > joined.first_day)
-        .group_by("customer_id")
-        .aggregate(monetary_value=ibis._.day_value.mean())
-        .rename(repeat_id="customer_id")
-    )
-    t = span.left_join(repeat, span.customer_id == repeat.repeat_id)
     as_of_day = ibis.date(as_of_date)
+    repeats = t.n_days - 1
     return t.select(
         customer_id=t.customer_id,
-        frequency=(t.n_days - 1).cast("int64"),
+        frequency=repeats.cast("int64"),
         recency=t.last_day.delta(t.first_day, unit="day").cast("float64") / length,
         T=as_of_day.delta(t.first_day, unit="day").cast("float64") / length,
-        monetary_value=t.monetary_value.fill_null(0.0).cast("float64"),
+        monetary_value=(repeats > 0)
+        .ifelse((t.total_value - t.first_value) / repeats.cast("float64"), 0.0)
+        .cast("float64"),
     )
 
 
