@@ -293,6 +293,36 @@ def test_clean_file_into_empty_table_loads_without_a_staged_copy(ws, tmp_path, m
     assert rows(ws, "SELECT rows_read, rows_loaded, rows_rejected, status FROM load_log") == [(3, 2, 1, "loaded_with_rejects")]  # fmt: skip
 
 
+def test_file_of_new_keys_into_a_loaded_table_is_appended_without_a_staged_copy(
+    ws, tmp_path, monkeypatch
+):
+    ingest(ws, "transactions", write(tmp_path, "a.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n"))
+    monkeypatch.setattr(ingest_loading._Load, "stage", no_staging)
+    # o1 again, but line 2 and the return of line 1 are new keys
+    path = write(
+        tmp_path, "b.csv", TX_HEADER + "o1,2,sale,c1,2024-03-05,5\no1,1,return,c1,2024-03-09,10\n"
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (2, 2, 0)
+    assert tx(ws) == [("o1", 1, "return", "c1", -10.0), ("o1", 1, "sale", "c1", 10.0), ("o1", 2, "sale", "c1", 5.0)]  # fmt: skip
+
+
+def test_a_key_already_in_the_table_sends_the_file_to_the_staged_path(ws, tmp_path, monkeypatch):
+    ingest(ws, "transactions", write(tmp_path, "a.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\n"))
+    staged = []
+    stage = ingest_loading._Load.stage
+    monkeypatch.setattr(
+        ingest_loading._Load, "stage", lambda self, *a: staged.append(1) or stage(self, *a)
+    )
+    path = write(
+        tmp_path, "b.csv", TX_HEADER + "o2,1,sale,c1,2024-03-05,5\no1,1,sale,c1,2024-03-05,12\n"
+    )
+    [result] = ingest(ws, "transactions", path)
+    assert staged == [1]
+    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (2, 2, 0)
+    assert tx(ws) == [("o1", 1, "sale", "c1", 12.0), ("o2", 1, "sale", "c1", 5.0)]
+
+
 def test_bad_last_line_without_newline_is_rejected_not_lost(ws, tmp_path):
     # the unterminated last line is a record: without counting it, 2 rows inserted would equal
     # 2 "records" and the bad row would vanish

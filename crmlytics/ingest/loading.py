@@ -15,12 +15,12 @@ any exception, KeyboardInterrupt included):
 4. upsert: delete the table rows whose key the file changes, insert the new rows, and write one
    ``load_log`` row.
 
-The direct path (the common first load of a big clean file) skips the staged copy: a delimited
-text or JSON lines file going into an empty table is inserted straight from the conversion
-query, in one transaction, and kept only if the file proves to need nothing more: no row failing
-conversion (rows inserted = records counted from the file's lines), no key twice, and for
-transactions no missing ``line_no``. Otherwise that transaction is rolled back and the file goes
-through the staged steps above (see :meth:`_Load.direct`).
+The direct path (a clean file of new rows, e.g. the first load of a big export) skips the
+staged copy: a delimited text or JSON lines file is inserted straight from the conversion query,
+in one transaction, and kept only if the file proves to need nothing more: no row failing
+conversion (rows inserted = records counted from the file's lines), no key twice or already in
+the table, and for transactions no missing ``line_no``. Otherwise that transaction is rolled
+back and the file goes through the staged steps above (see :meth:`_Load.direct`).
 
 Counts: ``rows_read`` = records in the file (blank lines are not records) = ``rows_loaded`` +
 ``rows_rejected`` + ``rows_duplicate``.
@@ -311,17 +311,14 @@ class _Load:
             raise IngestError(f"{self.path.name}: {scan.error}")
 
     def direct_possible(self, source: Source, resolved: Resolved) -> bool:
-        """Whether to try :meth:`direct`: a delimited text file into an empty table.
+        """Whether to try :meth:`direct`: a delimited text or JSON lines file.
 
-        An empty table has no keys the file could overlap; transactions also need their line
+        Its records must map to lines (see :func:`_records`); transactions also need their line
         numbers from the file (numbering missing ones needs the staged copy).
         """
         if source.kind not in (TEXT, JSONL) or not source.reader_rejects:
             return False
-        if self.spec.name == "transactions" and "line_no" not in resolved.columns:
-            return False
-        target = quote_ident(self.spec.name)
-        return self.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is None
+        return self.spec.name != "transactions" or "line_no" in resolved.columns
 
     def direct(
         self, source: Source, resolved: Resolved, report: Callable[..., None] | None
@@ -329,14 +326,18 @@ class _Load:
         """Insert straight from the conversion query; None (caller rolls back) if the file needs
         the staged path.
 
-        Inside the caller's transaction, the good rows go into the (empty) table in one pass
-        over the file, with no staged copy. The load stands only if the file turns out to have
-        (a) no row failing conversion or missing a required value: the rows inserted equal the
-        file's records, counted from its lines (physical lines less header, blank lines and
-        the lines DuckDB's reader rejected; a record never takes less than one line, so equal
-        counts leave no room for a bad row), (b) no key twice (the table was empty, so its
-        distinct key hashes must equal its rows; a hash collision only sends the file to the
-        staged path), and (c) for transactions, no missing line_no on a row with an order_id.
+        Inside the caller's transaction, the good rows go into the table in one pass over the
+        file, with no staged copy. The load stands only if the file has
+
+        (a) no key twice, no key already in the table, and for transactions no missing line_no
+            on a row with an order_id. Into an empty table this is checked after the insert
+            (the table then holds only the file's rows: its distinct key hashes must equal its
+            rows); otherwise before it, by one pass over the file's keys joined to the table.
+            A hash collision only sends the file to the staged path;
+        (b) no row failing conversion or missing a required value: the rows inserted equal the
+            file's records counted from its lines (:func:`_records`; a record never takes less
+            than one line, so equal counts leave no room for a bad row).
+
         Reader rejects (wrong field count) are written as in the staged path, except in strict
         mode, which the staged path reports.
         """
@@ -345,6 +346,11 @@ class _Load:
         target = quote_ident(self.spec.name)
         columns = ", ".join(quote_ident(c) for c in [*self.spec.names, ATTRIBUTES])
         query = stage_sql(source, resolved, self.spec)
+        empty = self.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is None
+        if not empty:
+            with self._decoding(source):
+                if not self._keys_new(query):
+                    return None
         with self._decoding(source):
             inserted = self.scalar(
                 f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({query}) WHERE NOT __bad"
@@ -356,14 +362,7 @@ class _Load:
         records = _records(source, n_reader)
         if records is None or inserted != records:
             return None
-        keys = ", ".join(quote_ident(k) for k in self.spec.key)
-        unnumbered = "0"
-        if self.spec.name == "transactions":
-            unnumbered = "count_if(line_no IS NULL AND order_id IS NOT NULL)"
-        distinct, missing = self.sql(
-            f"SELECT count(DISTINCT hash({keys})), {unnumbered} FROM {target}"
-        ).fetchone()
-        if distinct != inserted or missing:
+        if empty and not self._keys_new(target):
             return None
         if n_reader:
             self._insert_reader_rejects(reader)
@@ -380,6 +379,30 @@ class _Load:
         )
         self._log(result)
         return result
+
+    def _keys_new(self, rows: str) -> bool:
+        """Whether ``rows`` (the table itself, or the conversion query) hold each key once, with
+        no key in the table (when ``rows`` is the query), and no unnumbered transaction line."""
+        keys = [quote_ident(k) for k in self.spec.key]
+        target = quote_ident(self.spec.name)
+        unnumbered = "0"
+        if self.spec.name == "transactions":
+            unnumbered = "count_if(f.line_no IS NULL AND f.order_id IS NOT NULL)"
+        if rows == target:
+            source, hits = f"{target} f", "0"
+        else:
+            on = " AND ".join(f"f.{k} = t.{k}" for k in keys)
+            t_keys = ", ".join(keys)
+            source = (
+                f"(SELECT {t_keys} FROM ({rows})) f "
+                f"LEFT JOIN (SELECT {t_keys}, true AS __hit FROM {target}) t ON {on}"
+            )
+            hits = "count(t.__hit)"
+        f_keys = ", ".join(f"f.{k}" for k in keys)
+        n, distinct, overlap, missing = self.sql(
+            f"SELECT count(*), count(DISTINCT hash({f_keys})), {hits}, {unnumbered} FROM {source}"
+        ).fetchone()
+        return n == distinct and not overlap and not missing
 
     def write(self, source: Source, report: Callable[..., None] | None) -> LoadResult:
         """Rejects, upsert and load_log, inside the caller's transaction."""
