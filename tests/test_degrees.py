@@ -7,20 +7,13 @@ import pytest
 
 from crmlytics.segments import four_degrees
 from crmlytics.segments.config import DegreesConfig, DegreeWeights
+from tests.builders import sale
 
 AS_OF = "2024-12-31"
 
 
 def line(order_id, customer_id, day, amount, category=None, line_no=1):
-    return dict(
-        order_id=order_id,
-        line_no=line_no,
-        kind="sale",
-        customer_id=customer_id,
-        order_ts=pd.Timestamp(f"{day} 10:00"),
-        amount=amount,
-        category=category,
-    )
+    return sale(order_id, customer_id, day, amount, category=category, line_no=line_no)
 
 
 def complaint(complaint_id, customer_id, day, satisfaction=None):

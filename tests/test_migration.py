@@ -9,21 +9,11 @@ import pytest
 
 from crmlytics.segments import downgrades, migration, migration_sankey, transition_matrix
 from crmlytics.segments.config import SegmentsConfig, ValueConfig
+from tests.builders import sale
 
 FROM, TO = "2024-03-31", "2024-06-30"
 # gold = max(1, floor(0.34 n)), silver up to floor(0.67 n)
 CONFIG = SegmentsConfig(value=ValueConfig(gold=0.34, silver=0.33, measure="revenue"))
-
-
-def sale(order_id, customer_id, day, amount):
-    return dict(
-        order_id=order_id,
-        line_no=1,
-        kind="sale",
-        customer_id=customer_id,
-        order_ts=pd.Timestamp(f"{day} 10:00"),
-        amount=amount,
-    )
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from crmlytics.cli import app
 from crmlytics.segments import rfm, rfm_report
 from crmlytics.segments.config import RfmConfig, RfmRule
 from crmlytics.segments.rfm import check_segment_map
+from tests.builders import sale
 
 
 def facts_frame(**columns) -> ibis.Table:
@@ -139,26 +140,15 @@ def test_custom_three_bin_map_is_applied():
     assert s["rfm_segment"].tolist() == ["rest", "rest", "best"]
 
 
-def _sale(order_id, customer_id, ts, amount):
-    return dict(
-        order_id=order_id,
-        line_no=1,
-        kind="sale",
-        customer_id=customer_id,
-        order_ts=pd.Timestamp(ts),
-        amount=amount,
-    )
-
-
 @pytest.fixture
 def window_ws(ws):
     ws.insert("customers", [dict(customer_id=c) for c in ("old", "new", "never")])
     ws.insert(
         "transactions",
         [
-            _sale("o1", "old", "2024-01-05 10:00", 500.0),
-            _sale("o2", "new", "2024-06-20 10:00", 50.0),
-            _sale("o3", "new", "2024-06-25 10:00", 70.0),
+            sale("o1", "old", "2024-01-05 10:00", 500.0),
+            sale("o2", "new", "2024-06-20 10:00", 50.0),
+            sale("o3", "new", "2024-06-25 10:00", 70.0),
         ],
     )
     return ws

@@ -25,19 +25,9 @@ from crmlytics.segments import (
     segment_profiles,
     segment_treemap,
 )
+from tests.builders import sale
 
 AS_OF = "2024-06-30"
-
-
-def sale(order_id, customer_id, day, amount):
-    return dict(
-        order_id=order_id,
-        line_no=1,
-        kind="sale",
-        customer_id=customer_id,
-        order_ts=pd.Timestamp(f"{day} 10:00"),
-        amount=amount,
-    )
 
 
 def fill(ws):

@@ -9,6 +9,7 @@ import pytest
 from crmlytics.facts import customer_facts
 from crmlytics.segments import pareto, pareto_summary, value_tiers
 from crmlytics.segments.value import resolve_measure
+from tests.builders import sale
 
 IDS = list("abcdefghij")
 
@@ -106,18 +107,11 @@ def test_summary_needs_a_buyer_and_positive_total():
 
 
 def test_profit_from_transaction_costs_drives_tiers(ws):
-    def line(order_id, customer_id, amount, cost):
-        return dict(
-            order_id=order_id,
-            line_no=1,
-            kind="sale",
-            customer_id=customer_id,
-            order_ts=pd.Timestamp("2024-03-01 10:00"),
-            amount=amount,
-            cost=cost,
-        )
-
-    ws.insert("transactions", [line("o1", "a", 100.0, 90.0), line("o2", "b", 80.0, 20.0)])
+    rows = [
+        sale("o1", "a", "2024-03-01", 100.0, cost=90.0),
+        sale("o2", "b", "2024-03-01", 80.0, cost=20.0),
+    ]
+    ws.insert("transactions", rows)
     expr = customer_facts(ws, "2024-03-31")
     curve = pareto(expr)
     assert curve.attrs["measure"] == "profit"
