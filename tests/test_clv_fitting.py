@@ -131,3 +131,54 @@ def test_gamma_gamma_warns_when_spend_rises_with_frequency():
         model = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
     assert model.correlation_ == pytest.approx(np.corrcoef(x, m)[0, 1])
     assert model.summary.loc["corr(frequency, monetary_value)", "estimate"] > 0.3
+
+
+@pytest.mark.parametrize(
+    "theta", [np.log([0.4, 4.0, 0.8, 2.0]), np.log([2.0, 0.1, 50.0, 0.01])], ids=["near", "far"]
+)
+def test_bgnbd_likelihood_and_gradient_equal_lifetimes_and_finite_differences(theta):
+    from crmlytics.clv.likelihoods import BgNbdLikelihood
+
+    x, rec, T = simulate_bgnbd(3000, 0.3, 5.0, 0.7, 2.5, 10, 50, seed=11)
+    w = np.random.default_rng(11).integers(1, 4, x.size).astype(float)
+    nll = BgNbdLikelihood(x, rec, T, w)
+    with np.errstate(all="ignore"):
+        value, grad = nll.value_and_grad(theta)
+        theirs = BetaGeoFitter._negative_log_likelihood(theta, x, rec, T, w, 0.0)
+        h = 1e-6
+        numeric = [(nll(theta + h * e) - nll(theta - h * e)) / (2 * h) for e in np.eye(4)]
+    assert value == pytest.approx(theirs, rel=1e-12)
+    assert grad == pytest.approx(np.array(numeric), rel=1e-5, abs=1e-8)
+
+
+def test_gamma_gamma_likelihood_and_gradient_equal_lifetimes_and_finite_differences():
+    from lifetimes import GammaGammaFitter
+
+    from crmlytics.clv.likelihoods import GammaGammaLikelihood
+
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 20, 2000).astype(float)
+    m = rng.gamma(3.0, 10.0, 2000)
+    w = rng.integers(1, 4, 2000).astype(float)
+    nll = GammaGammaLikelihood(x, m, w)
+    theta = np.log([6.0, 3.5, 15.0])
+    value, grad = nll.value_and_grad(theta)
+    h = 1e-6
+    numeric = [(nll(theta + h * e) - nll(theta - h * e)) / (2 * h) for e in np.eye(3)]
+    theirs = GammaGammaFitter._negative_log_likelihood(theta, x, m, w, 0.0)
+    assert value == pytest.approx(theirs, rel=1e-12)
+    assert grad == pytest.approx(np.array(numeric), rel=1e-5, abs=1e-8)
+
+
+def test_fit_on_weighted_patterns_equals_fit_on_the_customers_they_stand_for():
+    # whole-week histories repeat a lot: the compressed fit must give the same estimates
+    x, rec, T = simulate_bgnbd(4000, 0.5, 5.0, 0.6, 3.0, 20, 40, seed=5)
+    rec, T = np.floor(rec), np.floor(T)
+    rec = np.where(x > 0, np.minimum(rec, T), 0.0)
+    customers = BetaGeo().fit(frame(x, rec, T))
+    packed = frame(x, rec, T).groupby(["frequency", "recency", "T"], as_index=False).size()
+    patterns = BetaGeo().fit(packed.rename(columns={"size": "weights"}))
+    assert patterns.diagnostics_.n_patterns < 4000 / 2
+    assert patterns.params_.to_numpy() == pytest.approx(customers.params_.to_numpy(), rel=1e-6)
+    assert patterns.log_likelihood_ == pytest.approx(customers.log_likelihood_, rel=1e-9)
+    assert patterns.data_hash_ == customers.data_hash_

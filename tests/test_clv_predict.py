@@ -136,3 +136,31 @@ def test_cli_fit_predict_and_refusal(tmp_path):
     result = runner.invoke(app, ["clv", "fit", "--db", str(db), "--as-of", "2023-12-31"])
     assert result.exit_code == 1
     assert "no customers with a purchase" in result.output
+
+
+def test_bgnbd_expectations_for_all_horizons_equal_lifetimes_one_horizon_at_a_time(
+    fitted_summary,
+):
+    model = fit_clv(fitted_summary).purchases
+    args = (fitted_summary["frequency"], fitted_summary["recency"], fitted_summary["T"])
+    horizons = [1.0, 4.35, 26.0, 52.18]
+    ours = model.expected_purchases_cumulative(horizons, *args)
+    theirs = np.column_stack(
+        [
+            model.fitter_.conditional_expected_number_of_purchases_up_to_time(t, *args)
+            for t in horizons
+        ]
+    )
+    assert ours == pytest.approx(theirs, rel=1e-12)
+
+
+def test_predictions_are_the_same_for_customers_with_the_same_history(fitted_summary):
+    twins = pd.concat(
+        [fitted_summary, fitted_summary.assign(customer_id=lambda f: f.customer_id + "b")]
+    )
+    out = fit_clv(fitted_summary).predict(twins.reset_index(drop=True))
+    n = len(fitted_summary)
+    assert list(out["customer_id"][:3]) == list(fitted_summary["customer_id"][:3])
+    for column in ("p_alive", "expected_purchases", "clv"):
+        assert out[column].to_numpy()[:n] == pytest.approx(out[column].to_numpy()[n:], rel=0)
+    assert not any(out[c].dtype == object for c in out.columns)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from crmlytics.clv.summary import calibration_holdout, compress, customer_summary
+from crmlytics.clv.summary import calibration_holdout, compress, customer_summary, fit_inputs
 
 ts = pd.Timestamp
 
@@ -109,3 +110,77 @@ def test_summary_equals_lifetimes_summary_data_from_transaction_data(ws):
     theirs = theirs.reindex(ours.index)
     for column in ("frequency", "recency", "T", "monetary_value"):
         assert ours[column].to_numpy() == pytest.approx(theirs[column].to_numpy()), column
+
+
+def test_fully_returned_order_nets_to_zero_despite_floating_point_noise(ws):
+    # 0.1 + 0.2 - 0.3 is 5.6e-17 in floating point: without rounding the returned order would
+    # count as a purchase on some runs and not on others, depending on the summation order
+    rows = [
+        ("o1", 1, "sale", "a", ts("2024-01-01 10:00"), 5.0),
+        ("o2", 1, "sale", "a", ts("2024-01-03 10:00"), 0.1),
+        ("o2", 2, "sale", "a", ts("2024-01-03 10:00"), 0.2),
+        ("o2", 1, "return", "a", ts("2024-01-04 10:00"), -0.3),
+    ]
+    columns = ["order_id", "line_no", "kind", "customer_id", "order_ts", "amount"]
+    ws.insert("transactions", pd.DataFrame(rows, columns=columns))
+    s = customer_summary(ws, "2024-01-10", unit="days").set_index("customer_id")
+    assert s.loc["a"].tolist() == [0, 0.0, 9.0, 0.0]
+
+
+def test_patterns_group_identical_histories_in_the_warehouse(btyd_ws):
+    btyd_ws.insert(
+        "transactions",
+        pd.DataFrame(
+            # e repeats a's history (1, 5, 12 Jan; spend 30 and 30 on repeat days)
+            [
+                ("e1", 1, "sale", "e", ts("2024-01-01 10:00"), 7.0),
+                ("e2", 1, "sale", "e", ts("2024-01-05 10:00"), 30.0),
+                ("e3", 1, "sale", "e", ts("2024-01-12 10:00"), 30.0),
+            ],
+            columns=["order_id", "line_no", "kind", "customer_id", "order_ts", "amount"],
+        ),
+    )
+    patterns, spend = fit_inputs(btyd_ws, "2024-01-20", unit="days")
+    # a and e: (2, 11, 19) twice; b: (0, 0, 17); c: (1, 7, 18)
+    assert patterns.to_dict("records") == [
+        {"frequency": 0, "recency": 0.0, "T": 17.0, "weights": 1},
+        {"frequency": 1, "recency": 7.0, "T": 18.0, "weights": 1},
+        {"frequency": 2, "recency": 11.0, "T": 19.0, "weights": 2},
+    ]
+    # repeat spend: c 50 once; a and e both (30 + 30) / 2
+    assert spend.to_dict("records") == [
+        {"frequency": 1, "monetary_value": 50.0, "weights": 1},
+        {"frequency": 2, "monetary_value": 30.0, "weights": 2},
+    ]
+    assert patterns.attrs == spend.attrs == {"unit": "days", "as_of": "2024-01-20"}
+    # the same grouping in memory
+    frame = customer_summary(btyd_ws, "2024-01-20", unit="days")
+    assert compress(frame).to_dict("records") == patterns.to_dict("records")
+
+
+def test_fit_from_warehouse_patterns_equals_fit_on_every_customer(ws):
+    from crmlytics.clv.predict import fit, fit_clv
+    from tests.clv_data import simulate_bgnbd
+
+    x, rec, T = simulate_bgnbd(400, 0.8, 20.0, 0.5, 3.0, 60, 200, seed=4)
+    rows = []
+    for i, (xi, ri, ti) in enumerate(zip(x, rec, T, strict=True)):
+        first = ts("2024-01-01") + pd.Timedelta(days=int(200 - ti))
+        days = sorted({0, *np.linspace(0, int(ri), int(xi) + 1).astype(int).tolist()})
+        rows += [(f"o{i}-{d}", f"c{i}", first + pd.Timedelta(days=d), 10.0 + d % 7) for d in days]
+    ws.insert(
+        "transactions",
+        pd.DataFrame(rows, columns=["order_id", "customer_id", "order_ts", "amount"]),
+    )
+    from_patterns = fit(ws, "2024-07-18", unit="days")
+    from_customers = fit_clv(customer_summary(ws, "2024-07-18", unit="days"), unit="days")
+    for a, b in (
+        (from_patterns.purchases, from_customers.purchases),
+        (from_patterns.spend, from_customers.spend),
+    ):
+        # the same likelihood maximised: equal up to the optimiser's tolerance
+        assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-9)
+        assert a.params_.to_numpy() == pytest.approx(b.params_.to_numpy(), rel=1e-4)
+        assert a.n_customers_ == b.n_customers_
+    assert from_patterns.spend.correlation_ == pytest.approx(from_customers.spend.correlation_)
+    assert from_patterns.purchases.data_hash_ == from_customers.purchases.data_hash_

@@ -44,6 +44,7 @@ class BgNbdLikelihood:
         self.uT, self.iT = np.unique(age[rep], return_inverse=True)
         self.uR, self.iR = np.unique(rec[rep], return_inverse=True)
         self.ub1, self.ib1 = np.unique(self.x1 - 1, return_inverse=True)
+        self._work = np.empty((7, self.x1.size))
 
     def __call__(self, theta: np.ndarray) -> float:
         return self.value_and_grad(theta, gradient=False)[0]
@@ -63,31 +64,53 @@ class BgNbdLikelihood:
             - gammaln(a + b + ux)
         )
         log_T0 = np.log(alpha + self.T0)
-        rx = r + self.x1
-        log_T1, log_R1 = np.log(alpha + self.uT)[self.iT], np.log(alpha + self.uR)[self.iR]
-        A3 = -rx * log_T1
-        A4 = (np.log(a) - np.log(b + self.ub1))[self.ib1] - rx * log_R1
-        d = A4 - A3
-        e = np.exp(-np.abs(d))
-        # log(exp(A3) + exp(A4)) without overflow
-        ll = wx @ per_x - r * (self.w0 @ log_T0) + self.w1 @ (np.maximum(A3, A4) + np.log1p(e))
+        # per repeat-buyer pattern, in preallocated buffers (fresh multi-megabyte temporaries
+        # cost more in page faults than the arithmetic itself)
+        rx, lT, lR, A3, A4, e, d = self._work
+        np.add(self.x1, r, out=rx)
+        np.take(np.log(alpha + self.uT), self.iT, out=lT, mode="clip")
+        np.take(np.log(alpha + self.uR), self.iR, out=lR, mode="clip")
+        np.multiply(rx, lT, out=A3)
+        np.negative(A3, out=A3)  # A3 = -(r + x) log(alpha + T)
+        np.take(np.log(a) - np.log(b + self.ub1), self.ib1, out=A4, mode="clip")
+        np.multiply(rx, lR, out=e)
+        np.subtract(A4, e, out=A4)  # A4 = log a - log(b + x - 1) - (r + x) log(alpha + t_x)
+        np.subtract(A4, A3, out=d)
+        np.abs(d, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.log1p(e, out=e)
+        np.maximum(A3, A4, out=A3)
+        np.add(A3, e, out=A3)  # log(exp(A3) + exp(A4)) without overflow
+        ll = wx @ per_x - r * (self.w0 @ log_T0) + self.w1 @ A3
         value = -ll / self.total
         if not gradient:
             return float(value), None
-        s4 = np.where(d > 0, 1.0, e) / (1.0 + e)  # share of the "dropped out" term, expit(d)
-        w1s4 = self.w1 * s4
-        inv_T1, inv_R1 = (1.0 / (alpha + self.uT))[self.iT], (1.0 / (alpha + self.uR))[self.iR]
+        s4, w1s4, tmp = A4, d, e
+        np.negative(d, out=s4)
+        np.exp(s4, out=s4)
+        np.add(s4, 1.0, out=s4)
+        np.reciprocal(s4, out=s4)  # share of the "dropped out" term: expit(A4 - A3)
+        np.multiply(self.w1, s4, out=w1s4)
+        np.subtract(lR, lT, out=tmp)
         d_r = (
             wx @ (digamma(r + ux) - digamma(r) + np.log(alpha))
             - self.w0 @ log_T0
-            - self.w1 @ log_T1
-            - w1s4 @ (log_R1 - log_T1)
+            - self.w1 @ lT
+            - w1s4 @ tmp
         )
+        inv_T1, inv_R1 = lT, lR
+        np.take(1.0 / (alpha + self.uT), self.iT, out=inv_T1, mode="clip")
+        np.take(1.0 / (alpha + self.uR), self.iR, out=inv_R1, mode="clip")
+        np.multiply(self.w1, rx, out=tmp)
+        d_alpha_1 = tmp @ inv_T1
+        np.multiply(w1s4, rx, out=tmp)
+        np.subtract(inv_R1, inv_T1, out=inv_R1)
         d_alpha = (
             self.total * r / alpha
             - r * (self.w0 @ (1.0 / (alpha + self.T0)))
-            - (self.w1 * rx) @ inv_T1
-            - (w1s4 * rx) @ (inv_R1 - inv_T1)
+            - d_alpha_1
+            - tmp @ inv_R1
         )
         d_a = wx @ (digamma(a + b) - digamma(a + b + ux)) + w1s4.sum() / a
         d_b = wx @ (digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux)) - (

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+from scipy.special import hyp2f1
 
 from crmlytics.clv.fitting import (
     MODEL_NAMES,
@@ -29,7 +30,7 @@ from crmlytics.clv.fitting import (
     fit_count_model,
     fit_spend_model,
 )
-from crmlytics.clv.summary import compress, data_hash, unit_days
+from crmlytics.clv.summary import compress, patterns_hash, unit_days
 
 Z95 = 1.959963984540054
 CORRELATION_WARNING = 0.3
@@ -59,6 +60,15 @@ def _columns(frame: pd.DataFrame, needed: tuple[str, ...]) -> None:
         raise ValueError(
             f"summary lacks columns {missing}; build it with crmlytics.clv.customer_summary"
         )
+
+
+def _pair_index(x: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, age) pairs and each row's pair number (hash-based, no sort of the rows)."""
+    xc, xu = pd.factorize(x)
+    tc, tu = pd.factorize(age)
+    codes, uniques = pd.factorize(xc.astype(np.int64) * max(len(tu), 1) + tc)
+    width = max(len(tu), 1)
+    return codes, np.asarray(xu)[uniques // width], np.asarray(tu)[uniques % width]
 
 
 class _CountModel:
@@ -97,7 +107,7 @@ class _CountModel:
         )
         self._set_result(result)
         self.as_of_ = summary.attrs.get("as_of")
-        self.data_hash_ = data_hash(summary)
+        self.data_hash_ = patterns_hash(packed)
         self.max_frequency_ = int(packed["frequency"].max())
         self.max_T_ = float(packed["T"].max())
         for note in result.notes:
@@ -161,6 +171,14 @@ class _CountModel:
                 dtype=float,
             )
 
+    def expected_purchases_cumulative(
+        self, horizons: Any, frequency: Any, recency: Any, T: Any
+    ) -> np.ndarray:
+        """Expected repeat purchases up to each of ``horizons`` (one column per horizon)."""
+        return np.column_stack(
+            [self.expected_purchases(t, frequency, recency, T) for t in np.atleast_1d(horizons)]
+        )
+
     def predict(self, summary: pd.DataFrame, horizon: float) -> pd.DataFrame:
         """P(alive) and expected purchases over ``horizon`` units, one row per summary row."""
         self._check_fitted()
@@ -204,6 +222,39 @@ class BetaGeo(_CountModel):
 
     model = "bgnbd"
     _lifetimes = BetaGeoFitter
+
+    def expected_purchases_cumulative(
+        self, horizons: Any, frequency: Any, recency: Any, T: Any
+    ) -> np.ndarray:
+        """lifetimes' conditional expectation (FHL 2005 eq. 10) for several horizons at once.
+
+        The expectation is ``N(x, T, t) / D(x, t_x, T)``: the numerator (with the Gaussian
+        hypergeometric function, the costly part) does not depend on recency, so it is
+        evaluated once per distinct (frequency, T) and horizon, then gathered.
+        """
+        self._check_fitted()
+        r, alpha, a, b = (float(self.params_[k]) for k in ("r", "alpha", "a", "b"))
+        x, tx, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+        t = np.atleast_1d(np.asarray(horizons, dtype=float))
+        inverse, ux, uT = _pair_index(x, age)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            xx, TT, tt = ux[:, None], uT[:, None], t[None, :]
+            _a, _b, _c = r + xx, b + xx, a + b + xx - 1
+            z = tt / (alpha + TT + tt)
+            ln_hyp = np.log(hyp2f1(_a, _b, _c, z))
+            alt = np.log(hyp2f1(_c - _a, _c - _b, _c, z)) + (_c - _a - _b) * np.log(1 - z)
+            ln_hyp = np.where(np.isinf(ln_hyp), alt, ln_hyp)
+            numerator = (
+                (a + b + xx - 1)
+                / (a - 1)
+                * (1 - np.exp(ln_hyp + (r + xx) * np.log((alpha + TT) / (alpha + tt + TT))))
+            )
+            denominator = 1 + (x > 0) * (a / (b + x - 1)) * ((alpha + age) / (alpha + tx)) ** (
+                r + x
+            )
+            e = numerator[inverse] / denominator[:, None]
+        return np.where(np.isfinite(e), np.maximum(e, 0.0), 0.0)
 
 
 class ParetoNBD(_CountModel):
@@ -249,13 +300,23 @@ def count_model(model: str, unit: str = "weeks", penalizer: float | None = None)
         ) from None
 
 
+def _weighted_correlation(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Pearson correlation of ``x`` and ``y`` with each row counted ``w`` times."""
+    mx, my = np.average(x, weights=w), np.average(y, weights=w)
+    cov = np.average((x - mx) * (y - my), weights=w)
+    sx = np.sqrt(np.average((x - mx) ** 2, weights=w))
+    sy = np.sqrt(np.average((y - my) ** 2, weights=w))
+    return float(cov / (sx * sy)) if sx > 0 and sy > 0 else float("nan")
+
+
 class GammaGamma:
     """Gamma-Gamma spend model: expected value of a customer's future purchases (currency units).
 
     Fitted on repeat buyers' mean repeat spend (``monetary_value`` of customers with
-    ``frequency > 0``). The model assumes spend is independent of purchase frequency:
-    ``correlation_`` (Pearson, among the customers fitted on) is reported in ``summary`` and a
-    :class:`ClvFitWarning` is raised when ``|correlation_| > 0.3``.
+    ``frequency > 0``; rows may carry ``weights``, e.g. from
+    :func:`crmlytics.clv.summary.spend_patterns`). The model assumes spend is independent of
+    purchase frequency: ``correlation_`` (Pearson, among the customers fitted on) is reported
+    in ``summary`` and a :class:`ClvFitWarning` is raised when ``|correlation_| > 0.3``.
 
     Attributes
     ----------
@@ -282,14 +343,17 @@ class GammaGamma:
             None if weights is None else weights.to_numpy(),
             penalizer=self.penalizer,
         )
-        repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-        self.correlation_ = float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
+        x = summary["frequency"].to_numpy(dtype=float)
+        m = summary["monetary_value"].to_numpy(dtype=float)
+        keep = (x > 0) & (m > 0)
+        w = np.ones(keep.sum()) if weights is None else weights.to_numpy(dtype=float)[keep]
+        self.correlation_ = _weighted_correlation(x[keep], m[keep], w)
         self.params_ = pd.Series(result.params, dtype=float)
         self.standard_errors_ = pd.Series(result.standard_errors, dtype=float)
         self.log_likelihood_ = result.log_likelihood
         self.diagnostics_ = result
         self.n_customers_ = result.n_customers
-        self.data_hash_ = data_hash(summary) if "recency" in summary.columns else None
+        self.data_hash_ = None  # set by fit_clv to the hash of the data of the count model
         fitter = GammaGammaFitter()
         fitter.params_ = self.params_.copy()
         self.fitter_ = fitter

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,15 @@ import pandas as pd
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.clv.fitting import ClvFitError, ClvFitWarning
 from crmlytics.clv.models import GammaGamma, _CountModel, count_model
-from crmlytics.clv.summary import DAYS_PER_MONTH, AsOfLike, TimeUnit, customer_summary, unit_days
+from crmlytics.clv.summary import (
+    DAYS_PER_MONTH,
+    AsOfLike,
+    TimeUnit,
+    customer_summary,
+    fit_inputs,
+    pattern_index,
+    unit_days,
+)
 from crmlytics.workspace import Workspace
 
 PREDICTION_COLUMNS = (
@@ -105,38 +114,41 @@ class ClvModel:
         ``expected_purchases`` counts repeat purchases in the ``horizon_months`` after the
         as-of date; ``expected_order_value`` (currency) comes from Gamma-Gamma; ``clv`` is the
         discounted expected margin (see the module doc). Predictions are computed once per
-        distinct (frequency, recency, T) pattern.
+        distinct (frequency, recency, T) pattern and gathered back to the customers.
         """
         if horizon_months < 1:
             raise ValueError(f"horizon_months must be at least 1, got {horizon_months}")
         rate = monthly_rate(discount_rate)
         month = DAYS_PER_MONTH / unit_days(self.unit)
-        keys = ["frequency", "recency", "T"]
-        patterns = summary[keys].drop_duplicates().reset_index(drop=True)
+        codes, patterns = pattern_index(summary)
         args = (patterns["frequency"], patterns["recency"], patterns["T"])
-        cum = np.column_stack(
-            [
-                self.purchases.expected_purchases(m * month, *args)
-                for m in range(1, horizon_months + 1)
-            ]
-        )
-        patterns["p_alive"] = self.purchases.p_alive(*args)
-        patterns["_row"] = np.arange(len(patterns))
-        merged = summary.merge(patterns, on=keys, how="left")
-        rows = merged["_row"].to_numpy()
-        out = pd.DataFrame(
-            {c: merged[c] for c in ("customer_id", *keys, "monetary_value") if c in merged}
-        )
-        out["p_alive"] = merged["p_alive"].to_numpy()
-        out["expected_purchases"] = cum[rows, -1]
+        horizons = month * np.arange(1, horizon_months + 1)
+        cum = self.purchases.expected_purchases_cumulative(horizons, *args)
+        p_alive = self.purchases.p_alive(*args)
+        # discounted purchases per pattern; CLV is linear in the order value
+        per_month = np.diff(cum, axis=1, prepend=0.0)
+        discounted = discounted_value(per_month, rate)
+        columns = ("customer_id", "frequency", "recency", "T", "monetary_value")
+        out = pd.DataFrame({c: summary[c].to_numpy() for c in columns if c in summary.columns})
+        out["p_alive"] = p_alive[codes]
+        out["expected_purchases"] = cum[codes, -1]
         if self.spend is None:
             out["expected_order_value"] = np.nan
             out["clv"] = np.nan
             return out
         eov = self.spend.expected_order_value(out["frequency"], out["monetary_value"])
         out["expected_order_value"] = eov
-        out["clv"] = clv_from_cumulative(cum[rows], eov, rate_per_period=rate, margin=margin)
+        out["clv"] = eov * margin * discounted[codes]
         return out
+
+
+Progress = Callable[[str], None] | None
+STEPS = ("summary", "fit", "predict")
+
+
+def _step(progress: Progress, name: str) -> None:
+    if progress is not None:
+        progress(name)
 
 
 def fit_clv(
@@ -145,24 +157,28 @@ def fit_clv(
     model: str = "bgnbd",
     unit: TimeUnit = "weeks",
     penalizer: float | None = None,
+    spend: pd.DataFrame | None = None,
 ) -> ClvModel:
     """Fit the purchase-count ``model`` and Gamma-Gamma on a BTYD summary frame.
 
-    A Gamma-Gamma refusal (e.g. too few repeat buyers) does not stop the count model: the
-    reason is kept in ``spend_error`` and warned about. A count-model refusal raises
-    :class:`ClvFitError`.
+    ``summary`` has one row per customer or per (frequency, recency, T) pattern with
+    ``weights``; ``spend`` (optional, e.g. from :func:`crmlytics.clv.summary.spend_patterns`)
+    is what Gamma-Gamma is fitted on instead of ``summary``. A Gamma-Gamma refusal (e.g. too
+    few repeat buyers) does not stop the count model: the reason is kept in ``spend_error`` and
+    warned about. A count-model refusal raises :class:`ClvFitError`.
     """
     purchases = count_model(model, unit=unit, penalizer=penalizer).fit(summary)
-    spend, spend_error = None, None
+    spend_model, spend_error = None, None
     try:
-        spend = GammaGamma().fit(summary)
+        spend_model = GammaGamma().fit(summary if spend is None else spend)
+        spend_model.data_hash_ = purchases.data_hash_
     except ClvFitError as exc:
         spend_error = str(exc)
         warnings.warn(f"no CLV, only purchase predictions: {exc}", ClvFitWarning, stacklevel=2)
     notes = list(purchases.diagnostics_.notes)
-    if spend is not None:
-        notes.append(spend.independence_note)
-    return ClvModel(purchases, spend, unit, summary.attrs.get("as_of"), spend_error, notes)
+    if spend_model is not None:
+        notes.append(spend_model.independence_note)
+    return ClvModel(purchases, spend_model, unit, summary.attrs.get("as_of"), spend_error, notes)
 
 
 def fit(
@@ -172,11 +188,18 @@ def fit(
     model: str = "bgnbd",
     unit: TimeUnit = "weeks",
     penalizer: float | None = None,
+    progress: Progress = None,
 ) -> ClvModel:
-    """Summarise the warehouse as of ``as_of`` (in ``unit``) and fit :func:`fit_clv` on it."""
-    return fit_clv(
-        customer_summary(ws, as_of, unit=unit), model=model, unit=unit, penalizer=penalizer
-    )
+    """Fit :func:`fit_clv` on the warehouse as of ``as_of`` (durations in ``unit``).
+
+    Only the compressed summary (:func:`crmlytics.clv.summary.fit_inputs`: distinct
+    histories and distinct repeat spends with counts) leaves the warehouse. ``progress`` is
+    called with each step's name ("summary", "fit") as it starts.
+    """
+    _step(progress, "summary")
+    patterns, spend = fit_inputs(ws, as_of, unit=unit)
+    _step(progress, "fit")
+    return fit_clv(patterns, model=model, unit=unit, penalizer=penalizer, spend=spend)
 
 
 def predict(
@@ -189,25 +212,32 @@ def predict(
     discount_rate: float = 0.10,
     margin: float = 1.0,
     artifact: str | None = None,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """Per-customer CLV predictions as of ``as_of`` (see :meth:`ClvModel.predict`).
 
     With ``artifact`` (a file written by :func:`crmlytics.clv.artifacts.save_model`) the saved
     parameters score the customers as of ``as_of`` in the artifact's unit; otherwise ``model``
-    is fitted on the same summary first.
+    is fitted on the same summary first (compressed in memory: every customer's row is needed
+    for the scores anyway). ``progress`` is called with each step's name ("summary", "fit",
+    "predict") as it starts.
     """
     point = resolve_as_of(as_of)
+    fitted = None
     if artifact is not None:
         from crmlytics.clv.artifacts import load_model
 
         fitted = load_model(artifact)
         unit = fitted.unit  # type: ignore[assignment]
-        summary = customer_summary(ws, point, unit=unit)
-    else:
-        summary = customer_summary(ws, point, unit=unit)
+    _step(progress, "summary")
+    summary = customer_summary(ws, point, unit=unit)
+    if fitted is None:
+        _step(progress, "fit")
         fitted = fit_clv(summary, model=model, unit=unit)
+    _step(progress, "predict")
     frame = fitted.predict(
         summary, horizon_months=horizon_months, discount_rate=discount_rate, margin=margin
     )
     frame.insert(0, "as_of", _dt.date.fromisoformat(point.date.isoformat()))
+    frame.attrs.update(unit=unit, as_of=point.date.isoformat())
     return frame

@@ -194,28 +194,98 @@ def customer_summary(ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks"
     return frame
 
 
+def summary_patterns(summary: ir.Table) -> ir.Table:
+    """Customers of a :func:`btyd_summary` grouped by identical (frequency, recency, T).
+
+    One row per distinct history with ``weights`` (the number of customers): the input of the
+    purchase-count fit, computed where the rows are so only the patterns reach Python.
+    """
+    return summary.group_by(["frequency", "recency", "T"]).aggregate(weights=summary.count())
+
+
+def spend_patterns(summary: ir.Table) -> ir.Table:
+    """Repeat buyers with positive spend grouped by identical (frequency, monetary_value).
+
+    One row per distinct pair with ``weights``: the input of the Gamma-Gamma fit.
+    """
+    repeat = summary.filter((summary.frequency > 0) & (summary.monetary_value > 0))
+    return repeat.group_by(["frequency", "monetary_value"]).aggregate(weights=repeat.count())
+
+
+def fit_inputs(
+    ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compressed inputs of a CLV fit as of ``as_of``: (:func:`summary_patterns`,
+    :func:`spend_patterns`) as sorted pandas frames with ``attrs`` unit and as_of.
+
+    The summary is computed once in the warehouse (cached) and both groupings are read from it.
+    """
+    point = resolve_as_of(as_of)
+    expr = btyd_summary(ws, point, unit=unit)
+    with expr.cache() as cached:
+        patterns = summary_patterns(cached).order_by(["frequency", "recency", "T"]).to_pandas()
+        spend = spend_patterns(cached).order_by(["frequency", "monetary_value"]).to_pandas()
+    for frame in (patterns, spend):
+        frame["weights"] = frame["weights"].astype("int64")
+        frame.attrs.update(unit=unit, as_of=point.date.isoformat())
+    return patterns, spend
+
+
+def pattern_index(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Distinct (frequency, recency, T) of ``frame``, sorted, and each row's pattern number.
+
+    Returns ``(codes, patterns)``: ``patterns`` has one row per distinct history with
+    ``weights`` (summed ``weights`` if ``frame`` has them, else row counts) and
+    ``patterns.iloc[codes]`` lines up with ``frame``. Hash-based: one pass per column.
+    """
+    missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"summary lacks columns {missing}; expected frequency, recency, T")
+    parts = []
+    for column in ("frequency", "recency", "T"):
+        values = frame[column].to_numpy()
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            raise ValueError(f"{column} has missing or infinite values; a summary needs numbers")
+        if values.dtype.kind not in "iuf":
+            raise ValueError(f"{column} must be numeric, got {frame[column].dtype}")
+        parts.append(pd.factorize(values, sort=True))
+    (fc, fu), (rc, ru), (tc, tu) = parts
+    combined = (fc.astype(np.int64) * len(ru) + rc) * len(tu) + tc
+    codes, uniques = pd.factorize(combined, sort=True)
+    weights = (
+        frame["weights"].to_numpy(dtype="int64")
+        if "weights" in frame.columns
+        else np.ones(len(frame), dtype="int64")
+    )
+    patterns = pd.DataFrame(
+        {
+            "frequency": np.asarray(fu)[uniques // (len(ru) * len(tu))],
+            "recency": np.asarray(ru)[(uniques // len(tu)) % len(ru)],
+            "T": np.asarray(tu)[uniques % len(tu)],
+            "weights": np.bincount(codes, weights=weights, minlength=len(uniques)).astype("int64"),
+        }
+    )
+    return codes, patterns
+
+
 def compress(frame: pd.DataFrame) -> pd.DataFrame:
     """Identical (frequency, recency, T) rows grouped into one with a ``weights`` count.
 
     The BTYD likelihood of a customer depends only on these three numbers, so fitting the
     compressed frame with weights is exact and its cost independent of the number of customers.
-    A frame that already has ``weights`` is grouped with those weights summed.
+    A frame that already has ``weights`` is grouped with those weights summed. Sorted by
+    (frequency, recency, T).
     """
-    missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"summary lacks columns {missing}; expected frequency, recency, T")
-    weights = frame["weights"] if "weights" in frame.columns else pd.Series(1, index=frame.index)
-    grouped = (
-        frame.assign(weights=weights.astype("int64"))
-        .groupby(["frequency", "recency", "T"], as_index=False, sort=True)["weights"]
-        .sum()
-    )
-    return grouped
+    return pattern_index(frame)[1]
 
 
 def data_hash(frame: pd.DataFrame) -> str:
     """A short SHA-256 of the compressed (frequency, recency, T, weights) the model was fit on."""
-    packed = compress(frame)
+    return patterns_hash(compress(frame))
+
+
+def patterns_hash(packed: pd.DataFrame) -> str:
+    """:func:`data_hash` of a frame that :func:`compress` already produced."""
     digest = hashlib.sha256()
     for column in ("frequency", "recency", "T", "weights"):
         digest.update(np.ascontiguousarray(packed[column].to_numpy(dtype="float64")).tobytes())

@@ -5,7 +5,7 @@ copy into Spark, one collect per expression. The single as-of point (2024-01-20)
 (to 2024-01-31) see every rule at once: two orders on one day, a partial return before the as-of
 point, a fully returned order, a free order, purchases after the calibration end and a customer
 whose first purchase falls in the holdout. Days and weeks are both exercised (the unit only
-divides whole days by a literal).
+divides whole days by a literal). The pattern groupings are the only rows a fit reads.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ import pandas as pd
 import pytest
 
 from crmlytics.clv.backtest import repeat_purchases_by_period
-from crmlytics.clv.summary import btyd_summary, calibration_holdout
+from crmlytics.clv.summary import (
+    btyd_summary,
+    calibration_holdout,
+    spend_patterns,
+    summary_patterns,
+)
 from tests.parity.conftest import assert_same_frame
 
 pytestmark = pytest.mark.spark
@@ -43,6 +48,14 @@ EXPRESSIONS = {
     "btyd_summary (weeks)": (
         lambda w: btyd_summary(w, AS_OF, unit="weeks"),
         ["customer_id"],
+    ),
+    "summary_patterns (days)": (
+        lambda w: summary_patterns(btyd_summary(w, AS_OF, unit="days")),
+        ["frequency", "recency", "T"],
+    ),
+    "spend_patterns": (
+        lambda w: spend_patterns(btyd_summary(w, AS_OF, unit="days")),
+        ["frequency", "monetary_value"],
     ),
     "calibration_holdout (days)": (
         lambda w: calibration_holdout(w, AS_OF, HOLDOUT_END, unit="days"),
