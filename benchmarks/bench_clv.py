@@ -12,7 +12,10 @@ days later), loaded into an in-memory warehouse (not timed), then:
 
 Prints one JSON object: seconds per step, peak RSS, the machine's load average, and the fitted
 next to the planted BG/NBD parameters (a sanity check: they should agree to a few percent).
-Target: crmlytics under 10 s for 10M lines (1M customers).
+Target: crmlytics under 10 s for 10M lines (1M customers). Measured on the shared 2-core machine
+(load average ~1.1): 10.3M lines / 983k customers / 482k patterns: crmlytics 3.6 s (summary
+1.9, fit 1.2, predict 0.5) vs lifetimes 26.0 s (summary 11.5, fit 14.0, predict 0.5); 1.03M
+lines / 98k customers: 0.46 s vs 2.2 s.
 
 Usage::
 

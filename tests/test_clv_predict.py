@@ -126,6 +126,9 @@ def test_cli_fit_predict_and_refusal(tmp_path):
     args = ["clv", "fit", "--db", str(db), "--as-of", "2024-07-18", "--unit", "days"]
     result = runner.invoke(app, [*args, "--artifact", str(artifact)])
     assert result.exit_code == 0, result.output
+    # the steps are shown one line each, ticked when done
+    assert "✓ summary (warehouse)" in result.output
+    assert "✓ fit purchase and spend models" in result.output
     assert json.loads(artifact.read_text())["unit"] == "days"
     out = tmp_path / "p.csv"
     args = ["clv", "predict", "--db", str(db), "--as-of", "2024-07-18"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +30,50 @@ ArtifactOption = Annotated[
 ]
 
 
+STEP_LABELS = {
+    "summary": "summary (warehouse)",
+    "fit": "fit purchase and spend models",
+    "predict": "predict",
+    "tracking": "tracking series",
+}
+
+
+@contextmanager
+def steps(*names: str) -> Iterator[Callable[[str], None]]:
+    """A rich display of ``names`` (summary → fit → predict …) on stderr, one line a step.
+
+    Yields the ``progress`` callback the library calls as each step starts: the running step
+    spins, finished steps get a tick and their time. A step the library skips stays blank.
+    """
+    from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn
+    from rich.text import Text
+
+    class Seconds(ProgressColumn):
+        def render(self, task) -> Text:  # noqa: ANN001 (rich's Task)
+            seconds = task.finished_time if task.finished else task.elapsed
+            return Text("" if seconds is None else f"{seconds:.1f} s", style="progress.elapsed")
+
+    display = Progress(
+        SpinnerColumn(finished_text="[green]✓"),
+        TextColumn("{task.description}"),
+        Seconds(),
+        console=err_console,
+    )
+    tasks = {name: display.add_task(STEP_LABELS[name], total=1, start=False) for name in names}
+    running: list[str] = []
+
+    def progress(name: str) -> None:
+        if running:
+            display.update(tasks[running[-1]], completed=1)
+        display.start_task(tasks[name])
+        running.append(name)
+
+    with display:
+        yield progress
+        if running:
+            display.update(tasks[running[-1]], completed=1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(clv_app, name="clv")
 
@@ -47,8 +93,8 @@ def fit_command(
     from crmlytics.clv.predict import fit
     from crmlytics.workspace import Workspace
 
-    with Workspace.open(db, read_only=True) as ws, console.status("summarising and fitting…"):
-        fitted = fit(ws, as_of, model=model, unit=unit)
+    with Workspace.open(db, read_only=True) as ws, steps("summary", "fit") as progress:
+        fitted = fit(ws, as_of, model=model, unit=unit, progress=progress)
     emit(fitted.summary, out, title=f"{model} + Gamma-Gamma, {unit}, as of {fitted.as_of}")
     for note in fitted.notes:
         err_console.print(f"note: {note}")
@@ -71,8 +117,11 @@ def backtest_command(
     from crmlytics.clv.backtest import backtest
     from crmlytics.workspace import Workspace
 
-    with Workspace.open(db, read_only=True) as ws, console.status("backtesting…"):
-        result = backtest(ws, calibration_end, holdout_end, model=model, unit=unit)
+    names = ("summary", "fit", "predict", "tracking")
+    with Workspace.open(db, read_only=True) as ws, steps(*names) as progress:
+        result = backtest(
+            ws, calibration_end, holdout_end, model=model, unit=unit, progress=progress
+        )
     emit(result.totals.reset_index(), None, title="holdout purchases: actual, model, naive")
     emit(result.by_frequency, out, title="mean holdout purchases by calibration frequency")
     if report is not None:
@@ -100,7 +149,8 @@ def predict_command(
     from crmlytics.clv.predict import predict
     from crmlytics.workspace import Workspace
 
-    with Workspace.open(db, read_only=True) as ws, console.status("scoring customers…"):
+    names = ("summary", "predict") if artifact is not None else ("summary", "fit", "predict")
+    with Workspace.open(db, read_only=True) as ws, steps(*names) as progress:
         frame = predict(
             ws,
             as_of,
@@ -110,5 +160,6 @@ def predict_command(
             discount_rate=discount_rate,
             margin=margin,
             artifact=None if artifact is None else str(artifact),
+            progress=progress,
         )
     emit(frame, out, title=f"CLV over {horizon_months} months")

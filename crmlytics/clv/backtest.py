@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlytics.asof import as_of as resolve_as_of
-from crmlytics.clv.predict import ClvModel, fit_clv
+from crmlytics.clv.predict import ClvModel, Progress, fit_clv, notify_step
 from crmlytics.clv.summary import AsOfLike, TimeUnit, calibration_holdout, purchase_days, unit_days
 from crmlytics.workspace import Workspace
 
@@ -147,16 +147,21 @@ def backtest(
     model: str = "bgnbd",
     unit: TimeUnit = "weeks",
     penalizer: float | None = None,
+    progress: Progress = None,
 ) -> BacktestResult:
     """Fit ``model`` as of ``calibration_end``; compare its holdout forecast with the truth.
 
     Customers are those with a purchase by the calibration end; the holdout runs from the day
-    after ``calibration_end`` to the end of ``holdout_end``.
+    after ``calibration_end`` to the end of ``holdout_end``. ``progress`` is called with each
+    step's name ("summary", "fit", "predict", "tracking") as it starts.
     """
     cal, hold = resolve_as_of(calibration_end), resolve_as_of(holdout_end)
+    notify_step(progress, "summary")
     frame = calibration_holdout(ws, cal, hold, unit=unit).order_by("customer_id").to_pandas()
     frame.attrs.update(unit=unit, as_of=cal.date.isoformat())
+    notify_step(progress, "fit")
     fitted = fit_clv(frame, model=model, unit=unit, penalizer=penalizer)
+    notify_step(progress, "predict")
     length = (hold.date - cal.date).days / unit_days(unit)
     customers = frame.copy()
     customers["predicted"] = fitted.purchases.expected_purchases(
@@ -164,6 +169,7 @@ def backtest(
     )
     customers["naive"] = naive_forecast(customers["frequency"], customers["T"], length)
     totals, by_frequency = compare(customers)
+    notify_step(progress, "tracking")
     actual = repeat_purchases_by_period(ws, cal, hold, unit)
     tracking = tracking_series(fitted, customers, actual, length)
     return BacktestResult(

@@ -146,7 +146,8 @@ Progress = Callable[[str], None] | None
 STEPS = ("summary", "fit", "predict")
 
 
-def _step(progress: Progress, name: str) -> None:
+def notify_step(progress: Progress, name: str) -> None:
+    """Tell ``progress`` (if any) that step ``name`` starts."""
     if progress is not None:
         progress(name)
 
@@ -196,9 +197,9 @@ def fit(
     histories and distinct repeat spends with counts) leaves the warehouse. ``progress`` is
     called with each step's name ("summary", "fit") as it starts.
     """
-    _step(progress, "summary")
+    notify_step(progress, "summary")
     patterns, spend = fit_inputs(ws, as_of, unit=unit)
-    _step(progress, "fit")
+    notify_step(progress, "fit")
     return fit_clv(patterns, model=model, unit=unit, penalizer=penalizer, spend=spend)
 
 
@@ -229,12 +230,12 @@ def predict(
 
         fitted = load_model(artifact)
         unit = fitted.unit  # type: ignore[assignment]
-    _step(progress, "summary")
+    notify_step(progress, "summary")
     summary = customer_summary(ws, point, unit=unit)
     if fitted is None:
-        _step(progress, "fit")
+        notify_step(progress, "fit")
         fitted = fit_clv(summary, model=model, unit=unit)
-    _step(progress, "predict")
+    notify_step(progress, "predict")
     frame = fitted.predict(
         summary, horizon_months=horizon_months, discount_rate=discount_rate, margin=margin
     )
