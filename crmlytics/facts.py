@@ -122,6 +122,14 @@ def orders(lines: ir.Table) -> ir.Table:
     )
 
 
+def _left_join(left: ir.Table, right: ir.Table) -> ir.Table:
+    """``left`` with the columns of ``right`` (one row per customer) joined by customer_id."""
+    right = right.rename(right_customer_id="customer_id")
+    return left.left_join(right, left.customer_id == right.right_customer_id).drop(
+        "right_customer_id"
+    )
+
+
 def customer_facts(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
@@ -180,14 +188,12 @@ def customer_facts(
 
     customers = ws.table("customers")
     signed_up = customers.signup_date.isnull() | (customers.signup_date <= point.date)
-    known = customers.filter(signed_up).select("customer_id")
-    ids = known.union(money.select("customer_id")).distinct()
-
+    known = customers.filter(signed_up).select("customer_id").distinct()
+    buyers = _left_join(money, categories).rename(buyer_id="customer_id")
+    everyone = known.outer_join(buyers, known.customer_id == buyers.buyer_id)
+    everyone = everyone.mutate(customer_id=ibis.coalesce(everyone.customer_id, everyone.buyer_id))
+    t = _left_join(_left_join(everyone.drop("buyer_id"), complaints), contacts)
     as_of_day = ibis.date(point.date)
-    t = ids
-    for part in (money, categories, complaints, contacts):
-        part = part.rename(part_customer_id="customer_id")
-        t = t.left_join(part, t.customer_id == part.part_customer_id).drop("part_customer_id")
 
     return t.select(
         customer_id=t.customer_id,

@@ -11,32 +11,6 @@ from crmlytics.clv.summary import calibration_holdout, compress, customer_summar
 ts = pd.Timestamp
 
 
-@pytest.fixture
-def btyd_ws(ws):
-    rows = [
-        # a: two orders on 1 Jan (10 + 20), 5 Jan (30), 12 Jan (40, 10 of it returned 13 Jan)
-        ("o1", 1, "sale", "a", ts("2024-01-01 09:00"), 10.0),
-        ("o2", 1, "sale", "a", ts("2024-01-01 18:00"), 20.0),
-        ("o3", 1, "sale", "a", ts("2024-01-05 10:00"), 30.0),
-        ("o4", 1, "sale", "a", ts("2024-01-12 10:00"), 40.0),
-        ("o4", 1, "return", "a", ts("2024-01-13 10:00"), -10.0),
-        # b: one order on 3 Jan; an order on 8 Jan fully returned on 9 Jan
-        ("o5", 1, "sale", "b", ts("2024-01-03 10:00"), 25.0),
-        ("o6", 1, "sale", "b", ts("2024-01-08 10:00"), 15.0),
-        ("o6", 1, "return", "b", ts("2024-01-09 10:00"), -15.0),
-        # c: a free order on 2 Jan, a paid one on 9 Jan; after the as-of date: 25 Jan, 28 Jan
-        ("o7", 1, "sale", "c", ts("2024-01-02 10:00"), 0.0),
-        ("o8", 1, "sale", "c", ts("2024-01-09 10:00"), 50.0),
-        ("o9", 1, "sale", "c", ts("2024-01-25 10:00"), 70.0),
-        ("o10", 1, "sale", "c", ts("2024-01-28 10:00"), 30.0),
-        # d: first purchase after the as-of date
-        ("o11", 1, "sale", "d", ts("2024-01-22 10:00"), 5.0),
-    ]
-    columns = ["order_id", "line_no", "kind", "customer_id", "order_ts", "amount"]
-    ws.insert("transactions", pd.DataFrame(rows, columns=columns))
-    return ws
-
-
 def test_summary_counts_purchase_days_and_averages_repeat_days_only(btyd_ws):
     s = customer_summary(btyd_ws, "2024-01-20", unit="days").set_index("customer_id")
     assert sorted(s.index) == ["a", "b", "c"]  # d has not bought yet

@@ -395,6 +395,47 @@ def _diagnose(names: tuple[str, ...], theta: np.ndarray | None, model: str) -> s
 
 
 # -- the ladder ------------------------------------------------------------------------------
+@dataclass
+class _Found:
+    """Outcome of :func:`_search`: the log-parameters (None if every rung failed) and how."""
+
+    theta: np.ndarray | None
+    method: str
+    penalizer: float
+    objective: _Penalised | None
+    attempts: list[str]
+    last_theta: np.ndarray | None
+
+
+def _search(
+    nll: Callable[[np.ndarray], float],
+    penalizer: float | None,
+    first_try: Callable[[_Penalised, float], tuple[np.ndarray | None, bool, str, str]],
+    starts: list[np.ndarray],
+    quiet: _Quiet,
+) -> _Found:
+    """The fitting ladder: for each penalty (``penalizer`` only, or 0 then :data:`PENALIZERS`),
+    ``first_try`` (returns candidate, acceptable, why, method), then a scipy Nelder-Mead +
+    BFGS fallback from the failed candidate and ``starts``. The first acceptable fit wins."""
+    attempts: list[str] = []
+    last = None
+    for pen in [penalizer] if penalizer is not None else [0.0, *PENALIZERS]:
+        f = _penalised(nll, pen)
+        candidate, ok, why, method = first_try(f, pen)
+        if ok:
+            return _Found(candidate, method, pen, f, attempts, candidate)
+        attempts.append(f"{method} (penalizer {pen:g}): {why}")
+        with quiet():
+            first = [candidate] if candidate is not None and np.all(np.isfinite(candidate)) else []
+            candidate = _polish(f, _nelder_mead(f, first + starts))
+            ok, why = _acceptable(f, candidate)
+        last = candidate
+        if ok:
+            return _Found(candidate, "scipy Nelder-Mead + BFGS", pen, f, attempts, candidate)
+        attempts.append(f"scipy fallback (penalizer {pen:g}): {why}")
+    return _Found(None, "", 0.0, None, attempts, last)
+
+
 def fit_count_model(
     model: str,
     frequency: np.ndarray,
@@ -422,47 +463,25 @@ def fit_count_model(
     data = (freq, rec * scale, T_ * scale, w)
     nll = _count_objective(model, data)
     quiet = _Quiet()
-    attempts: list[str] = []
     names = PARAM_NAMES[model]
     default_start = np.full(4, 0.1) if model != "pareto" else np.zeros(4)
     moment = _moment_start(model, freq, T_ * scale, w)
     rng = np.random.default_rng(20240601)
     starts = [default_start, moment] + [moment + rng.normal(0, 0.5, 4) for _ in range(2)]
 
-    theta, method, used_pen = None, "", 0.0
-    last_theta = None
-    for pen in [penalizer or 0.0] if penalizer is not None else [0.0, *PENALIZERS]:
-        f = _penalised(nll, pen)
-        if f.has_gradient:  # rung: BFGS with the exact gradient (lifetimes' start first)
+    def first_try(f: _Penalised, pen: float) -> tuple[np.ndarray | None, bool, str, str]:
+        if f.has_gradient:  # BFGS with the exact gradient (lifetimes' start first)
             with quiet():
                 candidate = _exact_gradient_fit(f, [default_start, moment])
                 ok, why = _acceptable(f, candidate)
-            if ok:
-                theta, method, used_pen = candidate, "exact-gradient BFGS", pen
-                break
-            attempts.append(f"exact-gradient BFGS (penalizer {pen:g}): {why}")
-        else:
-            candidate, ok, why = _lifetimes_count_fit(model, data, f, pen, moment, quiet)
-            if ok:
-                theta, method, used_pen = candidate, "lifetimes", pen
-                break
-            attempts.append(f"lifetimes fit (penalizer {pen:g}): {why}")
-        # rung: scipy fallback from several starts
-        with quiet():
-            first = [candidate] if candidate is not None and np.all(np.isfinite(candidate)) else []
-            candidate = _polish(f, _nelder_mead(f, first + starts))
-            ok, why = _acceptable(f, candidate)
-        last_theta = candidate
-        if ok:
-            theta, method, used_pen = candidate, "scipy Nelder-Mead + BFGS", pen
-            break
-        attempts.append(f"scipy fallback (penalizer {pen:g}): {why}")
+            return candidate, ok, why, "exact-gradient BFGS"
+        candidate, ok, why = _lifetimes_count_fit(model, data, f, pen, moment, quiet)
+        return candidate, ok, why, "lifetimes"
 
-    if theta is None:
-        raise ClvFitError(_diagnose(names, last_theta, model))
-    return _count_result(
-        model, theta, method, used_pen, (freq, rec, T_, w), f, scale, attempts, quiet
-    )
+    found = _search(nll, penalizer, first_try, starts, quiet)
+    if found.theta is None:
+        raise ClvFitError(_diagnose(names, found.last_theta, model))
+    return _count_result(model, found, (freq, rec, T_, w), scale, quiet)
 
 
 def _lifetimes_count_fit(
@@ -490,17 +509,16 @@ def _lifetimes_count_fit(
 
 
 def _count_result(
-    model: str,
-    theta: np.ndarray,
-    method: str,
-    used_pen: float,
-    data: tuple[np.ndarray, ...],
-    f: _Penalised,
-    scale: float,
-    attempts: list[str],
-    quiet: _Quiet,
+    model: str, found: _Found, data: tuple[np.ndarray, ...], scale: float, quiet: _Quiet
 ) -> FitResult:
     """Parameters in the caller's units with standard errors and the total log-likelihood."""
+    theta, method, used_pen, f, attempts = (
+        found.theta,
+        found.method,
+        found.penalizer,
+        found.objective,
+        found.attempts,
+    )
     names = PARAM_NAMES[model]
     freq, rec, T, w = data
     with quiet():
@@ -573,30 +591,25 @@ def fit_spend_model(
     data = (freq, m * scale, w)
     nll = _spend_objective(data)
     quiet = _Quiet()
-    attempts: list[str] = []
     names = PARAM_NAMES["gamma_gamma"]
     starts = [np.full(3, 0.1), np.log([2.0, 3.0, 2.0]), np.log([1.0, 1.5, 0.5])]
-    theta, method, used_pen, last_theta = None, "", 0.0, None
-    for pen in [penalizer or 0.0] if penalizer is not None else [0.0, *PENALIZERS]:
-        f = _penalised(nll, pen)
-        with quiet():  # rung: BFGS with the exact gradient (lifetimes' start first)
+
+    def first_try(f: _Penalised, pen: float) -> tuple[np.ndarray | None, bool, str, str]:
+        with quiet():  # BFGS with the exact gradient (lifetimes' start first)
             candidate = _exact_gradient_fit(f, starts[:2])
             ok, why = _acceptable(f, candidate)
-        if ok:
-            theta, method, used_pen = candidate, "exact-gradient BFGS", pen
-            break
-        attempts.append(f"exact-gradient BFGS (penalizer {pen:g}): {why}")
-        with quiet():
-            first = [candidate] if candidate is not None and np.all(np.isfinite(candidate)) else []
-            candidate = _polish(f, _nelder_mead(f, first + starts))
-            ok, why = _acceptable(f, candidate)
-        last_theta = candidate
-        if ok:
-            theta, method, used_pen = candidate, "scipy Nelder-Mead + BFGS", pen
-            break
-        attempts.append(f"scipy fallback (penalizer {pen:g}): {why}")
-    if theta is None:
-        raise ClvFitError(_diagnose(names, last_theta, "gamma_gamma"))
+        return candidate, ok, why, "exact-gradient BFGS"
+
+    found = _search(nll, penalizer, first_try, starts, quiet)
+    if found.theta is None:
+        raise ClvFitError(_diagnose(names, found.last_theta, "gamma_gamma"))
+    theta, method, used_pen, f, attempts = (
+        found.theta,
+        found.method,
+        found.penalizer,
+        found.objective,
+        found.attempts,
+    )
     with quiet():
         log_se = _log_standard_errors(f, theta, float(w.sum()))
     params = dict(zip(names, np.exp(theta), strict=True))

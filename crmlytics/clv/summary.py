@@ -34,12 +34,12 @@ import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.facts import orders, visible_lines
 from crmlytics.workspace import Workspace
 
 TimeUnit = Literal["days", "weeks"]
 UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 DAYS_PER_MONTH = 365.25 / 12
-NET_DECIMALS = 6  # order nets are rounded to this many decimals (removes summation noise)
 SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
 HOLDOUT_COLUMNS = (
     *SUMMARY_COLUMNS,
@@ -68,43 +68,13 @@ def _min_by(arg: dt.float64, key: dt.date) -> dt.float64:  # type: ignore[empty-
     """
 
 
-def _lines(ws: Workspace, point: AsOf) -> ir.Table:
-    """Transaction lines visible as of ``point``, only the columns a BTYD summary needs."""
-    tx = ws.table("transactions")
-    tx = tx.filter(point.visible(tx.order_ts))
-    return tx.select(
-        "customer_id", "order_id", "order_ts", "amount", kind=tx.kind.fill_null("sale").lower()
-    )
-
-
-def _orders(lines: ir.Table) -> ir.Table:
-    """One row per (customer, order): day, net and number of return lines, in one pass.
-
-    ``order_day`` and ``order_net`` are those of :func:`crmlytics.facts.orders` (day of the
-    first sale line, net of every line up to the as-of point); ``return_lines`` counts lines
-    with ``kind = 'return'`` or a negative amount, which tells a free order (net 0, nothing
-    returned) from a fully returned one without a second pass over the lines. The net is
-    rounded to ``NET_DECIMALS`` places: floating-point sums depend on the order an engine adds
-    the lines in, and a fully returned order must net to exactly 0 on every run and engine.
-    """
-    is_sale = lines.kind == "sale"
-    is_return = (lines.kind == "return") | (lines.amount < 0)
-    return lines.group_by(["customer_id", "order_id"]).aggregate(
-        order_day=ibis.coalesce(
-            is_sale.ifelse(lines.order_ts, ibis.null()).min(), lines.order_ts.min()
-        ).date(),
-        order_net=lines.amount.sum().round(NET_DECIMALS),
-        return_lines=lines.order_id.count(where=is_return),
-    )
-
-
 def purchase_days(ws: Workspace, as_of: AsOfLike) -> ir.Table:
     """One row per (customer, purchase day) visible as of ``as_of``: ``day`` and ``day_value``.
 
     ``day_value`` is the summed net (currency units) of that day's purchases (orders with a
     positive net, returns up to the as-of point included, and free orders; see the module doc).
     """
-    per_order = _orders(_lines(ws, resolve_as_of(as_of)))
+    per_order = orders(visible_lines(ws, resolve_as_of(as_of)))
     free_order = (per_order.order_net == 0) & (per_order.return_lines == 0)
     bought = per_order.filter((per_order.order_net > 0) | free_order)
     return bought.group_by(["customer_id", bought.order_day.name("day")]).aggregate(

@@ -24,23 +24,6 @@ from tests.parity.conftest import assert_same_frame
 
 pytestmark = pytest.mark.spark
 
-ts = pd.Timestamp
-ROWS = [
-    ("o1", 1, "sale", "a", ts("2024-01-01 09:00"), 10.0),
-    ("o2", 1, "sale", "a", ts("2024-01-01 18:00"), 20.0),
-    ("o3", 1, "sale", "a", ts("2024-01-05 10:00"), 30.0),
-    ("o4", 1, "sale", "a", ts("2024-01-12 10:00"), 40.0),
-    ("o4", 1, "return", "a", ts("2024-01-13 10:00"), -10.0),
-    ("o5", 1, "sale", "b", ts("2024-01-03 10:00"), 25.0),
-    ("o6", 1, "sale", "b", ts("2024-01-08 10:00"), 15.0),
-    ("o6", 1, "return", "b", ts("2024-01-09 10:00"), -15.0),
-    ("o7", 1, "sale", "c", ts("2024-01-02 10:00"), 0.0),
-    ("o8", 1, "sale", "c", ts("2024-01-09 10:00"), 50.0),
-    ("o9", 1, "sale", "c", ts("2024-01-25 10:00"), 70.0),
-    ("o10", 1, "sale", "c", ts("2024-01-28 10:00"), 30.0),
-    ("o11", 1, "sale", "d", ts("2024-01-22 10:00"), 5.0),
-]
-COLUMNS = ["order_id", "line_no", "kind", "customer_id", "order_ts", "amount"]
 AS_OF, HOLDOUT_END = "2024-01-20", "2024-01-31"
 
 # name -> (expression builder, key of the result)
@@ -68,8 +51,8 @@ EXPRESSIONS = {
 }
 
 
-def test_every_clv_expression_is_equal_on_duckdb_and_spark(ws, to_spark):
-    ws.insert("transactions", pd.DataFrame(ROWS, columns=COLUMNS))
+def test_every_clv_expression_is_equal_on_duckdb_and_spark(btyd_ws, to_spark):
+    ws = btyd_ws
     spark_ws = to_spark(ws)
     for name, (build, key) in EXPRESSIONS.items():
         duck, spark = build(ws), build(spark_ws)
