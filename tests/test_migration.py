@@ -9,7 +9,7 @@ import pytest
 
 from crmlytics.segments import downgrades, migration, migration_sankey, transition_matrix
 from crmlytics.segments.config import SegmentsConfig, ValueConfig
-from tests.builders import sale
+from tests.builders import spring_sales
 
 FROM, TO = "2024-03-31", "2024-06-30"
 # gold = max(1, floor(0.34 n)), silver up to floor(0.67 n)
@@ -28,14 +28,7 @@ def moving(ws):
     )
     ws.insert(
         "transactions",
-        [
-            sale("o1", "a", "2024-02-01", 100.0),
-            sale("o2", "b", "2024-02-02", 50.0),
-            sale("o3", "c", "2024-02-03", 10.0),
-            sale("o4", "c", "2024-05-15", 200.0),
-            sale("o5", "d", "2024-06-01", 30.0),
-            sale("o6", "e", "2024-06-02", 5.0),
-        ],
+        spring_sales(),
     )
     return ws
 

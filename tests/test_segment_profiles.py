@@ -25,7 +25,7 @@ from crmlytics.segments import (
     segment_profiles,
     segment_treemap,
 )
-from tests.builders import sale
+from tests.builders import spring_sales
 
 AS_OF = "2024-06-30"
 
@@ -34,14 +34,7 @@ def fill(ws):
     ws.insert("customers", [dict(customer_id=c, signup_date=dt.date(2024, 1, 1)) for c in "abcdef"])
     ws.insert(
         "transactions",
-        [
-            sale("o1", "a", "2024-02-01", 100.0),
-            sale("o2", "b", "2024-02-02", 50.0),
-            sale("o3", "c", "2024-02-03", 10.0),
-            sale("o4", "c", "2024-05-15", 200.0),
-            sale("o5", "d", "2024-06-01", 30.0),
-            sale("o6", "e", "2024-06-02", 5.0),
-        ],
+        spring_sales(),
     )
     return ws
 
