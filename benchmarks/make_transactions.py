@@ -41,8 +41,12 @@ def make_transactions(rows: int, seed: int = 0) -> pl.DataFrame:
     order_start = np.r_[0, ends[: n_orders - 1]]
     line_no = np.arange(n_sales) - order_start[order_of_line] + 1
 
-    weight = rng.pareto(1.2, size=n_customers) + 0.05  # skewed: heavy buyers and one-offs
+    # every customer buys once (about 10 lines per customer overall); further orders go to a
+    # skewed few: heavy buyers next to many one-off buyers
+    weight = rng.pareto(1.2, size=n_customers) + 0.05
     customer_of_order = rng.choice(n_customers, size=n_orders, p=weight / weight.sum())
+    first = min(n_customers, n_orders)
+    customer_of_order[:first] = rng.permutation(n_customers)[:first]
     order_ts = START + rng.integers(0, SPAN_SECONDS, size=n_orders).astype("timedelta64[s]")
     product = rng.integers(0, n_products, size=n_sales)
     quantity = rng.integers(1, 5, size=n_sales)
