@@ -68,3 +68,11 @@ def test_attached_table_without_a_required_column_names_it():
     ws = Workspace.attach(lake, {"transactions": "orders_lake"})
     with pytest.raises(KeyError, match=r"transactions\.order_ts"):
         ws.table("transactions")
+
+
+def test_the_package_exposes_every_step_under_one_import():
+    import crmlytics as crm
+
+    for name in crm.__all__:
+        assert getattr(crm, name) is not None
+    assert callable(crm.customer_segments) and callable(crm.predict_clv)
