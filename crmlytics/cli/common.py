@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -15,8 +17,11 @@ from rich.table import Table
 
 from crmlytics.io import write_frame
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped into a log (cron, Airflow) there is no terminal width: print tables at a width that
+# keeps column names readable instead of rich's 80-column fallback.
+_LOG_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+console = Console(width=_LOG_WIDTH)
+err_console = Console(stderr=True, width=_LOG_WIDTH)
 
 DbOption = Annotated[
     Path | None,
