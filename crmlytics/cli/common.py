@@ -45,6 +45,11 @@ ConfigOption = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def working(message: str) -> Any:
+    """A spinner on stderr while a long step runs (stdout stays clean for piping)."""
+    return err_console.status(message)
+
+
 def emit(
     frame: pd.DataFrame, out: Path | None, *, title: str | None = None, limit: int = 50
 ) -> None:

@@ -14,6 +14,7 @@ from crmlytics.cli.common import (
     console,
     emit,
     fails_cleanly,
+    working,
 )
 
 
@@ -34,7 +35,7 @@ def facts_command(
     from crmlytics.facts import facts
     from crmlytics.workspace import Workspace
 
-    with Workspace.open(db, read_only=True) as ws:
+    with Workspace.open(db, read_only=True) as ws, working("computing customer facts"):
         frame = facts(ws, as_of, window_days=window_days)
     emit(frame, out, title=f"customer facts as of {as_of or 'today'}")
 

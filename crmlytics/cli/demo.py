@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crmlytics.cli.common import console, fails_cleanly
+from crmlytics.cli.common import console, fails_cleanly, working
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +36,8 @@ def demo_command(
         as_of_date = _dt.date.fromisoformat(as_of)
     except ValueError:
         raise ValueError(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
-    paths = write_demo(out, customers=customers, seed=seed, as_of=as_of_date)
+    with working(f"simulating {customers:,} customers"):
+        paths = write_demo(out, customers=customers, seed=seed, as_of=as_of_date)
     table = Table(title=f"demo data: {customers:,} customers, seed {seed}, as of {as_of_date}")
     table.add_column("table")
     table.add_column("file", overflow="fold")

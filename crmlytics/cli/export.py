@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from crmlytics.cli.common import AsOfOption, ConfigOption, DbOption, console, fails_cleanly
+from crmlytics.cli.common import (
+    AsOfOption,
+    ConfigOption,
+    DbOption,
+    console,
+    fails_cleanly,
+    working,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +58,7 @@ def export_command(
     from crmlytics.workspace import Workspace
 
     settings = load_config(config)
-    with Workspace.open(db, read_only=True) as ws:
+    with Workspace.open(db, read_only=True) as ws, working(f"building the {segment} list"):
         result = export_segment(
             ws,
             segment,

@@ -14,6 +14,7 @@ from crmlytics.cli.common import (
     console,
     emit,
     fails_cleanly,
+    working,
 )
 
 
@@ -38,7 +39,7 @@ def rfm_command(
     from crmlytics.workspace import Workspace
 
     settings = load_config(config)
-    with Workspace.open(db, read_only=True) as ws:
+    with Workspace.open(db, read_only=True) as ws, working("computing RFM"):
         frame = rfm_report(ws, as_of, window_days=window_days, config=settings)
     emit(frame, out, title=f"RFM as of {as_of or 'today'}")
 
@@ -66,7 +67,7 @@ def segments_command(
     chosen = locale or settings.locale
     if chosen not in ("en", "zh"):
         raise ValueError(f"--locale must be en or zh, not {chosen!r}")
-    with Workspace.open(db, read_only=True) as ws:
+    with Workspace.open(db, read_only=True) as ws, working(f"profiling {by}"):
         frame = segment_profiles(ws, as_of, by, settings, locale=chosen)
     emit(frame, out, title=f"{by} profiles as of {as_of or 'today'}")
     if out is None and frame.empty:
