@@ -126,6 +126,142 @@ def test_strict_mode_reports_wrong_field_count_line(ws, tmp_path):
         ingest(ws, "transactions", path, strict=True)
 
 
+# -- quoted fields spanning lines -------------------------------------------------------------
+COMPLAINTS_HEADER = "complaint_id,customer_id,opened_at,description\n"
+
+
+def test_reject_after_a_multi_line_quoted_field_has_its_physical_line_and_text(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "comp.csv",
+        COMPLAINTS_HEADER
+        + 'K1,C1,2024-01-01,"line one\nline two"\n'  # lines 2-3: one record
+        + "K2,C2,2024-13-01,bad date\n"  # line 4: not a date
+        + 'K3,C3,2024-01-03,"ok"\n',  # line 5
+    )
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT line_no, column_name, raw_line FROM rejects") == [
+        (4, "opened_at", "K2,C2,2024-13-01,bad date")
+    ]
+    assert rows(ws, "SELECT complaint_id, description FROM complaints ORDER BY 1") == [
+        ("K1", "line one\nline two"),
+        ("K3", "ok"),
+    ]
+
+
+def test_multi_line_reject_has_its_first_line_and_all_its_lines_as_raw_text(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "comp.csv",
+        COMPLAINTS_HEADER
+        + "K1,C1,2024-01-01,plain\n"  # line 2
+        + 'K2,C2,someday,"first\nsecond"\n'  # lines 3-4: not a date
+        + 'K3,C3,2024-01-03,"a\nb"\n'  # lines 5-6
+        + "K4,C4,2024-02-30,x\n",  # line 7: not a date
+    )
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT line_no, raw_line FROM rejects ORDER BY line_no") == [
+        (3, 'K2,C2,someday,"first\nsecond"'),
+        (7, "K4,C4,2024-02-30,x"),
+    ]
+
+
+def test_crlf_blank_lines_and_a_multi_line_wrong_field_count_keep_physical_lines(ws, tmp_path):
+    text = (
+        COMPLAINTS_HEADER
+        + "\n"  # line 2: blank
+        + 'K1,C1,2024-01-01,"one\n\nthree"\n'  # lines 3-5, a blank line inside the quotes
+        + 'K2,C2,2024-01-02,"x\ny",extra\n'  # lines 6-7: five fields, DuckDB's reader rejects
+        + "\n"  # line 8: blank
+        + "K3,C3,2024-13-13,z\n"  # line 9: not a date
+        + "K4,C4,2024-01-04,w\n"  # line 10
+    )
+    path = write(tmp_path, "comp.csv", text.replace("\n", "\r\n"))
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT line_no, column_name, raw_line, reason FROM rejects ORDER BY line_no") == [
+        (6, None, 'K2,C2,2024-01-02,"x\ny",extra', "wrong field count: expected 4 fields, found 5"),
+        (9, "opened_at", "K3,C3,2024-13-13,z", "opened_at: '2024-13-13' is not a date (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"),
+    ]  # fmt: skip
+    assert rows(ws, "SELECT description FROM complaints WHERE complaint_id = 'K1'") == [
+        ("one\r\n\r\nthree",)
+    ]
+
+
+def test_strict_mode_names_the_physical_line_after_a_multi_line_field(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "comp.csv",
+        COMPLAINTS_HEADER + 'K1,C1,2024-01-01,"a\nb\nc"\nK2,C2,2024-01-02,x\nK3,C3,nope,y\n',
+    )
+    with pytest.raises(IngestError, match=r"comp.csv: line 6, column opened_at: opened_at: 'nope'"):
+        ingest(ws, "complaints", path, strict=True)
+
+
+def test_clean_file_with_multi_line_fields_counts_records_not_lines(ws, tmp_path):
+    # 7 physical lines, 3 records: counted from lines the file would seem to have 6 records,
+    # so the direct path must not keep its insert as if 3 of them had failed
+    path = write(
+        tmp_path,
+        "comp.csv",
+        COMPLAINTS_HEADER
+        + 'K1,C1,2024-01-01,"a\nb"\n'
+        + 'K2,C2,2024-01-02,"c\nd\ne"\n'
+        + 'K3,C3,2024-01-03,"f"\n',
+    )
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 3, 0)
+    assert rows(ws, "SELECT rows_read, rows_loaded, rows_rejected, status FROM load_log") == [(3, 3, 0, "loaded")]  # fmt: skip
+    assert rows(ws, "SELECT complaint_id, description FROM complaints ORDER BY 1") == [
+        ("K1", "a\nb"),
+        ("K2", "c\nd\ne"),
+        ("K3", "f"),
+    ]
+
+
+def test_gb18030_file_with_a_multi_line_chinese_description_and_a_later_bad_row(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "投诉.csv",
+        "投诉编号,客户,受理时间,描述\n"
+        + 'K1,张三,2024/3/5 09:00,"收到的商品有破损,\n要求退货"\n'  # lines 2-3
+        + "K2,李四,2024年3月6日,无\n"  # line 4
+        + "K3,王五,2024年13月6日,日期错误\n",  # line 5: not a date
+        encoding="gb18030",
+    )
+    mapping = {"complaint_id": "投诉编号", "customer_id": "客户", "opened_at": "受理时间", "description": "描述"}  # fmt: skip
+    [result] = ingest(ws, "complaints", path, mapping=mapping)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+    assert rows(ws, "SELECT line_no, column_name, raw_line FROM rejects") == [
+        (5, "opened_at", "K3,王五,2024年13月6日,日期错误")
+    ]
+    assert rows(ws, "SELECT description FROM complaints WHERE complaint_id = 'K1'") == [
+        ("收到的商品有破损,\n要求退货",)
+    ]
+
+
+def test_file_without_quote_characters_maps_lines_without_parsing_records(
+    ws, tmp_path, monkeypatch
+):
+    def no_parse(source):
+        raise AssertionError("records were parsed again")
+
+    monkeypatch.setattr(ingest_loading, "text_records", no_parse)
+    path = write(
+        tmp_path,
+        "comp.csv",
+        COMPLAINTS_HEADER + "K1,C1,2024-01-01,a\n\nK2,C2,bad,b\nK3,C3\nK4,C4,2024-01-04,d\n",
+    )
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT line_no, raw_line FROM rejects ORDER BY line_no") == [
+        (4, "K2,C2,bad,b"),
+        (5, "K3,C3"),
+    ]
+
+
 # -- values ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "expected"),

@@ -4,7 +4,8 @@ DuckDB reads only UTF-8 (its other encodings need an extension we cannot downloa
 GB18030 / GBK file is transcoded to a temporary UTF-8 file in chunks of whole lines (constant
 memory). The same pass hashes the original bytes, checks that a file believed to be UTF-8 really
 decodes as UTF-8 to its end, and notes the physical numbers of blank lines (DuckDB's CSV reader
-skips them, and reject line numbers must stay physical).
+skips them, and reject line numbers must stay physical) and which quote characters occur (a file
+without its quote character has no record spanning several lines).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 GB18030 = "gb18030"
+QUOTE_CHARS = "\"'"
+"""The quote characters :func:`scan_text` looks for (DuckDB's sniffer picks one of them)."""
 
 SAMPLE_BYTES = 1 << 16
 CHUNK_BYTES = 1 << 22
@@ -78,6 +81,9 @@ class TextScan:
     """The last line has no newline (it is a line all the same; ``lines`` counts newlines)."""
     bare_cr: bool = False
     """A carriage return not followed by a newline: a reader may take it for a line break."""
+    quotes: str = ""
+    """Which of :data:`QUOTE_CHARS` occur in the file (the bytes are ASCII in UTF-8 and GB18030
+    alike, never part of a multi-byte character)."""
 
 
 def scan_text(
@@ -88,7 +94,8 @@ def scan_text(
     whitespace: bool = False,
     progress: Progress | None = None,
 ) -> TextScan:
-    """Hash ``path``, check it decodes as ``encoding`` and note blank lines, in one chunked pass.
+    """Hash ``path``, check it decodes as ``encoding``, note blank lines and quote characters,
+    in one chunked pass.
 
     With ``out``, the decoded text is written there as UTF-8 (transcoding), with runs of spaces
     and tabs turned into one tab when ``whitespace`` is set (whitespace-separated text). Lines are
@@ -105,6 +112,7 @@ def scan_text(
     sink = open(out, "w", encoding=UTF8, newline="") if out is not None else None  # noqa: SIM115
     first = True
     unterminated = bare_cr = False
+    unseen = {q.encode(): q for q in QUOTE_CHARS}
     try:
         with open(path, "rb") as fh:
             rest = b""
@@ -146,6 +154,8 @@ def scan_text(
                             text = _SPACE_RUN.sub("\t", _EDGE_SPACE.sub("", text))
                         sink.write(text)
                 lines += data.count(b"\n")
+                for byte in [b for b in unseen if b in data]:
+                    del unseen[byte]
                 if not bare_cr and b"\r" in data:
                     bare_cr = data.count(b"\r") != data.count(b"\r\n")
                 if progress is not None:
@@ -155,8 +165,9 @@ def scan_text(
     finally:
         if sink is not None:
             sink.close()
+    quotes = "".join(q for q in QUOTE_CHARS if q.encode() not in unseen)
     return TextScan(
-        digest.hexdigest(), encoding, decodes, lines, blank, error, unterminated, bare_cr
+        digest.hexdigest(), encoding, decodes, lines, blank, error, unterminated, bare_cr, quotes
     )
 
 

@@ -21,8 +21,11 @@ header. The sniffer can only tell a header when the data below it has other type
 dates), so an all-text headerless file needs a positional mapping.
 
 Line numbers. ``line_no`` in ``rejects`` is the physical line of the file (header counted, blank
-lines counted) for text formats, the spreadsheet row for Excel (header is row 1) and the row
-number for Parquet. Quoted fields that span several lines shift the numbers of later rows.
+lines counted) where the record starts for text formats, the spreadsheet row for Excel (header is
+row 1) and the row number for Parquet; ``raw_line`` is the record's text, its physical lines
+joined with ``\\n`` when a quoted field spans several. A file without its quote character maps
+records to lines by counting; any other delimited file is read again with Python's :mod:`csv`
+(:func:`text_records`), only as far as its last rejected record.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +43,9 @@ from typing import Any
 
 from crmlytics.ingest.encoding import (
     GB18030,
+    QUOTE_CHARS,
     SAMPLE_BYTES,
+    UTF8,
     UTF8_BOM,
     Progress,
     TextScan,
@@ -65,6 +71,7 @@ _KINDS = {
 }
 _DELIMITERS = (",", "\t", ";", "|")
 _JSON_SAMPLE_LINES = 1000
+_FIELD_LIMIT = 2**31 - 1  # csv's default of 128 KiB is below DuckDB's 2 MB line limit
 
 
 @dataclass
@@ -78,6 +85,10 @@ class Source:
     read_path: Path | None = None
     encoding: str | None = None
     header_lines: int = 0
+    skip_lines: int = 0
+    delimiter: str = ""
+    quote: str = ""
+    escape: str = ""
     reader_rejects: bool = False
     whitespace: bool = False
     frame: Any = None
@@ -100,6 +111,14 @@ class Source:
         if self._sha256 is None:
             self._sha256 = file_sha256(self.path)
         return self._sha256
+
+    def multiline_records(self) -> bool:
+        """Whether a record may span several physical lines: a delimited text file (not
+        whitespace-separated, not JSON lines) in which its quote character occurs."""
+        if self.kind != TEXT or self.whitespace or not self.quote:
+            return False
+        scan = self.text_scan()
+        return scan is None or self.quote not in QUOTE_CHARS or self.quote in scan.quotes
 
     def close(self) -> None:
         if isinstance(self.scan, Future):
@@ -220,8 +239,87 @@ def _text(
     source.relation = f"read_csv({quote_literal(str(read_path))}, {', '.join(options)})"
     source.headers = headers
     source.header_lines = skip + (1 if header else 0)
+    source.skip_lines = skip
+    source.delimiter, source.quote, source.escape = delim, quote, escape
     source.reader_rejects = True
     return source
+
+
+def text_records(source: Source) -> Iterator[tuple[int, int, str]]:
+    """The records of a delimited text file after its header, parsed with Python's :mod:`csv`.
+
+    Yields ``(offset, line, raw)`` per record in file order: the byte offset of its first line
+    in the file DuckDB reads (``source.read_path``, BOM included), its first physical line
+    (1-based) and its text, the record's physical lines joined with ``\\n`` (line ends dropped).
+    Blank lines are not records. Quoting follows DuckDB's reader: the sniffed delimiter, quote
+    and escape, and spaces before an opening quote are skipped.
+    """
+    escape = source.escape if source.escape and source.escape != source.quote else None
+    with open(source.read_path or source.path, encoding=UTF8, errors="replace", newline="") as fh:
+        lines = _Lines(fh)
+        for _ in range(source.skip_lines):
+            if next(lines, None) is None:
+                return
+        lines.take()
+        reader = csv.reader(
+            lines,
+            delimiter=source.delimiter,
+            quotechar=source.quote,
+            escapechar=escape,
+            doublequote=escape is None,
+            skipinitialspace=True,
+            strict=False,
+        )
+        headers = source.header_lines - source.skip_lines
+        while True:
+            limit = csv.field_size_limit(_FIELD_LIMIT)
+            try:
+                row = next(reader, None)
+            finally:
+                csv.field_size_limit(limit)
+            if row is None:
+                return
+            (offset, line), text = lines.start, lines.take()
+            if not row:  # a blank line
+                continue
+            if headers:
+                headers -= 1
+                continue
+            yield offset, line, text
+
+
+class _Lines:
+    """The physical lines of an open text file, noting where the record being parsed starts.
+
+    A BOM is dropped from the first line but counted in the byte offsets.
+    """
+
+    def __init__(self, fh: io.TextIOBase) -> None:
+        self.fh = fh
+        self.offset = 0
+        self.number = 0
+        self.start = (0, 1)
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self.fh)
+        if not self.taken:
+            self.start = (self.offset, self.number + 1)
+        self.number += 1
+        self.offset += len(text) if text.isascii() else len(text.encode(UTF8))
+        if self.number == 1:
+            text = text.removeprefix("\ufeff")
+        self.taken.append(text)
+        return text
+
+    def take(self) -> str:
+        """The lines taken since the last call, joined with ``\\n`` without their line ends."""
+        text = "\n".join(t.rstrip("\r\n") for t in self.taken)
+        self.taken.clear()
+        return text
 
 
 def _jsonl(source: Source, read_path: Path, rejects: str) -> None:

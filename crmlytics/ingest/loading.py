@@ -7,8 +7,10 @@ any exception, KeyboardInterrupt included):
    type in SQL (:mod:`crmlytics.ingest.parsing`), into a temporary table whose ``rowid`` is the
    record's position in the file. Nothing passes through Python rows.
 2. reject: records DuckDB's reader refused (wrong field count) and records where a conversion
-   failed or a required value is missing go to ``rejects`` with their physical line, raw text and
-   reason. ``strict`` instead rolls back and raises on the first of them.
+   failed or a required value is missing go to ``rejects`` with their first physical line, raw
+   text and reason (a record with a quoted field spanning lines is found by reading the file
+   again with Python's ``csv``, see :mod:`crmlytics.ingest.formats`). ``strict`` instead rolls
+   back and raises on the first of them.
 3. deduplicate by the natural key: a record identical to the previous version of its key (the
    row already in the table, or an earlier record of the file) is a duplicate; a record whose key
    comes again with changed values replaces it (last one in the file wins).
@@ -18,9 +20,10 @@ any exception, KeyboardInterrupt included):
 The direct path (a clean file of new rows, e.g. the first load of a big export) skips the
 staged copy: a delimited text or JSON lines file is inserted straight from the conversion query,
 in one transaction, and kept only if the file proves to need nothing more: no row failing
-conversion (rows inserted = records counted from the file's lines), no key twice or already in
-the table, and for transactions no missing ``line_no``. Otherwise that transaction is rolled
-back and the file goes through the staged steps above (see :meth:`_Load.direct`).
+conversion (rows inserted = records counted from the file's lines, so a file with a record
+spanning several lines is always staged), no key twice or already in the table, and for
+transactions no missing ``line_no``. Otherwise that transaction is rolled back and the file goes
+through the staged steps above (see :meth:`_Load.direct`).
 
 Counts: ``rows_read`` = records in the file (blank lines are not records) = ``rows_loaded`` +
 ``rows_rejected`` + ``rows_duplicate``.
@@ -42,7 +45,15 @@ from typing import Any
 import duckdb
 
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
-from crmlytics.ingest.formats import JSONL, PARQUET, TEXT, XLSX, Source, open_source
+from crmlytics.ingest.formats import (
+    JSONL,
+    PARQUET,
+    TEXT,
+    XLSX,
+    Source,
+    open_source,
+    text_records,
+)
 from crmlytics.ingest.mapping import (
     SEPARATOR,
     ColumnMap,
@@ -336,7 +347,10 @@ class _Load:
             A hash collision only sends the file to the staged path;
         (b) no row failing conversion or missing a required value: the rows inserted equal the
             file's records counted from its lines (:func:`_records`; a record never takes less
-            than one line, so equal counts leave no room for a bad row).
+            than one line, so equal counts leave no room for a bad row). A record whose quoted
+            field spans lines takes more than one, so such a file always goes to the staged
+            path, which counts its rows; a kept load therefore has one line per record, and
+            DuckDB's reject line numbers are physical.
 
         Reader rejects (wrong field count) are written as in the staged path, except in strict
         mode, which the staged path reports.
@@ -411,13 +425,13 @@ class _Load:
             report("checking", None)
         n_bad = self.scalar(f"SELECT count(*) FROM {bad}")
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
-        lines = _LineMap(source, self._reader_lines(reader) if n_bad and reader else [])
+        lines = _locator(self.con, source, self._reader_starts(reader) if reader else [])
         if self.strict and (n_bad or n_reader):
-            raise IngestError(self._first_failure(bad, reader, lines, source))
+            raise IngestError(self._first_failure(bad, reader, lines))
+        if n_bad:  # before the reader rejects: one walk of the file finds both, in file order
+            self._insert_bad_rejects(bad, lines)
         if n_reader:
-            self._insert_reader_rejects(reader)
-        if n_bad:
-            self._insert_bad_rejects(bad, lines, source)
+            self._insert_reader_rejects(reader, lines)
         if report is not None:
             report("loading", None)
         duplicates = self._upsert(stage)
@@ -467,7 +481,7 @@ class _Load:
             return None
         reader = self.name("reader")
         self.sql(
-            f"CREATE TEMP TABLE {reader} AS SELECT line, "
+            f"CREATE TEMP TABLE {reader} AS SELECT line, line_byte_position AS pos, "
             "ltrim(csv_line, chr(13) || chr(10)) AS csv_line, "  # DuckDB keeps a blank line before
             "CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN "
             "'wrong field count: expected ' || "
@@ -478,15 +492,33 @@ class _Load:
         )
         return reader
 
-    def _reader_lines(self, reader: str) -> list[int]:
-        return [r[0] for r in self.sql(f"SELECT line FROM {reader} ORDER BY line").fetchall()]
+    def _reader_starts(self, reader: str) -> list[tuple[int, int]]:
+        """DuckDB's line and byte position of each record its reader rejected, in file order."""
+        return self.sql(f"SELECT line, pos FROM {reader} ORDER BY pos").fetchall()
 
-    def _insert_reader_rejects(self, reader: str) -> None:
-        self.sql(
-            "INSERT INTO rejects SELECT ?, ?, ?, line, NULL, csv_line, reason, ? "
-            f"FROM {reader} ORDER BY line",
-            [self.load_id, self.spec.name, str(self.path), self.started],
-        )
+    def _insert_reader_rejects(self, reader: str, lines: _Locator | None = None) -> None:
+        """Reader rejects with DuckDB's line and text, or those ``lines`` finds by reading the
+        file again (records spanning lines)."""
+        found = {}
+        if isinstance(lines, _RecordWalk):
+            found = lines.reader_lines([pos for _, pos in self._reader_starts(reader)])
+        if not found:
+            self.sql(
+                "INSERT INTO rejects SELECT ?, ?, ?, line, NULL, csv_line, reason, ? "
+                f"FROM {reader} ORDER BY line",
+                [self.load_id, self.spec.name, str(self.path), self.started],
+            )
+            return
+        last = -1
+        while batch := self.sql(
+            f"SELECT pos, line, csv_line, reason FROM {reader} WHERE pos > ? ORDER BY pos "
+            f"LIMIT {_BATCH}",
+            [last],
+        ).fetchall():
+            self._insert_rejects(
+                [(None, *found.get(pos, (line, text)), why) for pos, line, text, why in batch]
+            )
+            last = batch[-1][0]
 
     def _bad_batches(self, bad: str) -> Iterable[list[tuple[Any, ...]]]:
         last = -1
@@ -517,51 +549,53 @@ class _Load:
                 reasons.append((col.name, missing_reason(col.name)))
         return reasons[0][0], "; ".join(r for _, r in reasons)
 
-    def _first_failure(self, bad: str, reader: str | None, lines: _LineMap, source: Source) -> str:
-        first: tuple[int, str | None, str] | None = None
-        if reader:
-            row = self.sql(f"SELECT line, reason FROM {reader} ORDER BY line LIMIT 1").fetchone()
-            if row:
-                first = (row[0], None, row[1])
+    def _first_failure(self, bad: str, reader: str | None, lines: _Locator) -> str:
+        failures: list[tuple[int | None, str | None, str]] = []
         row = self.sql(f"SELECT * FROM {bad} ORDER BY __ord LIMIT 1").fetchone()
         if row:
-            line = lines.physical(row[0])
-            if first is None or line < first[0]:
-                column, why = self._describe(bad, row)
-                first = (line, column, why)
-        assert first is not None
-        line, column, why = first
+            line = lines.locate([row[0]]).get(row[0], (None, None))[0]
+            failures.append((line, *self._describe(bad, row)))
+        if reader:
+            first = self.sql(f"SELECT pos, line, reason FROM {reader} ORDER BY pos LIMIT 1")
+            if row := first.fetchone():
+                pos, line, why = row
+                failures.append((lines.reader_lines([pos]).get(pos, (line,))[0], None, why))
+        line, column, why = min(failures, key=lambda f: (f[0] is None, f[0] or 0))
         where = f"line {line}" + (f", column {column}" if column else "")
         return f"{self.path.name}: {where}: {why}; nothing loaded (--strict)"
 
-    def _insert_bad_rejects(self, bad: str, lines: _LineMap, source: Source) -> None:
+    def _insert_bad_rejects(self, bad: str, lines: _Locator) -> None:
+        for rows in self._bad_batches(bad):
+            found = lines.locate([r[0] for r in rows])
+            batch = []
+            for row in rows:
+                line, raw = found.get(row[0], (None, None))
+                column, why = self._describe(bad, row)
+                batch.append((column, line, raw, why))
+            self._insert_rejects(batch)
+
+    def _insert_rejects(self, batch: list[tuple[str | None, int | None, str | None, str]]) -> None:
+        """Insert ``(column, line, raw text, reason)`` rows into ``rejects``."""
         import pyarrow as pa
 
-        for rows in self._bad_batches(bad):
-            physical = [lines.physical(r[0]) for r in rows]
-            raw = _raw_lines(self.con, source, physical)
-            batch = []
-            for row, line in zip(rows, physical, strict=True):
-                column, why = self._describe(bad, row)
-                batch.append((column, line, raw.get(line), why))
-            arrow = pa.table(
-                {
-                    "load_id": [self.load_id] * len(batch),
-                    "table_name": [self.spec.name] * len(batch),
-                    "file": [str(self.path)] * len(batch),
-                    "line_no": pa.array([b[1] for b in batch], pa.int64()),
-                    "column_name": pa.array([b[0] for b in batch], pa.string()),
-                    "raw_line": pa.array([b[2] for b in batch], pa.string()),
-                    "reason": [b[3] for b in batch],
-                    "rejected_at": pa.array([self.started] * len(batch), pa.timestamp("us")),
-                }
-            )
-            view = self.name("rejbatch")
-            self.con.register(view, arrow)
-            try:
-                self.sql(f"INSERT INTO rejects SELECT * FROM {view}")
-            finally:
-                self.con.unregister(view)
+        arrow = pa.table(
+            {
+                "load_id": [self.load_id] * len(batch),
+                "table_name": [self.spec.name] * len(batch),
+                "file": [str(self.path)] * len(batch),
+                "line_no": pa.array([b[1] for b in batch], pa.int64()),
+                "column_name": pa.array([b[0] for b in batch], pa.string()),
+                "raw_line": pa.array([b[2] for b in batch], pa.string()),
+                "reason": pa.array([b[3] for b in batch], pa.string()),
+                "rejected_at": pa.array([self.started] * len(batch), pa.timestamp("us")),
+            }
+        )
+        view = self.name("rejbatch")
+        self.con.register(view, arrow)
+        try:
+            self.sql(f"INSERT INTO rejects SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
 
     def _upsert(self, stage: str) -> int:
         """Delete replaced rows, insert new ones; the number of duplicate records."""
@@ -658,14 +692,17 @@ def _records(source: Source, reader_lines: int) -> int | None:
 
 
 class _LineMap:
-    """Record position in the file (1-based) → physical line number.
+    """Record position in the file (1-based) → physical line number, by counting lines.
 
+    For files whose records take one line each (:meth:`Source.multiline_records` is false).
     Records skip the header lines, blank lines and the lines DuckDB's reader rejected; ``g[j]``
     counts the records before the j-th skipped line, so record k sits after every skipped line
     with ``g[j] < k``.
     """
 
-    def __init__(self, source: Source, reader_lines: list[int]) -> None:
+    def __init__(self, con: Any, source: Source, reader_lines: list[int]) -> None:
+        self.con = con
+        self.source = source
         self.offset = source.header_lines
         skipped: set[int] = set(reader_lines)
         scan = source.text_scan() if source.kind not in (PARQUET, XLSX) else None
@@ -676,6 +713,87 @@ class _LineMap:
 
     def physical(self, record: int) -> int:
         return self.offset + record + bisect_left(self.g, record)
+
+    def locate(self, records: list[int]) -> dict[int, tuple[int, str | None]]:
+        """Physical line and raw text of each of ``records``."""
+        physical = [self.physical(r) for r in records]
+        raw = _raw_lines(self.con, self.source, physical)
+        return {r: (line, raw.get(line)) for r, line in zip(records, physical, strict=True)}
+
+    def reader_lines(self, positions: list[int]) -> dict[int, tuple[int, str]]:
+        """Nothing to correct: DuckDB's reject lines are physical when records take one line."""
+        return {}
+
+
+class _RecordWalk:
+    """Record position (1-based) → first physical line and raw text, by reading the file with
+    Python's :mod:`csv` (:func:`text_records`), once, only as far as the records asked for.
+
+    For delimited files whose records may span lines, where counting lines is wrong and
+    DuckDB's reject ``line`` counts records, not lines. Records DuckDB's reader rejected are
+    not rows: each is recognised by DuckDB's ``line_byte_position`` (1-based; it may point at
+    the line end just before the record) and passed over, its line and text kept for
+    :meth:`reader_lines`. :meth:`locate` must be asked for ascending records.
+    """
+
+    def __init__(self, source: Source, reader_positions: list[int]) -> None:
+        self.records = text_records(source)
+        self.pending = sorted(set(reader_positions))
+        self.next_pending = 0
+        self.rows = 0  # records passed that DuckDB read as rows
+        self.reader: dict[int, tuple[int, str]] = {}
+
+    def _step(self) -> tuple[int, str] | None:
+        """The next row's line and text; None for a reader reject. StopIteration at the end."""
+        offset, line, raw = next(self.records)
+        rejected = False
+        while self.next_pending < len(self.pending) and self.pending[self.next_pending] <= (
+            offset + 1
+        ):
+            self.reader[self.pending[self.next_pending]] = (line, raw)
+            self.next_pending += 1
+            rejected = True
+        if rejected:
+            return None
+        self.rows += 1
+        return line, raw
+
+    def locate(self, records: list[int]) -> dict[int, tuple[int, str | None]]:
+        """First physical line and raw text of each of ``records`` (rows, 1-based)."""
+        wanted = set(records)
+        found: dict[int, tuple[int, str | None]] = {}
+        last = max(records, default=0)
+        while self.rows < last:
+            try:
+                row = self._step()
+            except StopIteration:
+                break
+            if row is not None and self.rows in wanted:
+                found[self.rows] = row
+        return found
+
+    def reader_lines(self, positions: list[int]) -> dict[int, tuple[int, str]]:
+        """First physical line and raw text of the reader rejects at DuckDB's ``positions``."""
+        wanted = max(positions, default=0)
+        while self.next_pending < len(self.pending) and self.pending[self.next_pending] <= wanted:
+            try:
+                self._step()
+            except StopIteration:
+                break
+        return self.reader
+
+
+_Locator = _LineMap | _RecordWalk
+
+
+def _locator(con: Any, source: Source, reader: list[tuple[int, int]]) -> _Locator:
+    """How to find the lines of rejected records: count lines, or read quoted records.
+
+    ``reader`` holds DuckDB's line and byte position of each record its reader rejected.
+    """
+    if source.multiline_records():
+        return _RecordWalk(source, [pos for _, pos in reader])
+    return _LineMap(con, source, [line for line, _ in reader])
 
 
 def _raw_lines(con: Any, source: Source, lines: list[int]) -> dict[int, str]:
