@@ -512,17 +512,11 @@ def _count_result(
     model: str, found: _Found, data: tuple[np.ndarray, ...], scale: float, quiet: _Quiet
 ) -> FitResult:
     """Parameters in the caller's units with standard errors and the total log-likelihood."""
-    theta, method, used_pen, f, attempts = (
-        found.theta,
-        found.method,
-        found.penalizer,
-        found.objective,
-        found.attempts,
-    )
+    theta, used_pen = found.theta, found.penalizer
     names = PARAM_NAMES[model]
     freq, rec, T, w = data
     with quiet():
-        log_se = _log_standard_errors(f, theta, float(w.sum()))
+        log_se = _log_standard_errors(found.objective, theta, float(w.sum()))
     params = dict(zip(names, np.exp(theta), strict=True))
     for p in SCALED_PARAMS[model]:
         params[p] = params[p] / scale
@@ -543,12 +537,12 @@ def _count_result(
         standard_errors=ses,
         log_likelihood=float(total),
         converged=True,
-        method=method,
+        method=found.method,
         penalizer=used_pen,
         n_customers=int(w.sum()),
         n_patterns=int(freq.size),
         scale=scale,
-        attempts=attempts,
+        attempts=found.attempts,
         warnings_suppressed=quiet.count,
         notes=notes,
     )
@@ -603,15 +597,9 @@ def fit_spend_model(
     found = _search(nll, penalizer, first_try, starts, quiet)
     if found.theta is None:
         raise ClvFitError(_diagnose(names, found.last_theta, "gamma_gamma"))
-    theta, method, used_pen, f, attempts = (
-        found.theta,
-        found.method,
-        found.penalizer,
-        found.objective,
-        found.attempts,
-    )
+    theta, used_pen = found.theta, found.penalizer
     with quiet():
-        log_se = _log_standard_errors(f, theta, float(w.sum()))
+        log_se = _log_standard_errors(found.objective, theta, float(w.sum()))
     params = dict(zip(names, np.exp(theta), strict=True))
     params["v"] = params["v"] / scale
     ses = {p: float(params[p] * s) for p, s in zip(names, log_se, strict=True)}
@@ -626,12 +614,12 @@ def fit_spend_model(
         standard_errors=ses,
         log_likelihood=float(total),
         converged=True,
-        method=method,
+        method=found.method,
         penalizer=used_pen,
         n_customers=n,
         n_patterns=int(freq.size),
         scale=scale,
-        attempts=attempts,
+        attempts=found.attempts,
         warnings_suppressed=quiet.count,
         notes=notes,
     )
