@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from pathlib import Path
 
 import pandas as pd
 
 FORMATS = (".csv", ".parquet", ".xlsx", ".json")
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path, *, sheet_name: str = "data") -> Path:
     """Write ``frame`` to ``out`` as CSV (UTF-8 with BOM, so Excel shows Chinese), Parquet,
-    Excel or JSON records, chosen by the file extension. Returns the path written."""
+    Excel or JSON records, chosen by the file extension. Returns the path written.
+
+    The file appears under its real name only once complete. Excel cells holding text are
+    written as text, never as formulas or links: a name like ``=HYPERLINK(...)`` stays inert,
+    and a phone number keeps its leading ``+`` or zero.
+    """
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -19,16 +27,77 @@ def write_frame(frame: pd.DataFrame, out: str | Path, *, sheet_name: str = "data
             f"cannot write {path}: unknown extension {suffix or '(none)'!r}; "
             f"use one of {', '.join(FORMATS)}"
         )
+    if suffix == ".xlsx" and len(frame) > XLSX_MAX_ROWS:
+        raise ValueError(
+            f"{len(frame):,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} at most); "
+            "write .csv or .parquet instead"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    if suffix == ".csv":
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-    elif suffix == ".parquet":
-        frame.to_parquet(tmp, index=False)
-    elif suffix == ".xlsx":
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
-            frame.to_excel(writer, index=False, sheet_name=sheet_name)
-    else:
-        frame.to_json(tmp, orient="records", force_ascii=False, date_format="iso", indent=1)
-    tmp.replace(path)  # atomic: a failed write never leaves half a file under the real name
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        elif suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix == ".xlsx":
+            _write_xlsx(frame, tmp, sheet_name)
+        else:
+            frame.to_json(tmp, orient="records", force_ascii=False, date_format="iso", indent=1)
+        tmp.replace(path)  # atomic: a failed write never leaves half a file under the real name
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
+    """Stream ``frame`` into one sheet with xlsxwriter's constant-memory mode, cell by cell."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False}
+    ) as workbook:
+        sheet = workbook.add_worksheet(sheet_name)
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for c, name in enumerate(frame.columns):
+            sheet.write_string(0, c, str(name))
+        sheet.freeze_panes(1, 0)
+
+        def write_any(r: int, c: int, v: object) -> None:
+            if isinstance(v, bool):
+                sheet.write_boolean(r, c, v)
+            elif isinstance(v, int | float):
+                if math.isfinite(v):
+                    sheet.write_number(r, c, v)
+            elif isinstance(v, _dt.datetime):
+                sheet.write_datetime(r, c, v.replace(tzinfo=None), time_format)
+            elif isinstance(v, _dt.date):
+                sheet.write_datetime(r, c, v, date_format)
+            else:
+                sheet.write_string(r, c, str(v))
+
+        columns, writers = [], []
+        for name in frame.columns:
+            series = frame[name]
+            values = series.astype(object).where(series.notna(), None)
+            if pd.api.types.is_bool_dtype(series):
+                writer = sheet.write_boolean
+            elif pd.api.types.is_numeric_dtype(series):
+                finite = pd.Series(
+                    [v is None or math.isfinite(v) for v in values], index=series.index
+                )
+                values = values.where(finite, None)
+                writer = sheet.write_number
+            elif (
+                pd.api.types.is_string_dtype(series)
+                and values.map(lambda v: v is None or isinstance(v, str)).all()
+            ):
+                writer = sheet.write_string
+            else:
+                writer = write_any
+            columns.append(values.tolist())
+            writers.append(writer)
+        for r, row in enumerate(zip(*columns, strict=True), start=1):
+            for c, value in enumerate(row):
+                if value is not None:
+                    writers[c](r, c, value)

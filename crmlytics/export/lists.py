@@ -23,7 +23,6 @@ silently renamed file: a scheduled job that reads ``list.csv`` afterwards must f
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,6 @@ CONTACT_COLUMNS: tuple[str, ...] = (
     "customer_type",
 )
 SEGMENT_COLUMNS: tuple[str, ...] = ("rfm_segment", "rfm_segment_label", "value_tier", "lifecycle")
-XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 _OPT_OUT = "do_not_contact"
 
 
@@ -195,82 +193,10 @@ def check_format(out: str | Path, format: str | None = None) -> tuple[Path, str]
 
 
 def write_list(frame: pd.DataFrame, out: str | Path, format: str | None = None) -> Path:
-    """Write a list as CSV (UTF-8 with BOM), Excel or Parquet; returns the path written.
-
-    The file appears under its real name only once complete. Excel cells holding text are
-    written as text, never as formulas or links: a name like ``=HYPERLINK(...)`` stays inert,
-    and a phone number keeps its leading ``+`` or zero.
-    """
-    path, fmt = check_format(out, format)
-    if fmt != "xlsx":
-        return write_frame(frame, path)
-    if len(frame) > XLSX_MAX_ROWS:
-        raise ValueError(
-            f"{len(frame):,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} at most); "
-            "use --format csv or parquet, or narrow the list with --where"
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        _write_xlsx(frame, tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str = "list") -> None:
-    """Stream ``frame`` into one sheet with xlsxwriter's constant-memory mode, cell by cell."""
-    import xlsxwriter
-
-    with xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_formulas": False}
-    ) as workbook:
-        sheet = workbook.add_worksheet(sheet_name)
-        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        for c, name in enumerate(frame.columns):
-            sheet.write_string(0, c, str(name))
-        sheet.freeze_panes(1, 0)
-
-        def write_any(r: int, c: int, v: object) -> None:
-            if isinstance(v, bool):
-                sheet.write_boolean(r, c, v)
-            elif isinstance(v, int | float):
-                if math.isfinite(v):
-                    sheet.write_number(r, c, v)
-            elif isinstance(v, _dt.datetime):
-                sheet.write_datetime(r, c, v.replace(tzinfo=None), time_format)
-            elif isinstance(v, _dt.date):
-                sheet.write_datetime(r, c, v, date_format)
-            else:
-                sheet.write_string(r, c, str(v))
-
-        columns, writers = [], []
-        for name in frame.columns:
-            series = frame[name]
-            values = series.astype(object).where(series.notna(), None)
-            if pd.api.types.is_bool_dtype(series):
-                writer = sheet.write_boolean
-            elif pd.api.types.is_numeric_dtype(series):
-                finite = pd.Series(
-                    [v is None or math.isfinite(v) for v in values], index=series.index
-                )
-                values = values.where(finite, None)
-                writer = sheet.write_number
-            elif (
-                pd.api.types.is_string_dtype(series)
-                and values.map(lambda v: v is None or isinstance(v, str)).all()
-            ):
-                writer = sheet.write_string
-            else:
-                writer = write_any
-            columns.append(values.tolist())
-            writers.append(writer)
-        for r, row in enumerate(zip(*columns, strict=True), start=1):
-            for c, value in enumerate(row):
-                if value is not None:
-                    writers[c](r, c, value)
+    """Write a list as CSV (UTF-8 with BOM), Excel or Parquet with
+    :func:`crmlytics.io.write_frame` after checking ``format`` against the extension."""
+    path, _ = check_format(out, format)
+    return write_frame(frame, path, sheet_name="list")
 
 
 # -- the whole job ------------------------------------------------------------------------------
