@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Mapping
 
+import ibis.expr.types as ir
 import pandas as pd
 
 from crmlytics.asof import AsOf
@@ -88,14 +89,25 @@ def record_scores(
     return run_id
 
 
-def latest_scores(ws: Workspace, as_of: str | _dt.date | None = None) -> pd.DataFrame:
-    """Scores of the newest successful run (for ``as_of``, if given), without the run_id."""
-    runs = ws.table("score_runs").filter(lambda t: t.status == "succeeded")
+def latest_run(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> ir.Table | None:
+    """Scores of the newest successful run (for the as-of date of ``as_of``, if given), one row
+    per customer without ``run_id``, as an Ibis table; ``None`` when there is no such run."""
+    if not {SCORES_TABLE, "score_runs"} <= set(ws.backend.list_tables()):
+        return None
+    runs = ws.table("score_runs")
+    runs = runs.filter(runs.status == "succeeded")
     if as_of is not None:
         runs = runs.filter(runs.as_of == resolve_as_of(as_of).date)
-    newest = runs.order_by(runs.finished_at.desc()).limit(1).to_pandas()
+    newest = runs.order_by(runs.finished_at.desc()).limit(1).select("run_id").to_pandas()
     if newest.empty:
-        raise LookupError("no successful score run" + (f" as of {as_of}" if as_of else ""))
-    run_id = newest["run_id"].iloc[0]
+        return None
     scores = ws.backend.table(SCORES_TABLE)
-    return scores.filter(scores.run_id == run_id).drop("run_id").order_by("customer_id").to_pandas()
+    return scores.filter(scores.run_id == str(newest["run_id"].iloc[0])).drop("run_id")
+
+
+def latest_scores(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> pd.DataFrame:
+    """:func:`latest_run` as a pandas frame sorted by customer; an error if there is none."""
+    scores = latest_run(ws, as_of)
+    if scores is None:
+        raise LookupError("no successful score run" + (f" as of {as_of}" if as_of else ""))
+    return scores.order_by("customer_id").to_pandas()

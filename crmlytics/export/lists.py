@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -319,10 +318,12 @@ def score_table(
     ``where``): :func:`crmlytics.segments.customer_segments` as of ``as_of``, followed by the
     columns of the newest successful score run for the same as-of date (e.g. ``clv`` written by
     the nightly scoring, :mod:`crmlytics.runs`) that the segments do not already have."""
+    from crmlytics.asof import as_of as resolve_as_of
+    from crmlytics.runs import latest_run
     from crmlytics.segments import customer_segments
 
     scores = customer_segments(ws, as_of, config)
-    run = run_scores(ws, as_of)
+    run = latest_run(ws, resolve_as_of(as_of))
     if run is None:
         return scores
     extra = [c for c in run.columns if c not in scores.columns]
@@ -331,24 +332,3 @@ def score_table(
     right = run.select("customer_id", *extra).rename(run_customer_id="customer_id")
     joined = scores.left_join(right, scores.customer_id == right.run_customer_id)
     return joined.drop("run_customer_id")
-
-
-def run_scores(
-    ws: Workspace, as_of: str | _dt.date | _dt.datetime | AsOf | None = None
-) -> ir.Table | None:
-    """Scores of the newest successful score run for the same as-of date (one row per
-    customer, without ``run_id``), or ``None`` if there is no such run."""
-    from crmlytics.asof import as_of as resolve_as_of
-    from crmlytics.runs import SCORES_TABLE
-
-    if not {SCORES_TABLE, "score_runs"} <= set(ws.backend.list_tables()):
-        return None
-    runs = ws.table("score_runs")
-    runs = runs.filter(
-        (runs.status == "succeeded") & (runs.as_of == ibis.date(resolve_as_of(as_of).date))
-    )
-    newest = runs.order_by(runs.finished_at.desc()).limit(1).select("run_id").to_pandas()
-    if newest.empty:
-        return None
-    table = ws.backend.table(SCORES_TABLE)
-    return table.filter(table.run_id == str(newest["run_id"].iloc[0])).drop("run_id")
