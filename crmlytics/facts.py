@@ -10,6 +10,7 @@ import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.joins import with_customer_columns
 from crmlytics.workspace import Workspace
 
 FACT_COLUMNS = (
@@ -122,14 +123,6 @@ def orders(lines: ir.Table) -> ir.Table:
     )
 
 
-def _left_join(left: ir.Table, right: ir.Table) -> ir.Table:
-    """``left`` with the columns of ``right`` (one row per customer) joined by customer_id."""
-    right = right.rename(right_customer_id="customer_id")
-    return left.left_join(right, left.customer_id == right.right_customer_id).drop(
-        "right_customer_id"
-    )
-
-
 def customer_facts(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
@@ -189,10 +182,12 @@ def customer_facts(
     customers = ws.table("customers")
     signed_up = customers.signup_date.isnull() | (customers.signup_date <= point.date)
     known = customers.filter(signed_up).select("customer_id").distinct()
-    buyers = _left_join(money, categories).rename(buyer_id="customer_id")
+    buyers = with_customer_columns(money, categories).rename(buyer_id="customer_id")
     everyone = known.outer_join(buyers, known.customer_id == buyers.buyer_id)
     everyone = everyone.mutate(customer_id=ibis.coalesce(everyone.customer_id, everyone.buyer_id))
-    t = _left_join(_left_join(everyone.drop("buyer_id"), complaints), contacts)
+    t = with_customer_columns(
+        with_customer_columns(everyone.drop("buyer_id"), complaints), contacts
+    )
     as_of_day = ibis.date(point.date)
 
     return t.select(

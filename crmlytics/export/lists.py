@@ -319,6 +319,7 @@ def score_table(
     columns of the newest successful score run for the same as-of date (e.g. ``clv`` written by
     the nightly scoring, :mod:`crmlytics.runs`) that the segments do not already have."""
     from crmlytics.asof import as_of as resolve_as_of
+    from crmlytics.joins import with_customer_columns
     from crmlytics.runs import latest_run
     from crmlytics.segments import customer_segments
 
@@ -329,6 +330,4 @@ def score_table(
     extra = [c for c in run.columns if c not in scores.columns]
     if not extra:
         return scores
-    right = run.select("customer_id", *extra).rename(run_customer_id="customer_id")
-    joined = scores.left_join(right, scores.customer_id == right.run_customer_id)
-    return joined.drop("run_customer_id")
+    return with_customer_columns(scores, run.select("customer_id", *extra))

@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts
+from crmlytics.joins import with_customer_columns
 from crmlytics.segments.config import SegmentsConfig, segments_config
 from crmlytics.segments.degrees import degrees_from_facts
 from crmlytics.segments.labels import LIFECYCLE_CLASSES, RFM_SEGMENTS, VALUE_TIERS
@@ -87,12 +88,6 @@ def materialise(ws: Workspace, expr: ir.Table) -> ir.Table:
     return ws.backend.create_table(name, expr, temp=True)
 
 
-def _join(left: ir.Table, right: ir.Table) -> ir.Table:
-    right = right.rename(right_customer_id="customer_id")
-    joined = left.left_join(right, left.customer_id == right.right_customer_id)
-    return joined.drop("right_customer_id")
-
-
 def customer_segments(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
@@ -146,7 +141,7 @@ def customer_segments(
 
     t = scored
     for part in (window_money, tiers, classes, degrees):
-        t = _join(t, part)
+        t = with_customer_columns(t, part)
     return t.select(
         customer_id=t.customer_id,
         recency_days=t.recency_days,

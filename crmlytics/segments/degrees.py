@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts, order_lines, orders
+from crmlytics.joins import with_customer_columns
 from crmlytics.segments.config import DegreesConfig
 from crmlytics.segments.value import Measure, resolve_measure
 from crmlytics.workspace import Workspace
@@ -90,8 +91,7 @@ def degrees_from_facts(
         _complaint_facts(ws, point, c.complaint_window_days),
         _active_periods(ws, point, c.regularity_periods),
     ):
-        part = part.rename(part_customer_id="customer_id")
-        t = t.left_join(part, t.customer_id == part.part_customer_id).drop("part_customer_id")
+        t = with_customer_columns(t, part)
     t = t.cross_join(_categories_sold(ws, point))
 
     bought = t.orders > 0

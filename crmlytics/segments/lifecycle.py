@@ -31,6 +31,7 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts
+from crmlytics.joins import with_customer_columns
 from crmlytics.segments.config import LifecycleConfig
 from crmlytics.workspace import Workspace
 
@@ -54,8 +55,7 @@ def lifecycle_from_facts(
     """Lifecycle classes of all-history facts joined with referral counts (see module doc)."""
     c = config or LifecycleConfig()
     k = float(c.dormant_gap_multiple)
-    ref = referral_counts.rename(ref_customer_id="customer_id")
-    t = facts_expr.left_join(ref, facts_expr.customer_id == ref.ref_customer_id)
+    t = with_customer_columns(facts_expr, referral_counts)
     t = t.select(
         customer_id=t.customer_id,
         purchase_days=t.purchase_days,
