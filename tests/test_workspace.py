@@ -72,7 +72,9 @@ def test_attached_table_without_a_required_column_names_it():
 
 def test_the_package_exposes_every_step_under_one_import():
     import crmlytics as crm
+    import crmlytics.clv.predict
+    import crmlytics.segments
 
-    for name in crm.__all__:
-        assert getattr(crm, name) is not None
-    assert callable(crm.customer_segments) and callable(crm.predict_clv)
+    assert all(callable(getattr(crm, name)) for name in crm.__all__ if name != "__version__")
+    assert crm.customer_segments is crmlytics.segments.customer_segments
+    assert crm.predict_clv is crmlytics.clv.predict.predict
