@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmlytics.clv.config import ClvConfig
+from crmlytics.errors import ConfigError
 from crmlytics.segments.config import SegmentsConfig
 
 CONFIG_FILE = "crmlytics.yaml"
@@ -59,10 +60,6 @@ class Config(Section):
         """A short stable hash of the settings, recorded with every score run."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-class ConfigError(ValueError):
-    """The configuration file is malformed or holds an unknown or invalid setting."""
 
 
 def load_config(path: str | Path | None = None) -> Config:

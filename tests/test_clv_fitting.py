@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifetimes import BetaGeoFitter
-from lifetimes.utils import ConvergenceError
 
 from crmlytics.clv.fitting import ClvFitError, ClvFitWarning, _count_objective
 from crmlytics.clv.models import BetaGeo, GammaGamma, NotFittedError
@@ -37,14 +36,13 @@ def test_bgnbd_recovers_planted_parameters_within_three_standard_errors():
     assert model.standard_errors_["r"] / model.params_["r"] < 0.1
 
 
-def test_data_on_which_plain_lifetimes_does_not_converge_is_fitted_and_recovers_truth():
+def test_heavy_buyers_over_long_histories_in_days_are_fitted_and_recover_truth():
     # Heavy repeat buyers over long histories in days (T 100-2500 days, up to ~450 repeat
-    # purchases): lifetimes' BFGS stops with "precision loss" and raises ConvergenceError.
+    # purchases): a badly scaled likelihood on which plain BFGS (e.g. lifetimes' own, in some
+    # releases) stops with "precision loss". crmlytics' claim is tested on its own: it converges
+    # without a penalizer or a warning and the estimate is an MLE within 3 standard errors.
     truth = {"r": 1.83, "alpha": 42.07, "a": 0.29, "b": 18.22}
     x, rec, T = simulate_bgnbd(5000, *truth.values(), 100, 2500, seed=35)
-    with pytest.raises(ConvergenceError), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        BetaGeoFitter().fit(x, rec, T)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = BetaGeo(unit="days").fit(frame(x, rec, T))

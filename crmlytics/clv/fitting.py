@@ -36,6 +36,7 @@ from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from scipy.optimize import minimize
 
 from crmlytics.clv.likelihoods import BgNbdLikelihood, GammaGammaLikelihood
+from crmlytics.errors import FitError
 
 COUNT_MODELS: dict[str, type] = {
     "bgnbd": BetaGeoFitter,
@@ -70,7 +71,7 @@ GRAD_TOL = 1e-3
 MIN_CURVATURE = 1e-4
 
 
-class ClvFitError(ValueError):
+class ClvFitError(FitError):
     """The data cannot support the model; the message says what in the data prevents the fit."""
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from scipy.special import hyp2f1
 
+from crmlytics.base import NotFittedError
 from crmlytics.clv.fitting import (
     MODEL_NAMES,
     ClvFitError,
@@ -34,10 +35,6 @@ from crmlytics.clv.summary import compress, patterns_hash, unit_days
 
 Z95 = 1.959963984540054
 CORRELATION_WARNING = 0.3
-
-
-class NotFittedError(RuntimeError):
-    """A model was asked to predict before it was fitted."""
 
 
 def _summary_table(params: dict[str, float], ses: dict[str, float]) -> pd.DataFrame:

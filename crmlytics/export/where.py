@@ -43,12 +43,14 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from crmlytics.errors import ConfigError
+
 MAX_LENGTH = 2000
 
 Scalar = int | float | str | bool | _dt.date | _dt.datetime | None
 
 
-class WhereError(ValueError):
+class WhereError(ConfigError):
     """A ``--where`` expression that is not a plain comparison on known columns."""
 
 

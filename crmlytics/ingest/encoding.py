@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crmlytics.errors import DataError
+
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 GB18030 = "gb18030"
@@ -33,7 +35,7 @@ _SPACE_RUN = re.compile(r"[ \t]+")
 Progress = Callable[[str, float | None], None]
 
 
-class EncodingError(ValueError):
+class EncodingError(DataError):
     """A file that is neither UTF-8 nor GB18030."""
 
 

@@ -44,6 +44,7 @@ from typing import Any
 
 import duckdb
 
+from crmlytics.errors import DataError
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
 from crmlytics.ingest.formats import (
     JSONL,
@@ -99,7 +100,7 @@ class LoadResult:
     status: str
 
 
-class IngestError(ValueError):
+class IngestError(DataError):
     """A file that cannot be loaded (strict mode rejects, bad mapping, unreadable file)."""
 
 
