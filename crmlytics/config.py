@@ -30,7 +30,28 @@ class FactsConfig(Section):
     """Customer facts."""
 
     window_days: int | None = Field(
-        None, ge=1, description="only rows in the last N days before as-of; None = all history"
+        None,
+        ge=1,
+        le=366_000,
+        description="only rows in the last N days before as-of; None = all history",
+    )
+
+
+class WarehouseConfig(Section):
+    """The warehouse: waiting for another process's lock, and how old data may be."""
+
+    lock_wait_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=86_400,
+        description="how long score and ingest wait for another process's lock before failing",
+    )
+    stale_after_days: int = Field(
+        30,
+        ge=0,
+        le=36_500,
+        description="an as-of this many days after the last transaction is warned about "
+        "(an error when the as-of defaulted to today)",
     )
 
 
@@ -51,6 +72,7 @@ class Config(Section):
     """All of crmlytics' settings. Each section is documented on its class."""
 
     locale: Literal["en", "zh"] = "en"
+    warehouse: WarehouseConfig = WarehouseConfig()
     facts: FactsConfig = FactsConfig()
     clv: ClvConfig = ClvConfig()
     export: ExportConfig = ExportConfig()

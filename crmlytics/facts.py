@@ -8,7 +8,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from crmlytics.asof import AsOf
+from crmlytics.asof import AsOf, check_window_days
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.joins import with_customer_columns
 from crmlytics.workspace import Workspace
@@ -152,6 +152,7 @@ def customer_facts(
 
     ``window_days`` restricts transactions (not complaints or contacts) to the last N days.
     """
+    check_window_days(window_days)
     point = resolve_as_of(as_of)
     per_order = orders(visible_lines(ws, point, window_days))
     purchase = per_order.order_net > 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 from pathlib import Path
 
 import pandas as pd
+
+from crmlytics.errors import DataError
 
 FORMATS = (".csv", ".parquet", ".xlsx", ".json")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -23,18 +26,18 @@ def write_frame(frame: pd.DataFrame, out: str | Path, *, sheet_name: str = "data
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(
+        raise DataError(
             f"cannot write {path}: unknown extension {suffix or '(none)'!r}; "
             f"use one of {', '.join(FORMATS)}"
         )
     if suffix == ".xlsx" and len(frame) > XLSX_MAX_ROWS:
-        raise ValueError(
+        raise DataError(
             f"{len(frame):,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} at most); "
             "write .csv or .parquet instead"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")
         elif suffix == ".parquet":
@@ -44,9 +47,23 @@ def write_frame(frame: pd.DataFrame, out: str | Path, *, sheet_name: str = "data
         else:
             frame.to_json(tmp, orient="records", force_ascii=False, date_format="iso", indent=1)
         tmp.replace(path)  # atomic: a failed write never leaves half a file under the real name
+    except OSError as exc:
+        raise unwritable(path, exc) from None
+    except Exception as exc:  # xlsxwriter wraps the OSError of an unwritable file
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        if cause is None:
+            raise
+        raise unwritable(path, cause) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return path
+
+
+def unwritable(path: Path, exc: OSError) -> DataError:
+    """The one-line error for an output file that cannot be written."""
+    reason = exc.strerror or type(exc).__name__
+    return DataError(f"cannot write {path}: {reason.lower()}")
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:

@@ -16,6 +16,13 @@ from crmlytics.workspace import Workspace
 # Parents before children, so that a reader of load_log sees the natural order.
 LOAD_ORDER = tuple(CANONICAL)
 
+#: The steps :func:`quickstart` announces through its ``progress`` callback, with their labels.
+QUICKSTART_STEPS = {
+    "demo": "writing the demo data",
+    "ingest": "ingesting every demo table",
+    "facts": "computing customer facts",
+}
+
 
 @dataclass
 class QuickstartResult:
@@ -45,16 +52,16 @@ def quickstart(
     from crmlytics.demo import write_demo
     from crmlytics.ingest import ingest
 
-    say = progress or (lambda message: None)
-    say(f"writing demo data for {customers:,} customers (seed {seed}) to {demo_dir}")
+    announce = progress or (lambda step: None)
+    announce("demo")
     files = write_demo(demo_dir, customers=customers, seed=seed)
     as_of = _demo_as_of(files)
     rows = []
+    announce("ingest")
     with Workspace.open(db) as ws:
         for table in LOAD_ORDER:
             if table not in files:
                 continue
-            say(f"ingesting {files[table].name}")
             for load in ingest(ws, table, [files[table]]):
                 rows.append(
                     {
@@ -66,7 +73,7 @@ def quickstart(
                         "duplicates": load.rows_duplicate,
                     }
                 )
-        say(f"computing customer facts as of {as_of}")
+        announce("facts")
         frame = facts(ws, as_of)
         path = ws.path
     return QuickstartResult(

@@ -21,6 +21,13 @@ from crmlytics.workspace import Workspace
 
 CLV_COLUMNS = ("p_alive", "expected_purchases", "expected_order_value", "clv")
 
+#: The steps :func:`score` announces through its ``progress`` callback, with their labels.
+SCORE_STEPS = {
+    "segments": "segments (RFM, value, lifecycle, four degrees)",
+    "clv": "CLV: summary, fit and predictions",
+    "record": "recording the score run",
+}
+
 
 @dataclass(frozen=True)
 class ScoreRun:
@@ -45,11 +52,11 @@ def customer_scores(
     from crmlytics.segments import customer_segments
 
     config = config or Config()
-    say = progress or (lambda message: None)
+    announce = progress or (lambda step: None)
     point = resolve_as_of(as_of)
-    say(f"segments as of {point}")
+    announce("segments")
     segments = customer_segments(ws, point, config).to_pandas()
-    say("CLV: summary, fit and predictions")
+    announce("clv")
     clv = config.clv
     predictions = predict(
         ws,
@@ -76,7 +83,7 @@ def score(
     started = _dt.datetime.now()
     point = resolve_as_of(as_of)
     scores = customer_scores(ws, point, config, progress)
-    (progress or (lambda message: None))(f"recording {len(scores):,} customers")
+    (progress or (lambda step: None))("record")
     run_id = record_scores(
         ws,
         scores,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from crmlytics.errors import ConfigError, WarehouseBusyError, WarehouseError
 from crmlytics.schema import ATTRIBUTES, CANONICAL, SYSTEM, spec
 
 DEFAULT_DB = Path("data") / "crm.duckdb"
@@ -54,16 +57,30 @@ class Workspace:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, db: str | os.PathLike[str] | None = None, *, read_only: bool = False
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        lock_wait_seconds: float = 0.0,
     ) -> Workspace:
-        """Open or create the warehouse ``db``, else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``."""
+        """Open the warehouse ``db``, else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``.
+
+        A missing file is created with every canonical table when ``create`` (and not
+        ``read_only``); otherwise it is a :class:`~crmlytics.errors.WarehouseError`. When another
+        process holds the file's lock, retry for up to ``lock_wait_seconds`` and then raise
+        :class:`~crmlytics.errors.WarehouseBusyError` naming that process.
+        """
         path = resolve_db_path(db)
-        if read_only and not path.exists():
-            raise FileNotFoundError(
-                f"no warehouse at {path}; run `crmlytics ingest` or `crmlytics quickstart` first"
+        if not path.exists() and (read_only or not create):
+            raise WarehouseError(
+                f"no warehouse at {path}; load data with `crmlytics ingest` or "
+                "`crmlytics quickstart` first, or point --db / $CRMLYTICS_DB at one"
             )
+        if lock_wait_seconds < 0:
+            raise ConfigError(f"lock_wait_seconds must be 0 or more, not {lock_wait_seconds}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        backend = ibis.duckdb.connect(str(path), read_only=read_only)
+        backend = _connect(path, read_only=read_only, lock_wait_seconds=lock_wait_seconds)
         ws = cls(backend, path=path)
         if not read_only:
             ws.create_tables()
@@ -185,6 +202,49 @@ class Workspace:
     def __repr__(self) -> str:
         where = str(self.path) if self.path else f"attached {self.backend.name}"
         return f"Workspace({where})"
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+LOCK_RETRY_SECONDS = 0.25
+
+
+def _connect(path: Path, *, read_only: bool, lock_wait_seconds: float) -> ibis.BaseBackend:
+    """Connect to the DuckDB file, waiting up to ``lock_wait_seconds`` for another's lock."""
+    import duckdb
+
+    deadline = time.monotonic() + lock_wait_seconds
+    while True:
+        try:
+            return ibis.duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = _LOCK_HOLDER.search(str(exc))
+            if holder is None and "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(_busy_message(path, holder, lock_wait_seconds)) from None
+            time.sleep(LOCK_RETRY_SECONDS)
+
+
+def _busy_message(path: Path, holder: re.Match[str] | None, waited: float) -> str:
+    who = "another process"
+    if holder is not None:
+        pid = holder["pid"]
+        who = f"process {pid} ({_command_line(pid) or holder['program']})"
+    after = f" after waiting {waited:g} s" if waited else ""
+    return (
+        f"warehouse {path} is locked by {who}{after}; let it finish, or wait for it with "
+        "--wait SECONDS (config: warehouse.lock_wait_seconds)"
+    )
+
+
+def _command_line(pid: str) -> str | None:
+    """The command line of process ``pid`` where the system tells it (Linux ``/proc``)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    text = " ".join(part for part in raw.decode(errors="replace").split("\0") if part)
+    return text[:200] or None
 
 
 def _normalise_mapping(name: str, m: Mapping[str, Any] | str) -> dict[str, Any]:

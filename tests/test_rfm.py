@@ -183,7 +183,7 @@ def test_rfm_command_writes_scores_with_chinese_labels(window_ws, tmp_path):
     assert frame.loc["old", "rfm_label_zh"] == "流失客户"
     assert frame.loc["never", "rfm_label_zh"] == "潜在客户"
     bad = CliRunner().invoke(app, ["rfm", "--db", str(db), "--window-days", "0"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2 and "--window-days must be between 1" in bad.output
 
 
 def test_rfm_config_rejects_bins_outside_range():

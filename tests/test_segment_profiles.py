@@ -147,4 +147,4 @@ def test_segments_command_prints_profiles_in_chinese(tmp_path):
     assert frame["label"].tolist()[0] == "黄金客户 (主力)"
     assert frame["customers"].tolist() == [1, 1, 3, 1]
     bad = CliRunner().invoke(app, [*args[:-1], "colour"])
-    assert bad.exit_code == 1 and "by must be one of" in bad.output
+    assert bad.exit_code == 2 and "by must be one of" in bad.output

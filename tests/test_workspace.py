@@ -6,6 +6,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from crmlytics.errors import WarehouseError
 from crmlytics.facts import facts
 from crmlytics.schema import CANONICAL, SYSTEM
 from crmlytics.workspace import Workspace, resolve_db_path
@@ -26,8 +27,11 @@ def test_db_path_comes_from_argument_then_environment_then_default(monkeypatch):
 
 
 def test_reading_a_missing_warehouse_says_how_to_create_one(tmp_path):
-    with pytest.raises(FileNotFoundError, match="crmlytics ingest"):
+    with pytest.raises(WarehouseError, match="crmlytics ingest"):
         Workspace.open(tmp_path / "missing.duckdb", read_only=True)
+    with pytest.raises(WarehouseError, match="no warehouse at"):
+        Workspace.open(tmp_path / "missing.duckdb", create=False)
+    assert not (tmp_path / "missing.duckdb").exists()
 
 
 def test_attach_maps_a_lake_table_with_its_own_column_names(small_ws):

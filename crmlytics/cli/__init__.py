@@ -9,9 +9,18 @@ import typer
 from crmlytics import __version__
 from crmlytics.cli import clv, core, demo, export, ingest, segments
 
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 2 invalid option or setting; 3 bad input data or file, or an as-of "
+    "outside the data; 4 no warehouse, or a table a guarantee needs is missing or empty; "
+    "5 warehouse locked by another process; 6 model not fitted or not matching the data; "
+    "7 the data cannot support the model; 8 empty result with --fail-on-empty; "
+    "1 anything else (a bug prints its traceback)."
+)
+
 app = typer.Typer(
     name="crmlytics",
     help="Analytical CRM toolkit: ingest, customer facts, segments, CLV on DuckDB or Spark.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

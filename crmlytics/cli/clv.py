@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from crmlytics.cli.common import (
     AsOfOption,
+    ConfigOption,
     DbOption,
+    FailOnEmptyOption,
     OutOption,
-    console,
+    check_not_empty,
+    checked_as_of,
+    command,
     emit,
-    err_console,
-    fails_cleanly,
+    say,
+    settings,
+    warehouse,
+    warn,
 )
+from crmlytics.cli.common import steps as common_steps
 
 clv_app = typer.Typer(
     help="Customer lifetime value: BG/NBD-family + Gamma-Gamma.", no_args_is_help=True
 )
 
-ModelOption = Annotated[str, typer.Option("--model", help="bgnbd (default), pareto or mbgnbd")]
-UnitOption = Annotated[str, typer.Option("--unit", help="time unit: days or weeks")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="bgnbd, pareto or mbgnbd (default: config clv.model, bgnbd)"),
+]
+UnitOption = Annotated[
+    str | None, typer.Option("--unit", help="days or weeks (default: config clv.unit, weeks)")
+]
 ArtifactOption = Annotated[
     Path | None, typer.Option("--artifact", help="model file (JSON) to write / read")
 ]
@@ -38,40 +48,9 @@ STEP_LABELS = {
 }
 
 
-@contextmanager
-def steps(*names: str) -> Iterator[Callable[[str], None]]:
-    """A rich display of ``names`` (summary → fit → predict …) on stderr, one line a step.
-
-    Yields the ``progress`` callback the library calls as each step starts: the running step
-    spins, finished steps get a tick and their time. A step the library skips stays blank.
-    """
-    from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn
-    from rich.text import Text
-
-    class Seconds(ProgressColumn):
-        def render(self, task) -> Text:  # noqa: ANN001 (rich's Task)
-            seconds = task.finished_time if task.finished else task.elapsed
-            return Text("" if seconds is None else f"{seconds:.1f} s", style="progress.elapsed")
-
-    display = Progress(
-        SpinnerColumn(finished_text="[green]✓"),
-        TextColumn("{task.description}"),
-        Seconds(),
-        console=err_console,
-    )
-    tasks = {name: display.add_task(STEP_LABELS[name], total=1, start=False) for name in names}
-    running: list[str] = []
-
-    def progress(name: str) -> None:
-        if running:
-            display.update(tasks[running[-1]], completed=1)
-        display.start_task(tasks[name])
-        running.append(name)
-
-    with display:
-        yield progress
-        if running:
-            display.update(tasks[running[-1]], completed=1)
+def steps(*names: str) -> Any:
+    """The step display of ``names`` (summary → fit → predict …), fed by the library."""
+    return common_steps({name: STEP_LABELS[name] for name in names})
 
 
 def register(app: typer.Typer) -> None:
@@ -79,87 +58,152 @@ def register(app: typer.Typer) -> None:
 
 
 @clv_app.command("fit")
-@fails_cleanly
+@command
 def fit_command(
     as_of: AsOfOption = None,
-    model: ModelOption = "bgnbd",
-    unit: UnitOption = "weeks",
+    model: ModelOption = None,
+    unit: UnitOption = None,
     artifact: ArtifactOption = None,
     out: OutOption = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Fit the purchase model and Gamma-Gamma on the warehouse as of a date; print parameters."""
     from crmlytics.clv.artifacts import save_model
     from crmlytics.clv.predict import fit
-    from crmlytics.workspace import Workspace
 
-    with Workspace.open(db, read_only=True) as ws, steps("summary", "fit") as progress:
-        fitted = fit(ws, as_of, model=model, unit=unit, progress=progress)
+    conf = settings(config)
+    model, unit = _choices(conf, model, unit)
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with steps("summary", "fit") as progress:
+            fitted = fit(ws, point, model=model, unit=unit, progress=progress)
     emit(fitted.summary, out, title=f"{model} + Gamma-Gamma, {unit}, as of {fitted.as_of}")
     for note in fitted.notes:
-        err_console.print(f"note: {note}")
+        warn(note)
     if artifact is not None:
-        console.print(f"saved model to {save_model(fitted, artifact)}")
+        say(f"saved model to {save_model(fitted, artifact)}")
 
 
 @clv_app.command("backtest")
-@fails_cleanly
+@command
 def backtest_command(
     calibration_end: Annotated[str, typer.Option("--calibration-end", help="YYYY-MM-DD")],
     holdout_end: Annotated[str, typer.Option("--holdout-end", help="YYYY-MM-DD")],
-    model: ModelOption = "bgnbd",
-    unit: UnitOption = "weeks",
+    model: ModelOption = None,
+    unit: UnitOption = None,
     out: OutOption = None,
-    report: Annotated[Path | None, typer.Option("--report", help="write an HTML report")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write an HTML report (works offline)")
+    ] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Fit on the calibration period, predict the holdout, compare with a naive baseline."""
-    from crmlytics.clv.backtest import backtest
-    from crmlytics.workspace import Workspace
+    """Fit on the calibration period, predict the holdout, compare with a naive baseline.
 
-    names = ("summary", "fit", "predict", "tracking")
-    with Workspace.open(db, read_only=True) as ws, steps(*names) as progress:
-        result = backtest(
-            ws, calibration_end, holdout_end, model=model, unit=unit, progress=progress
-        )
+    The holdout must end on or before the last day with data: a holdout beyond the data would
+    count purchases that could not yet have been made.
+    """
+    from crmlytics.asof import as_of as resolve
+    from crmlytics.asof import data_span
+    from crmlytics.clv.backtest import backtest
+    from crmlytics.errors import ConfigError, DataError
+
+    conf = settings(config)
+    model, unit = _choices(conf, model, unit)
+    calibration, holdout = resolve(calibration_end), resolve(holdout_end)
+    if holdout.date <= calibration.date:
+        raise ConfigError(f"--holdout-end {holdout} must be after --calibration-end {calibration}")
+    with warehouse(db, conf) as ws:
+        checked_as_of(ws, calibration_end, conf, what="--calibration-end")
+        last = data_span(ws).last
+        if holdout.date > last:
+            raise DataError(
+                f"--holdout-end {holdout} is after the last transaction ({last}): the holdout "
+                f"would count purchases not yet possible; use --holdout-end {last} or earlier"
+            )
+        names = ("summary", "fit", "predict", "tracking")
+        with steps(*names) as progress:
+            result = backtest(ws, calibration, holdout, model=model, unit=unit, progress=progress)
     emit(result.totals.reset_index(), None, title="holdout purchases: actual, model, naive")
     emit(result.by_frequency, out, title="mean holdout purchases by calibration frequency")
     if report is not None:
         from crmlytics.clv.charts import backtest_report
 
-        console.print(f"wrote report to {backtest_report(result, report)}")
+        say(f"wrote report to {backtest_report(result, report)}")
 
 
 @clv_app.command("predict")
-@fails_cleanly
+@command
 def predict_command(
     as_of: AsOfOption = None,
-    model: ModelOption = "bgnbd",
-    unit: UnitOption = "weeks",
-    horizon_months: Annotated[int, typer.Option("--horizon-months")] = 12,
+    model: ModelOption = None,
+    unit: UnitOption = None,
+    horizon_months: Annotated[
+        int | None,
+        typer.Option("--horizon-months", help="CLV horizon (default: config clv, 12)"),
+    ] = None,
     discount_rate: Annotated[
-        float, typer.Option("--discount-rate", help="yearly, 0.10 = 10%")
-    ] = 0.10,
-    margin: Annotated[float, typer.Option("--margin", help="share of spend that is margin")] = 1.0,
+        float | None,
+        typer.Option("--discount-rate", help="yearly, 0.10 = 10% (default: config clv, 0.10)"),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option("--margin", help="share of spend that is margin (default: config clv, 1)"),
+    ] = None,
     artifact: ArtifactOption = None,
     out: OutOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Per-customer P(alive), expected purchases, expected order value and discounted CLV."""
     from crmlytics.clv.predict import predict
-    from crmlytics.workspace import Workspace
 
+    conf = settings(config)
+    model, unit = _choices(conf, model, unit)
+    clv = _validated(
+        conf,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        margin=margin,
+    )
     names = ("summary", "predict") if artifact is not None else ("summary", "fit", "predict")
-    with Workspace.open(db, read_only=True) as ws, steps(*names) as progress:
-        frame = predict(
-            ws,
-            as_of,
-            model=model,
-            unit=unit,
-            horizon_months=horizon_months,
-            discount_rate=discount_rate,
-            margin=margin,
-            artifact=None if artifact is None else str(artifact),
-            progress=progress,
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with steps(*names) as progress:
+            frame = predict(
+                ws,
+                point,
+                model=model,
+                unit=unit,
+                horizon_months=clv.horizon_months,
+                discount_rate=clv.discount_rate,
+                margin=clv.margin,
+                artifact=None if artifact is None else str(artifact),
+                progress=progress,
+            )
+    check_not_empty(len(frame), "the CLV table", fail_on_empty)
+    emit(frame, out, title=f"CLV over {clv.horizon_months} months")
+
+
+def _choices(conf: Any, model: str | None, unit: str | None) -> tuple[str, str]:
+    clv = _validated(conf, model=model, unit=unit)
+    return clv.model, clv.unit
+
+
+def _validated(conf: Any, **options: Any) -> Any:
+    """The ``clv`` settings with the given command-line options over the config's, validated."""
+    from pydantic import ValidationError
+
+    from crmlytics.errors import ConfigError
+
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        return conf.clv.model_validate({**conf.clv.model_dump(), **given})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')}: {e['msg']}"
+            for e in exc.errors()
         )
-    emit(frame, out, title=f"CLV over {horizon_months} months")
+        raise ConfigError(problems) from None

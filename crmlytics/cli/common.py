@@ -1,27 +1,48 @@
-"""Shared pieces of the CLI: options every command takes, table output and error mapping."""
+"""Shared pieces of the CLI: the options every command takes, output for people and for
+schedulers, and the mapping of errors to one line and an exit code.
+
+Every command is declared with :func:`command`, which adds ``--quiet`` and ``--log-format`` to
+it and turns a :class:`~crmlytics.errors.CrmlyticsError` into one line (or one JSON object) and
+the exit code of its kind; anything else is a bug and keeps its traceback.
+
+Output rules:
+
+- on a terminal: rich tables, a spinner or progress bar on stderr while a step runs;
+- not on a terminal (cron, a pipe): no spinners, no box drawing, one plain line per step on stderr;
+- ``--quiet``: only the table asked for (or nothing with ``--out``), warnings and errors;
+- ``--log-format json``: one JSON object per line on stderr for every step
+  (``step, status, seconds, rows``), every message and the error, for schedulers.
+
+Text that comes from users or data (file names, values, messages) is never read as rich markup.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
+import json
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-import numpy as np
-import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from crmlytics.io import write_frame
+from crmlytics.errors import CrmlyticsError
 
 # Piped into a log (cron, Airflow) there is no terminal width: print tables at a width that
 # keeps column names readable instead of rich's 80-column fallback.
 _LOG_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-console = Console(width=_LOG_WIDTH)
-err_console = Console(stderr=True, width=_LOG_WIDTH)
+console = Console(width=_LOG_WIDTH, highlight=False)
+err_console = Console(stderr=True, width=_LOG_WIDTH, highlight=False)
 
 DbOption = Annotated[
     Path | None,
@@ -30,7 +51,9 @@ DbOption = Annotated[
 AsOfOption = Annotated[
     str | None,
     typer.Option(
-        "--as-of", help="as-of date YYYY-MM-DD (end of that day) or datetime; default today"
+        "--as-of",
+        help="as-of date YYYY-MM-DD (end of that day) or datetime; default today, which is an "
+        "error when the data ends more than warehouse.stale_after_days (30) earlier",
     ),
 ]
 OutOption = Annotated[
@@ -41,35 +64,209 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="settings file (default ./crmlytics.yaml if present)"),
 ]
+LocaleOption = Annotated[
+    str | None,
+    typer.Option("--locale", help="en or zh: headers, labels and chart text (default: config)"),
+]
+FailOnEmptyOption = Annotated[
+    bool,
+    typer.Option("--fail-on-empty", help="exit 8 when the result has no rows (for schedulers)"),
+]
 
+LogFormat = Literal["text", "json"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# -- output state of the running command -------------------------------------------------------
+@dataclass
+class Output:
+    """How the running command reports: set once by :func:`command` from its options."""
+
+    command: str = "crmlytics"
+    quiet: bool = False
+    log_format: LogFormat = "text"
+    terminal: bool = field(default_factory=lambda: err_console.is_terminal)
+
+    @property
+    def json(self) -> bool:
+        return self.log_format == "json"
+
+    @property
+    def live(self) -> bool:
+        """Spinners and progress bars: only for a person at a terminal."""
+        return self.terminal and not self.quiet and not self.json
+
+
+_OUTPUT: contextvars.ContextVar[Output] = contextvars.ContextVar("crmlytics_output")
+
+
+def output() -> Output:
+    """The output settings of the running command (defaults outside a command)."""
+    return _OUTPUT.get(Output())
+
+
+def log_json(**fields: Any) -> None:
+    """One JSON object on a line of stderr (``--log-format json``)."""
+    sys.stderr.write(json.dumps(fields, ensure_ascii=False, default=str) + "\n")
+    sys.stderr.flush()
+
+
+def say(message: str) -> None:
+    """An informational line on stdout (silent with ``--quiet``; a JSON object with json logs)."""
+    out = output()
+    if out.json:
+        log_json(step=out.command, status="info", message=message)
+    elif not out.quiet:
+        console.print(message, markup=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, shown even with ``--quiet``."""
+    out = output()
+    if out.json:
+        log_json(step=out.command, status="warning", message=message)
+    else:
+        err_console.print(f"warning: {message}", markup=False, soft_wrap=True)
+
+
+@dataclass
+class Step:
+    """A step in progress; set ``rows`` to report how many rows it produced."""
+
+    name: str
+    rows: int | None = None
+
+
+@contextmanager
+def step(name: str, message: str | None = None) -> Iterator[Step]:
+    """Run a step: a spinner on a terminal, else one plain line or JSON object when it ends.
+
+    The line or object carries ``step, status, seconds, rows``; a failing step reports
+    ``status: error`` and re-raises.
+    """
+    out = output()
+    current = Step(name)
+    started = time.perf_counter()
+    status = "error"
+    try:
+        if out.live:
+            with err_console.status(message or name):
+                yield current
+        else:
+            yield current
+        status = "ok"
+    finally:
+        _report_step(out, current, status, time.perf_counter() - started)
+
+
+def _report_step(out: Output, current: Step, status: str, seconds: float) -> None:
+    if out.json:
+        log_json(step=current.name, status=status, seconds=round(seconds, 3), rows=current.rows)
+    elif not out.terminal and not out.quiet:
+        rows = "" if current.rows is None else f", {current.rows:,} rows"
+        err_console.print(f"{current.name}: {status} in {seconds:.1f} s{rows}", markup=False)
+
+
 def working(message: str) -> Any:
-    """A spinner on stderr while a long step runs (stdout stays clean for piping)."""
-    return err_console.status(message)
+    """A spinner on stderr while a long step runs (kept for commands not yet on :func:`step`)."""
+    return step(message.split(" ")[0] if message else "work", message)
 
 
-def emit(
-    frame: pd.DataFrame, out: Path | None, *, title: str | None = None, limit: int = 50
-) -> None:
-    """Write ``frame`` to ``out`` if given, else print it as a rich table (first ``limit`` rows)."""
+@contextmanager
+def steps(labels: dict[str, str]) -> Iterator[Callable[[str], None]]:
+    """Named steps the library announces through a ``progress(name)`` callback.
+
+    On a terminal: a rich display with a spinner on the running step and the time of finished
+    ones; otherwise one line (or JSON object) per finished step. ``labels`` maps step names to
+    the text shown.
+    """
+    out = output()
+    started: list[tuple[str, float]] = []
+
+    def finish_last(status: str = "ok") -> None:
+        if started:
+            name, t0 = started[-1]
+            _report_step(out, Step(name), status, time.perf_counter() - t0)
+
+    if not out.live:
+
+        def progress(name: str) -> None:
+            finish_last()
+            started.append((name, time.perf_counter()))
+
+        try:
+            yield progress
+        except BaseException:
+            finish_last("error")
+            raise
+        finish_last()
+        return
+
+    from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn
+    from rich.text import Text
+
+    class Seconds(ProgressColumn):
+        def render(self, task) -> Text:  # noqa: ANN001 (rich's Task)
+            seconds = task.finished_time if task.finished else task.elapsed
+            return Text("" if seconds is None else f"{seconds:.1f} s", style="progress.elapsed")
+
+    display = Progress(
+        SpinnerColumn(finished_text="[green]✓"),
+        TextColumn("{task.description}", markup=False),
+        Seconds(),
+        console=err_console,
+    )
+    tasks = {name: display.add_task(text, total=1, start=False) for name, text in labels.items()}
+    running: list[str] = []
+
+    def live_progress(name: str) -> None:
+        if running:
+            display.update(tasks[running[-1]], completed=1)
+        display.start_task(tasks[name])
+        running.append(name)
+
+    with display:
+        yield live_progress
+        if running:
+            display.update(tasks[running[-1]], completed=1)
+
+
+# -- tables ---------------------------------------------------------------------------------------
+def emit(frame: Any, out: Path | None, *, title: str | None = None, limit: int = 50) -> None:
+    """Write ``frame`` to ``out`` if given, else print it (first ``limit`` rows).
+
+    On a terminal the table is a rich table; otherwise plain aligned columns without box
+    drawing, so logs stay readable.
+    """
+    from crmlytics.io import write_frame
+
     if out is not None:
         path = write_frame(frame, out)
-        console.print(f"wrote {len(frame):,} rows to {path}")
+        say(f"wrote {len(frame):,} rows to {path}")
         return
-    table = Table(title=title, show_lines=False)
+    plain = not console.is_terminal
+    table = Table(
+        title=None if plain else title,
+        box=None if plain else box.HEAVY_HEAD,
+        show_lines=False,
+        pad_edge=not plain,
+    )
     for column in frame.columns:
         table.add_column(str(column), overflow="fold")
     for row in frame.head(limit).itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    if plain and title and not output().quiet:
+        console.print(f"# {title}", markup=False)
+    console.print(table, markup=False)
     if len(frame) > limit:
-        console.print(f"… {len(frame) - limit:,} more rows; use --out FILE for all of them")
+        say(f"… {len(frame) - limit:,} more rows; use --out FILE for all of them")
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    import numpy as np
+    import pandas as pd
+
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return ""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return f"{value:,}"
@@ -80,18 +277,166 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def fails_cleanly(func: F) -> F:
-    """Turn a library error into a one-line reason on stderr and exit code 1."""
+# -- errors ---------------------------------------------------------------------------------------
+def fail(exc: CrmlyticsError) -> typer.Exit:
+    """Print ``exc`` as one line (or one JSON object) and return the exit of its kind."""
+    out = output()
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    code = getattr(exc, "exit_code", 1)
+    if out.json:
+        log_json(
+            step=out.command,
+            status="error",
+            error=type(exc).__name__,
+            message=message,
+            exit_code=code,
+        )
+    else:
+        err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _extra_options() -> list[inspect.Parameter]:
+    return [
+        inspect.Parameter(
+            "quiet",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                False, "--quiet", "-q", help="only the result, warnings and errors"
+            ),
+            annotation=bool,
+        ),
+        inspect.Parameter(
+            "log_format",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                "text",
+                "--log-format",
+                help="text, or json: one JSON object per step on stderr (for schedulers)",
+            ),
+            annotation=str,
+        ),
+    ]
+
+
+def command(func: F) -> F:
+    """Declare a CLI command: adds ``--quiet`` and ``--log-format``, maps errors to exit codes.
+
+    A :class:`~crmlytics.errors.CrmlyticsError` becomes one line on stderr (or a JSON object)
+    and the exit code of its kind (see ``crmlytics --help``); any other exception is a bug and
+    keeps its traceback.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    name = func.__name__.removesuffix("_command").replace("_", "-")
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, quiet: bool = False, log_format: str = "text", **kwargs: Any) -> Any:
+        token = _OUTPUT.set(Output(command=name, quiet=quiet, log_format="text"))
         try:
+            if log_format not in ("text", "json"):
+                raise _option_error(f"--log-format must be text or json, not {log_format!r}")
+            _OUTPUT.set(Output(command=name, quiet=quiet, log_format=log_format))  # type: ignore[arg-type]
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except (ValueError, KeyError, FileNotFoundError, TypeError, RuntimeError, OSError) as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+        except CrmlyticsError as exc:
+            raise fail(exc) from None
+        except (ValueError, KeyError, FileNotFoundError, OSError, OverflowError) as exc:
+            # Transitional: library code not yet raising CrmlyticsError for a user's mistake.
+            raise fail(_as_crmlytics_error(exc)) from None
+        finally:
+            _OUTPUT.reset(token)
 
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *_extra_options()]
+    )
+    wrapper.__annotations__ = {
+        **func.__annotations__,
+        "quiet": bool,
+        "log_format": str,
+    }
     return wrapper  # type: ignore[return-value]
+
+
+def _option_error(message: str) -> CrmlyticsError:
+    from crmlytics.errors import ConfigError
+
+    return ConfigError(message)
+
+
+def _as_crmlytics_error(exc: BaseException) -> CrmlyticsError:
+    from crmlytics.errors import ConfigError, DataError
+
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    kind = DataError if isinstance(exc, OSError) else ConfigError
+    return kind(message)
+
+
+fails_cleanly = command
+"""Former name of :func:`command`."""
+
+
+# -- the pieces every command needs -------------------------------------------------------------
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        help="seconds to wait for another process's lock on the warehouse "
+        "(default: config warehouse.lock_wait_seconds, 0)",
+    ),
+]
+
+
+def settings(config: Path | None) -> Any:
+    """The validated configuration of ``--config`` (or ./crmlytics.yaml, or the defaults)."""
+    from crmlytics.config import load_config
+
+    return load_config(config)
+
+
+def warehouse(
+    db: Path | None,
+    config: Any,
+    *,
+    read_only: bool = True,
+    create: bool = False,
+    wait: float | None = None,
+) -> Any:
+    """Open the warehouse for a command: it must exist unless ``create`` (commands that load
+    data); waits for another process's lock as ``--wait`` or the config says."""
+    from crmlytics.workspace import Workspace
+
+    seconds = config.warehouse.lock_wait_seconds if wait is None else wait
+    return Workspace.open(db, read_only=read_only, create=create, lock_wait_seconds=seconds)
+
+
+def checked_as_of(ws: Any, as_of: str | None, config: Any, *, what: str = "--as-of") -> Any:
+    """Resolve ``--as-of`` against the data: an error where going on would mislead, else the
+    :class:`~crmlytics.asof.AsOf` (warnings printed)."""
+    from crmlytics.asof import checked_as_of as check
+
+    point, notes = check(ws, as_of, stale_after_days=config.warehouse.stale_after_days, what=what)
+    for note in notes:
+        warn(note)
+    return point
+
+
+def locale_of(locale: str | None, config: Any) -> str:
+    """``--locale`` if given (en or zh), else the config's."""
+    from crmlytics.errors import ConfigError
+
+    chosen = locale or config.locale
+    if chosen not in ("en", "zh"):
+        raise ConfigError(f"--locale must be en or zh, not {chosen!r}")
+    return chosen
+
+
+def check_not_empty(rows: int, what: str, fail_on_empty: bool) -> None:
+    """Say out loud that a result is empty; with ``--fail-on-empty`` that is exit code 8."""
+    if rows:
+        return
+    from crmlytics.errors import EmptyResultError
+
+    if fail_on_empty:
+        raise EmptyResultError(f"{what} is empty (--fail-on-empty)")
+    warn(f"{what} is empty")

@@ -1,8 +1,9 @@
-"""CLI commands of the foundation: facts and quickstart."""
+"""CLI commands of the foundation: facts, quickstart and score."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,11 +11,17 @@ from crmlytics.cli.common import (
     AsOfOption,
     ConfigOption,
     DbOption,
+    FailOnEmptyOption,
     OutOption,
-    console,
+    WaitOption,
+    check_not_empty,
+    checked_as_of,
+    command,
     emit,
-    fails_cleanly,
-    working,
+    say,
+    settings,
+    step,
+    warehouse,
 )
 
 
@@ -24,63 +31,76 @@ def register(app: typer.Typer) -> None:
     app.command("score")(score_command)
 
 
-@fails_cleanly
+@command
 def facts_command(
     as_of: AsOfOption = None,
-    window_days: int | None = typer.Option(None, "--window-days", help="only the last N days"),
+    window_days: Annotated[
+        int | None,
+        typer.Option("--window-days", help="only the last N days (default: config facts)"),
+    ] = None,
     out: OutOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Customer facts as of a date: one row per customer (money in source currency, days)."""
+    from crmlytics.asof import check_window_days
     from crmlytics.facts import facts
-    from crmlytics.workspace import Workspace
 
-    with Workspace.open(db, read_only=True) as ws, working("computing customer facts"):
-        frame = facts(ws, as_of, window_days=window_days)
-    emit(frame, out, title=f"customer facts as of {as_of or 'today'}")
+    conf = settings(config)
+    days = conf.facts.window_days if window_days is None else window_days
+    check_window_days(days, "--window-days")
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with step("facts", "computing customer facts") as s:
+            frame = facts(ws, point, window_days=days)
+            s.rows = len(frame)
+    check_not_empty(len(frame), "the customer facts table", fail_on_empty)
+    emit(frame, out, title=f"customer facts as of {point}")
 
 
-@fails_cleanly
+@command
 def quickstart_command(
     customers: int = typer.Option(2000, "--customers", min=1, help="demo customers to simulate"),
     seed: int = typer.Option(7, "--seed", help="random seed of the demo data"),
     demo_dir: Path = typer.Option(Path("data/demo"), "--demo-dir", help="where demo files go"),
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Demo data → ingest → customer facts summary, on the embedded warehouse."""
-    from crmlytics.quickstart import quickstart
+    from crmlytics.cli.common import steps
+    from crmlytics.quickstart import QUICKSTART_STEPS, quickstart
 
-    with console.status("quickstart") as status:
+    settings(config)  # validated even though the demo needs no setting
+    with steps(QUICKSTART_STEPS) as progress:
         result = quickstart(
-            db,
-            customers=customers,
-            seed=seed,
-            demo_dir=demo_dir,
-            progress=lambda message: status.update(message),
+            db, customers=customers, seed=seed, demo_dir=demo_dir, progress=progress
         )
     emit(result.loads, None, title=f"loaded into {result.db}")
     emit(result.summary, None, title=f"customer facts as of {result.as_of}")
-    console.print(f"next: crmlytics facts --db {result.db} --as-of {result.as_of} --out facts.xlsx")
+    say(f"next: crmlytics facts --db {result.db} --as-of {result.as_of} --out facts.xlsx")
 
 
-@fails_cleanly
+@command
 def score_command(
     as_of: AsOfOption = None,
-    config: ConfigOption = None,
+    wait: WaitOption = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Nightly scoring: segments and CLV of every customer, recorded as one score run.
 
     Either every score is written or nothing is (the previous run stays the latest).
     """
-    from crmlytics.config import load_config
-    from crmlytics.scoring import score
-    from crmlytics.workspace import Workspace
+    from crmlytics.cli.common import steps
+    from crmlytics.scoring import SCORE_STEPS, score
 
-    settings = load_config(config)
-    with Workspace.open(db) as ws, console.status("scoring") as status:
-        run = score(ws, as_of, settings, progress=lambda message: status.update(message))
-    console.print(
+    conf = settings(config)
+    with warehouse(db, conf, read_only=False, wait=wait) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with steps(SCORE_STEPS) as progress:
+            run = score(ws, point, conf, progress=progress)
+    say(
         f"score run {run.run_id}: {run.customers:,} customers as of {run.as_of}, "
         f"{len(run.columns) - 1} scores"
     )

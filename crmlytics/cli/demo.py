@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from crmlytics.cli.common import console, fails_cleanly, working
+from crmlytics.cli.common import ConfigOption, command, emit, settings, step
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
 
 
-@fails_cleanly
+@command
 def demo_command(
     customers: Annotated[
         int, typer.Option("--customers", help="number of customers, prospects included")
@@ -28,20 +27,21 @@ def demo_command(
     as_of: Annotated[
         str, typer.Option("--as-of", help="last day of the history, YYYY-MM-DD")
     ] = "2025-06-30",
+    config: ConfigOption = None,
 ) -> None:
     """Write a realistic demo data set (every canonical table as CSV) and its planted truth."""
     from crmlytics.demo import summarise_files, write_demo
+    from crmlytics.errors import ConfigError
 
+    settings(config)  # validated even though the demo needs no setting
     try:
         as_of_date = _dt.date.fromisoformat(as_of)
     except ValueError:
-        raise ValueError(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
-    with working(f"simulating {customers:,} customers"):
+        raise ConfigError(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
+    if customers < 1:
+        raise ConfigError(f"--customers must be at least 1, not {customers}")
+    with step("demo", f"simulating {customers:,} customers") as s:
         paths = write_demo(out, customers=customers, seed=seed, as_of=as_of_date)
-    table = Table(title=f"demo data: {customers:,} customers, seed {seed}, as of {as_of_date}")
-    table.add_column("table")
-    table.add_column("file", overflow="fold")
-    table.add_column("rows", justify="right")
-    for name, path, rows in summarise_files(paths).itertuples(index=False):
-        table.add_row(name, str(path), "" if rows < 0 else f"{rows:,}")
-    console.print(table)
+        files = summarise_files(paths)
+        s.rows = int(files["rows"].clip(lower=0).sum())
+    emit(files, None, title=f"demo data: {customers:,} customers, seed {seed}, as of {as_of_date}")

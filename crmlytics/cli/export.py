@@ -11,9 +11,15 @@ from crmlytics.cli.common import (
     AsOfOption,
     ConfigOption,
     DbOption,
-    console,
-    fails_cleanly,
-    working,
+    FailOnEmptyOption,
+    LocaleOption,
+    check_not_empty,
+    checked_as_of,
+    command,
+    say,
+    settings,
+    step,
+    warehouse,
 )
 
 
@@ -21,7 +27,7 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
 
 
-@fails_cleanly
+@command
 def export_command(
     segment: Annotated[
         str,
@@ -29,10 +35,11 @@ def export_command(
             "--segment", help="segment key: champions, gold, dormant, ... (or lifecycle:lost)"
         ),
     ],
+    out: Annotated[Path, typer.Option("--out", help="file to write (.csv, .xlsx, .parquet)")],
     format: Annotated[
-        str, typer.Option("--format", help="csv, xlsx or parquet (must match --out's extension)")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="file to write")],
+        str | None,
+        typer.Option("--format", help="csv, xlsx or parquet (default: from --out's extension)"),
+    ] = None,
     as_of: AsOfOption = None,
     where: Annotated[
         str | None,
@@ -46,33 +53,34 @@ def export_command(
         str | None,
         typer.Option("--hash-pii", help="sha256: write hashed, normalised email and phone"),
     ] = None,
-    locale: Annotated[
-        str | None, typer.Option("--locale", help="en or zh labels (default: config locale)")
-    ] = None,
+    locale: LocaleOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the customers of a segment to a file, opted-out customers removed."""
-    from crmlytics.config import load_config
     from crmlytics.export import export_segment
-    from crmlytics.workspace import Workspace
 
-    settings = load_config(config)
-    with Workspace.open(db, read_only=True) as ws, working(f"building the {segment} list"):
-        result = export_segment(
-            ws,
-            segment,
-            as_of=as_of,
-            where=where,
-            format=format,
-            out=out,
-            include_opted_out=include_opted_out,
-            hash_pii=hash_pii,
-            locale=locale,
-            config=settings,
-        )
-    console.print(f"wrote {result.rows:,} customers to {result.path}")
+    conf = settings(config)
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with step("export", f"building the {segment} list") as s:
+            result = export_segment(
+                ws,
+                segment,
+                as_of=point,
+                where=where,
+                format=format,
+                out=out,
+                include_opted_out=include_opted_out,
+                hash_pii=hash_pii,
+                locale=locale,
+                config=conf,
+            )
+            s.rows = result.rows
+    say(f"wrote {result.rows:,} customers to {result.path}")
     if include_opted_out:
-        console.print(f"included {result.opted_out:,} opted-out (do_not_contact) on request")
+        say(f"included {result.opted_out:,} opted-out (do_not_contact) on request")
     else:
-        console.print(f"excluded {result.excluded_opted_out:,} opted-out (do_not_contact)")
+        say(f"excluded {result.excluded_opted_out:,} opted-out (do_not_contact)")
+    check_not_empty(result.rows, f"the {segment} list", fail_on_empty)

@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from crmlytics.cli.common import DbOption, console, fails_cleanly
+from crmlytics.cli.common import (
+    ConfigOption,
+    DbOption,
+    WaitOption,
+    command,
+    console,
+    emit,
+    log_json,
+    output,
+    say,
+    settings,
+    warehouse,
+)
 
 PROGRESS_MIN_BYTES = 16 * 2**20  # show a progress bar for files from 16 MiB
 
@@ -16,7 +28,7 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
 
 
-@fails_cleanly
+@command
 def ingest_command(
     table: Annotated[str, typer.Argument(help="canonical table, e.g. transactions, customers")],
     files: Annotated[list[Path], typer.Argument(help="CSV/TSV/TXT, Parquet, XLSX or JSONL files")],
@@ -27,24 +39,26 @@ def ingest_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="reject a whole file at its first bad row")
     ] = False,
+    wait: WaitOption = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Load files into TABLE: bad rows to `rejects`, duplicates skipped, one transaction a file."""
+    import pandas as pd
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from crmlytics.ingest import ingest
-    from crmlytics.workspace import Workspace
 
+    conf = settings(config)
     big = any(f.is_file() and f.stat().st_size >= PROGRESS_MIN_BYTES for f in files)
     bar = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
-        TextColumn("{task.fields[step]}"),
+        TextColumn("{task.fields[step]}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not big,
+        disable=not (big and output().live),
     )
     tasks: dict[str, int] = {}
 
@@ -54,20 +68,25 @@ def ingest_command(
         kwargs = {"completed": fraction} if fraction is not None else {}
         bar.update(tasks[file], step=step, **kwargs)
 
-    with Workspace.open(db) as ws, bar:
+    with warehouse(db, conf, read_only=False, create=True, wait=wait) as ws, bar:
         results = ingest(ws, table, files, mapping=mapping, strict=strict, progress=progress)
-    out = Table(title=f"ingest into {table}")
-    for name in ("file", "read", "loaded", "rejected", "duplicate", "status"):
-        out.add_column(name, justify="left" if name in ("file", "status") else "right")
-    for r in results:
-        out.add_row(
-            r.file,
-            f"{r.rows_read:,}",
-            f"{r.rows_loaded:,}",
-            f"{r.rows_rejected:,}",
-            f"{r.rows_duplicate:,}",
-            r.status,
-        )
-    console.print(out)
+    summary = pd.DataFrame(
+        [
+            {
+                "file": r.file,
+                "read": r.rows_read,
+                "loaded": r.rows_loaded,
+                "rejected": r.rows_rejected,
+                "duplicate": r.rows_duplicate,
+                "status": r.status,
+            }
+            for r in results
+        ]
+    )
+    if output().json:
+        for row in summary.to_dict("records"):
+            log_json(step="ingest", **row, rows=row["loaded"])
+    elif not output().quiet:
+        emit(summary, None, title=f"ingest into {table}")
     if any(r.rows_rejected for r in results):
-        console.print("rejected rows and their reasons are in the `rejects` table")
+        say("rejected rows and their reasons are in the `rejects` table")

@@ -10,11 +10,17 @@ from crmlytics.cli.common import (
     AsOfOption,
     ConfigOption,
     DbOption,
+    FailOnEmptyOption,
+    LocaleOption,
     OutOption,
-    console,
+    check_not_empty,
+    checked_as_of,
+    command,
     emit,
-    fails_cleanly,
-    working,
+    locale_of,
+    settings,
+    step,
+    warehouse,
 )
 
 
@@ -23,52 +29,57 @@ def register(app: typer.Typer) -> None:
     app.command("segments")(segments_command)
 
 
-@fails_cleanly
+@command
 def rfm_command(
     as_of: AsOfOption = None,
     window_days: Annotated[
-        int | None, typer.Option("--window-days", help="score only the last N days")
+        int | None,
+        typer.Option("--window-days", help="score only the last N days (default: config)"),
     ] = None,
     out: OutOption = None,
+    locale: LocaleOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """RFM scores (1-5 by quintile), cell and segment of every customer as of a date."""
-    from crmlytics.config import load_config
+    from crmlytics.asof import check_window_days
     from crmlytics.segments import rfm_report
-    from crmlytics.workspace import Workspace
 
-    settings = load_config(config)
-    with Workspace.open(db, read_only=True) as ws, working("computing RFM"):
-        frame = rfm_report(ws, as_of, window_days=window_days, config=settings)
-    emit(frame, out, title=f"RFM as of {as_of or 'today'}")
+    conf = settings(config)
+    check_window_days(window_days, "--window-days")
+    locale_of(locale, conf)
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with step("rfm", "computing RFM") as s:
+            frame = rfm_report(ws, point, window_days=window_days, config=conf)
+            s.rows = len(frame)
+    check_not_empty(len(frame), "the RFM table", fail_on_empty)
+    emit(frame, out, title=f"RFM as of {point}")
 
 
-@fails_cleanly
+@command
 def segments_command(
     by: Annotated[
         str,
         typer.Option("--by", help="segmentation: rfm_segment, value_tier or lifecycle"),
     ] = "rfm_segment",
     as_of: AsOfOption = None,
-    locale: Annotated[
-        str | None, typer.Option("--locale", help="labels in en or zh (default: config)")
-    ] = None,
+    locale: LocaleOption = None,
     out: OutOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Profiles of a segmentation: size, share of customers and revenue, mean facts."""
-    from crmlytics.config import load_config
     from crmlytics.segments import segment_profiles
-    from crmlytics.workspace import Workspace
 
-    settings = load_config(config)
-    chosen = locale or settings.locale
-    if chosen not in ("en", "zh"):
-        raise ValueError(f"--locale must be en or zh, not {chosen!r}")
-    with Workspace.open(db, read_only=True) as ws, working(f"profiling {by}"):
-        frame = segment_profiles(ws, as_of, by, settings, locale=chosen)
-    emit(frame, out, title=f"{by} profiles as of {as_of or 'today'}")
-    if out is None and frame.empty:
-        console.print("no customers")
+    conf = settings(config)
+    chosen = locale_of(locale, conf)
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with step("segments", f"profiling {by}") as s:
+            frame = segment_profiles(ws, point, by, conf, locale=chosen)
+            s.rows = len(frame)
+    check_not_empty(len(frame), f"the {by} profile", fail_on_empty)
+    emit(frame, out, title=f"{by} profiles as of {point}")

@@ -63,24 +63,20 @@ def tracking_chart(result: BacktestResult) -> go.Figure:
 
 
 def backtest_report(result: BacktestResult, path: str | Path) -> Path:
-    """Write an HTML report: totals, MAE, and the three charts (plotly.js loaded once)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figures = [
-        tracking_chart(result),
-        calibration_holdout_chart(result),
-        p_alive_matrix_chart(result.model.purchases),
-    ]
-    parts = [
-        f"<h1>CLV backtest: calibration to {result.calibration_end}, "
-        f"holdout to {result.holdout_end}</h1>",
-        result.totals.to_html(float_format=lambda v: f"{v:,.3f}"),
-        result.model.summary.to_html(float_format=lambda v: f"{v:,.4g}", index=False),
-    ]
-    for i, fig in enumerate(figures):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs="cdn" if i == 0 else False))
-    html = "<html><head><meta charset='utf-8'></head><body>" + "\n".join(parts) + "</body></html>"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write an HTML report (works offline): totals, parameters and the three charts."""
+    from crmlytics.reports import write_report
+
+    title = (
+        f"CLV backtest: calibration to {result.calibration_end}, holdout to {result.holdout_end}"
+    )
+    return write_report(
+        path,
+        title,
+        [
+            result.totals,
+            result.model.summary,
+            tracking_chart(result),
+            calibration_holdout_chart(result),
+            p_alive_matrix_chart(result.model.purchases),
+        ],
+    )

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 import ibis.expr.types as ir
 import pandas as pd
 
+from crmlytics.errors import WarehouseError
 from crmlytics.export.pii import HASH_METHODS, hash_contact_columns
 from crmlytics.export.where import WhereError, parse_where
 from crmlytics.io import write_frame
@@ -260,6 +261,11 @@ def export_segment(
         raise ValueError(f"locale must be 'en' or 'zh', not {locale!r}")
     column = segment_column(segment)
     key = segment.partition(":")[2] if ":" in segment else segment
+    if ws.table("customers").count().to_pyarrow().as_py() == 0:
+        raise WarehouseError(
+            "the customers table is empty, so opt-outs (do_not_contact) cannot be checked and "
+            "nothing may be exported; load customers with `crmlytics ingest customers FILE`"
+        )
 
     scores = score_table(ws, as_of, config)
     if where is not None and where.strip():

@@ -19,7 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from crmlytics.asof import AsOf
+from crmlytics.asof import AsOf, check_window_days
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts
 from crmlytics.segments.config import DEFAULT_RFM_MAP, RfmConfig, RfmRule, segments_config
@@ -172,8 +172,7 @@ def rfm_as_of(
     """
     settings = config or RfmConfig()
     days = window_days if window_days is not None else settings.window_days
-    if days is not None and days < 1:
-        raise ValueError(f"window_days must be at least 1, not {days}")
+    check_window_days(days)
     point = resolve_as_of(as_of)
     if history is None:
         history = customer_facts(ws, point)
