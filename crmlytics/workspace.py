@@ -243,8 +243,8 @@ def _command_line(pid: str) -> str | None:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
-    text = " ".join(part for part in raw.decode(errors="replace").split("\0") if part)
-    return text[:200] or None
+    text = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
+    return (text[:117] + "...") if len(text) > 120 else (text or None)
 
 
 def _normalise_mapping(name: str, m: Mapping[str, Any] | str) -> dict[str, Any]:
