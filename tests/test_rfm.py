@@ -156,10 +156,10 @@ def window_ws(ws):
 
 def test_window_scores_only_recent_purchases_and_marks_earlier_buyers_lost(window_ws):
     frame = rfm_report(window_ws, "2024-06-30", window_days=30).set_index("customer_id")
-    assert frame.loc["new", ["frequency", "monetary"]].tolist() == [2, 120.0]
+    assert frame.loc["new", ["rfm_frequency", "rfm_monetary"]].tolist() == [2, 120.0]
     assert frame.loc["old", "rfm_segment"] == "lost"
     assert pd.isna(frame.loc["old", "r_score"])
-    assert frame.loc["old", "recency_days"] == 177  # 5 Jan -> 30 Jun 2024
+    assert frame.loc["old", "days_since_last_purchase"] == 177  # 5 Jan -> 30 Jun 2024
     assert frame.loc["never", "rfm_segment"] == "prospect"
     # all history: old has the larger M
     full = rfm_report(window_ws, "2024-06-30").set_index("customer_id")

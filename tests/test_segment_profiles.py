@@ -100,7 +100,9 @@ def test_every_key_has_english_and_chinese_labels():
 
 def test_rf_grid_cells_are_mean_monetary_by_hand():
     frame = pd.DataFrame(
-        dict(r_score=[5, 5, 1, None], f_score=[5, 5, 2, None], monetary=[100.0, 50.0, 10.0, None])
+        dict(
+            r_score=[5, 5, 1, None], f_score=[5, 5, 2, None], rfm_monetary=[100.0, 50.0, 10.0, None]
+        )
     )
     grid = rf_grid(frame)
     assert grid.loc[5, 5] == 75.0 and grid.loc[1, 2] == 10.0

@@ -25,12 +25,14 @@ def pareto_chart(curve: pd.DataFrame, *, target: float = 0.8) -> go.Figure:
 
 
 def rf_grid(segments: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
-    """Mean ``monetary`` per (R score row, F score column), scores 1..bins; NaN for empty cells.
+    """Mean ``rfm_monetary`` per (R score row, F score column), scores 1..bins; NaN for empty cells.
 
     ``segments`` is a materialised :func:`crmlytics.segments.customer_segments` (customer grain).
     """
     scored = segments.dropna(subset=["r_score", "f_score"])
-    grid = scored.pivot_table(index="r_score", columns="f_score", values="monetary", aggfunc="mean")
+    grid = scored.pivot_table(
+        index="r_score", columns="f_score", values="rfm_monetary", aggfunc="mean"
+    )
     levels = list(range(1, bins + 1))
     grid = grid.reindex(index=levels, columns=levels)
     grid.index.name, grid.columns.name = "r_score", "f_score"

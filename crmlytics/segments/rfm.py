@@ -107,10 +107,11 @@ def rfm(
     Returns
     -------
     ibis.Table
-        ``customer_id, recency_days`` (days from the last purchase to the as-of date),
-        ``frequency, monetary, r_score, f_score, m_score`` (1..bins, null for customers with
-        no purchase in the facts' window), ``rfm_cell`` (e.g. ``"545"``) and ``rfm_segment``
-        (``"prospect"`` for customers without a purchase).
+        ``customer_id, days_since_last_purchase`` (as-of date minus last purchase day),
+        ``rfm_frequency`` (the F value), ``rfm_monetary`` (the M value, currency),
+        ``r_score, f_score, m_score`` (1..bins, null for customers with no purchase in the
+        facts' window), ``rfm_cell`` (e.g. ``"545"``) and ``rfm_segment`` (``"prospect"`` for
+        customers without a purchase). Every column is defined in ``docs/glossary.md``.
     """
     check_segment_map(segment_map, bins)
     for name, allowed, given in (
@@ -126,9 +127,9 @@ def rfm(
     monetary = buyer.ifelse(t[monetary_measure], ibis.null("float64"))
     scored = t.select(
         customer_id=t.customer_id,
-        recency_days=recency,
-        frequency=frequency,
-        monetary=monetary,
+        days_since_last_purchase=recency,
+        rfm_frequency=frequency,
+        rfm_monetary=monetary,
         r_score=quantile_score(recency, bins, is_member=buyer, higher_is_better=False),
         f_score=quantile_score(frequency, bins, is_member=buyer),
         m_score=quantile_score(monetary, bins, is_member=buyer),
@@ -166,8 +167,9 @@ def rfm_as_of(
 
     Transactions at or before ``as_of`` (a date means the end of that day) inside the last
     ``window_days`` (default ``config.window_days``; None = all history) are scored.
-    ``recency_days`` counts from the last purchase of all history; customers who bought only
-    before the window get null scores and segment ``lost``; those who never bought ``prospect``.
+    ``days_since_last_purchase`` counts from the last purchase of all history; customers who
+    bought only before the window get null scores and segment ``lost``; those who never bought
+    ``prospect``.
     ``history`` may pass in the all-history facts as of the same date, already computed.
     """
     settings = config or RfmConfig()
@@ -182,15 +184,17 @@ def rfm_as_of(
     )
     if days is None:
         return scored
-    scored = scored.drop("recency_days").rename(scored_id="customer_id")
+    scored = scored.drop("days_since_last_purchase").rename(scored_id="customer_id")
     t = history.select("customer_id", "orders", "days_since_last_purchase")
     t = t.left_join(scored, t.customer_id == scored.scored_id)
     lapsed = (t.orders > 0) & t.r_score.isnull()
     return t.select(
         customer_id=t.customer_id,
-        recency_days=(t.orders > 0).ifelse(t.days_since_last_purchase, ibis.null("int64")),
-        frequency=t.frequency,
-        monetary=t.monetary,
+        days_since_last_purchase=(t.orders > 0).ifelse(
+            t.days_since_last_purchase, ibis.null("int64")
+        ),
+        rfm_frequency=t.rfm_frequency,
+        rfm_monetary=t.rfm_monetary,
         r_score=t.r_score,
         f_score=t.f_score,
         m_score=t.m_score,
@@ -214,7 +218,7 @@ def rfm_report(
     settings = segments_config(config).rfm
     expr = rfm_as_of(ws, as_of, settings, window_days=window_days)
     frame = expr.order_by("customer_id").to_pandas()
-    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+    for column in ("days_since_last_purchase", "rfm_frequency", "r_score", "f_score", "m_score"):
         frame[column] = frame[column].astype("Int64")
     for column, locale in (("rfm_label", "en"), ("rfm_label_zh", "zh")):
         frame[column] = [_label(key, locale) for key in frame["rfm_segment"]]
