@@ -112,6 +112,12 @@ def test_rf_grid_cells_are_mean_monetary_by_hand():
     assert z[4, 4] == 75.0 and z[0, 1] == 10.0 and np.isnan(z[2, 2])
 
 
+def test_rf_heatmap_says_why_a_score_level_can_be_empty():
+    frame = pd.DataFrame(dict(r_score=[5], f_score=[3], rfm_monetary=[10.0]))
+    notes = [a.text for a in rf_heatmap(frame).layout.annotations]
+    assert any("share the lowest score of their tie" in n and "can be empty" in n for n in notes)
+
+
 def test_pareto_chart_plots_the_curve_from_the_origin():
     t = ibis.memtable(
         pd.DataFrame(
