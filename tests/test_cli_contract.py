@@ -150,7 +150,7 @@ def test_score_waits_for_the_lock_when_asked(demo_db):
         holder.wait()
 
 
-# -- no silent success -------------------------------------------------------------------------------
+# -- no silent success ----------------------------------------------------------------------
 def test_export_refuses_when_customers_are_empty(tmp_path):
     path = tmp_path / "crm.duckdb"
     with Workspace.open(path) as ws:
@@ -218,7 +218,7 @@ def test_an_empty_list_is_reported_and_fails_with_fail_on_empty(db, tmp_path):
     assert_one_line_error(strict, 8, "the champions list is empty")
 
 
-# -- output for people and for schedulers -----------------------------------------------------------
+# -- output for people and for schedulers ------------------------------------------------------
 def test_quiet_with_out_prints_nothing(db, tmp_path):
     out = tmp_path / "facts.csv"
     result = run("facts", "--db", db, "--as-of", LAST_DAY, "--out", out, "--quiet")

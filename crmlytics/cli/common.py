@@ -296,6 +296,28 @@ def fail(exc: CrmlyticsError) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show crmlytics' own warnings (:class:`~crmlytics.errors.CrmlyticsWarning`) as one
+    ``warning:`` line each, as they happen; other warnings keep Python's handling."""
+    import warnings
+
+    from crmlytics.errors import CrmlyticsWarning
+
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, CrmlyticsWarning):
+            warn(str(message))
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CrmlyticsWarning)
+        warnings.showwarning = show
+        yield
+
+
 def _extra_options() -> list[inspect.Parameter]:
     return [
         inspect.Parameter(
@@ -336,7 +358,8 @@ def command(func: F) -> F:
             if log_format not in ("text", "json"):
                 raise _option_error(f"--log-format must be text or json, not {log_format!r}")
             _OUTPUT.set(Output(command=name, quiet=quiet, log_format=log_format))  # type: ignore[arg-type]
-            return func(*args, **kwargs)
+            with _warnings_as_lines():
+                return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
         except CrmlyticsError as exc:

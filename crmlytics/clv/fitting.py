@@ -36,7 +36,7 @@ from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from scipy.optimize import minimize
 
 from crmlytics.clv.likelihoods import BgNbdLikelihood, GammaGammaLikelihood
-from crmlytics.errors import FitError
+from crmlytics.errors import CrmlyticsWarning, FitError
 
 COUNT_MODELS: dict[str, type] = {
     "bgnbd": BetaGeoFitter,
@@ -75,7 +75,7 @@ class ClvFitError(FitError):
     """The data cannot support the model; the message says what in the data prevents the fit."""
 
 
-class ClvFitWarning(UserWarning):
+class ClvFitWarning(CrmlyticsWarning):
     """A fit succeeded only with help (a penalizer) or an assumption looks violated."""
 
 
