@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlytics.errors import DataError
 from crmlytics.facts import facts, facts_summary
 from crmlytics.schema import CANONICAL
 from crmlytics.workspace import Workspace
@@ -94,4 +95,4 @@ def _demo_as_of(files: dict[str, Path]) -> str:
         recorded = json.loads(Path(truth).read_text(encoding="utf-8")).get("as_of")
         if recorded:
             return str(recorded)[:10]
-    raise ValueError("the demo data set does not record its as-of date in truth.json")
+    raise DataError("the demo data set does not record its as-of date in truth.json")

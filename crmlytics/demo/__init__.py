@@ -32,6 +32,7 @@ import pandas as pd
 
 from crmlytics.demo import names, simulate
 from crmlytics.demo.params import FUNNEL_STAGES, DemoParams
+from crmlytics.errors import ConfigError
 from crmlytics.schema import CANONICAL, spec
 
 DEFAULT_AS_OF = _dt.date(2025, 6, 30)
@@ -185,13 +186,13 @@ def generate_demo(
         Canonical tables (money in yuan, timestamps naive local time) and the planted truth.
     """
     if isinstance(customers, bool) or not isinstance(customers, (int, np.integer)):
-        raise TypeError(f"customers must be an integer, got {customers!r}")
+        raise ConfigError(f"customers must be an integer, got {customers!r}")
     if customers < 10:
-        raise ValueError(f"customers must be at least 10, got {customers}")
+        raise ConfigError(f"customers must be at least 10, got {customers}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(as_of, _dt.datetime) or not isinstance(as_of, _dt.date):
-        raise TypeError(f"as_of must be a datetime.date, got {as_of!r}")
+        raise ConfigError(f"as_of must be a datetime.date, got {as_of!r}")
     params = params or DemoParams()
     customers = int(customers)
     clock = simulate.Clock(as_of)

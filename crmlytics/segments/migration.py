@@ -12,6 +12,7 @@ import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.errors import ConfigError
 from crmlytics.facts import customer_facts
 from crmlytics.segments.config import SegmentsConfig
 from crmlytics.segments.core import SEGMENTATIONS, customer_segments
@@ -52,13 +53,13 @@ ORDER: dict[str, tuple[str, ...]] = {
 
 def _check_by(by: str) -> None:
     if by not in SEGMENTATIONS:
-        raise ValueError(f"by must be one of {', '.join(SEGMENTATIONS)}, not {by!r}")
+        raise ConfigError(f"by must be one of {', '.join(SEGMENTATIONS)}, not {by!r}")
 
 
 def _dates(as_of_from: object, as_of_to: object) -> tuple[AsOf, AsOf]:
     start, end = resolve_as_of(as_of_from), resolve_as_of(as_of_to)  # type: ignore[arg-type]
     if end.date <= start.date:
-        raise ValueError(f"as_of_to ({end}) must be a later day than as_of_from ({start})")
+        raise ConfigError(f"as_of_to ({end}) must be a later day than as_of_from ({start})")
     return start, end
 
 
@@ -125,7 +126,7 @@ def transition_matrix(frame: pd.DataFrame, values: str = "customers") -> pd.Data
     """Square matrix (rows: from, columns: to) of ``customers`` or ``revenue`` from
     :func:`migration`, in best-first segment order, zeros where no one moved."""
     if values not in ("customers", "revenue"):
-        raise ValueError(f"values must be customers or revenue, not {values!r}")
+        raise ConfigError(f"values must be customers or revenue, not {values!r}")
     by = frame.attrs.get("by")
     present = set(frame["from_segment"]) | set(frame["to_segment"])
     keys = [k for k in ORDER.get(by, ())] if by else []
@@ -155,7 +156,7 @@ def downgrades(
     keep = tuple(valuable) if valuable is not None else VALUABLE[by]
     unknown = set(keep) - set(ORDER[by])
     if unknown:
-        raise ValueError(f"unknown {by} keys {sorted(unknown)}; valid: {', '.join(ORDER[by])}")
+        raise ConfigError(f"unknown {by} keys {sorted(unknown)}; valid: {', '.join(ORDER[by])}")
     m = moves(ws, as_of_from, as_of_to, by, config)
     position = {key: i for i, key in enumerate(ORDER[by])}
     rank_from = m.from_segment.substitute(position, else_=ibis.null("int64"))

@@ -9,6 +9,7 @@ import ibis
 import pandas as pd
 
 from crmlytics.asof import AsOf
+from crmlytics.errors import ConfigError
 from crmlytics.segments.config import SegmentsConfig
 from crmlytics.segments.core import SEGMENTATIONS, customer_segments
 from crmlytics.segments.labels import Locale, label
@@ -71,7 +72,7 @@ def segment_profiles(
     value). Customers without a value tier form the segment ``"none"``.
     """
     if by not in SEGMENTATIONS:
-        raise ValueError(f"by must be one of {', '.join(SEGMENTATIONS)}, not {by!r}")
+        raise ConfigError(f"by must be one of {', '.join(SEGMENTATIONS)}, not {by!r}")
     frame = profile_frame(customer_segments(ws, as_of, config), by).to_pandas()
     order = {key: i for i, key in enumerate(SEGMENTATIONS[by])}
     frame = frame.sort_values("segment", key=lambda s: s.map(order).fillna(len(order))).reset_index(

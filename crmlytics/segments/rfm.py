@@ -28,7 +28,7 @@ import pandas as pd
 
 from crmlytics.asof import AsOf, check_window_days
 from crmlytics.asof import as_of as resolve_as_of
-from crmlytics.errors import CrmlyticsWarning
+from crmlytics.errors import ConfigError, CrmlyticsWarning
 from crmlytics.facts import customer_facts
 from crmlytics.segments.config import DEFAULT_RFM_MAP, RfmConfig, RfmRule, segments_config
 from crmlytics.segments.labels import Locale, label
@@ -60,7 +60,7 @@ def quantile_score(
     ``n`` the number of members: ties share a score; see the module docstring.
     """
     if bins < 2:
-        raise ValueError(f"bins must be at least 2, not {bins}")
+        raise ConfigError(f"bins must be at least 2, not {bins}")
     order = value if higher_is_better else value.desc()
     window = ibis.window(group_by=is_member, order_by=order)
     worse = ibis.rank().over(window)  # 0-based: members strictly before this value
@@ -72,7 +72,7 @@ def quantile_score(
 def check_segment_map(rules: Sequence[RfmRule], bins: int) -> None:
     """Raise ``ValueError`` unless every (R, F, M) cell of ``bins`` scores matches some rule."""
     if not rules:
-        raise ValueError("the RFM segment map is empty")
+        raise ConfigError("the RFM segment map is empty")
     missing = [
         f"{r}{f}{m}"
         for r, f, m in product(range(1, bins + 1), repeat=3)
@@ -80,7 +80,7 @@ def check_segment_map(rules: Sequence[RfmRule], bins: int) -> None:
     ]
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
-        raise ValueError(f"the RFM segment map leaves {len(missing)} cells unnamed: {shown}")
+        raise ConfigError(f"the RFM segment map leaves {len(missing)} cells unnamed: {shown}")
 
 
 def _matches(rule: RfmRule, r: int, f: int, m: int) -> bool:
@@ -138,7 +138,7 @@ def rfm(
         ("monetary_measure", ("net_revenue", "avg_order_value"), monetary_measure),
     ):
         if given not in allowed:
-            raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {given!r}")
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {given!r}")
     t = facts_expr
     buyer = t.orders > 0
     recency = buyer.ifelse(t.days_since_last_purchase, ibis.null("int64"))
