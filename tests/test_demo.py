@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from crmlytics.cli import app
 from crmlytics.demo import DEFAULT_AS_OF, generate_demo, write_demo
 from crmlytics.demo.params import FUNNEL_STAGES
+from crmlytics.errors import ConfigError
 from crmlytics.schema import CANONICAL
 
 END_OF_AS_OF = pd.Timestamp(DEFAULT_AS_OF) + pd.Timedelta(days=1)  # rows must be before this
@@ -79,11 +80,11 @@ def test_cli_refuses_too_few_customers_with_a_one_line_reason(tmp_path):
 def test_generate_demo_rejects_bad_arguments():
     with pytest.raises(ValueError, match="at least 10"):
         generate_demo(customers=0)
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(ConfigError, match="integer"):
         generate_demo(customers=2.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="seed"):
         generate_demo(customers=100, seed=-1)
-    with pytest.raises(TypeError, match="datetime.date"):
+    with pytest.raises(ConfigError, match="datetime.date"):
         generate_demo(customers=100, as_of="2025-01-01")  # type: ignore[arg-type]
 
 
