@@ -287,3 +287,19 @@ def test_html_reports_embed_plotly_and_work_offline(tmp_path):
     assert len(page) > 1_000_000  # plotly.js itself, once (about 4.7 MB)
     assert page.count("plotly.js v") <= 2
     assert "A &lt;report&gt;" in page and "text &amp; more" in page
+
+
+def test_the_exit_codes_are_documented_where_users_look():
+    import re
+    from pathlib import Path
+
+    from crmlytics.cli import EXIT_CODES_HELP
+    from crmlytics.errors import EXIT_CODES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| (\d) \| .*\(`(\w+)`\) \|$", readme, re.M))
+    assert {name: int(code) for code, name in documented.items()} == {
+        name: code for name, code in EXIT_CODES.items() if name != "CrmlyticsError"
+    }
+    for code in set(EXIT_CODES.values()) - {1}:
+        assert f" {code} " in EXIT_CODES_HELP
