@@ -10,9 +10,9 @@ import pytest
 from lifetimes import BetaGeoFitter
 
 from crmlytics.clv.fitting import ClvFitError, ClvFitWarning, _count_objective
-from crmlytics.errors import DataError
 from crmlytics.clv.models import BetaGeo, GammaGamma, NotFittedError
 from crmlytics.clv.summary import history_columns
+from crmlytics.errors import DataError
 from tests.clv_data import simulate_bgnbd
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from crmlytics.cli import app
 from crmlytics.base import ModelMismatchError
+from crmlytics.cli import app
 from crmlytics.clv.backtest import compare, naive_forecast
 from crmlytics.clv.predict import ClvModel, clv_from_cumulative, discounted_value, monthly_rate
 from crmlytics.clv.summary import DAYS_PER_MONTH, history_columns
