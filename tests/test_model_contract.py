@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import sklearn.exceptions
 from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
 
 from crmlytics.base import (
     MODEL_FORMAT,
@@ -79,6 +80,10 @@ def test_predict_and_summary_before_fit_raise_not_fitted(case):
         with pytest.raises(sklearn.exceptions.NotFittedError) as caught:
             call()
         assert isinstance(caught.value, CrmlyticsError) and caught.value.exit_code == 6
+    # scikit-learn's own fitted check agrees, before and after fit
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        check_is_fitted(model)
+    check_is_fitted(case[2])
 
 
 def test_fit_returns_self_and_learns_underscored_attributes(case):
