@@ -27,16 +27,8 @@ ROW = re.compile(
     r"^\| `(?P<name>[^`]+)` \| (?P<unit>[^|]*) \| (?P<definition>.*) \| (?P<tags>[^|]*) \|$"
 )
 
-#: The CLV code may still use lifetimes' names; these are the decided ones (shared vocabulary).
+
 #: Once crmlytics.clv produces the btyd_* names itself this mapping is the identity and can go.
-CLV_DECIDED_NAMES = {
-    "frequency": "btyd_frequency",
-    "recency": "btyd_recency_weeks",
-    "T": "btyd_age_weeks",
-    "monetary_value": "btyd_monetary_value",
-}
-
-
 def glossary_entries() -> dict[str, dict[str, object]]:
     """The rows of the glossary's column table: name -> unit, definition, outputs."""
     entries: dict[str, dict[str, object]] = {}
@@ -104,8 +96,8 @@ def outputs(tmp_path_factory) -> dict[str, set[str]]:
             export_segment(ws, "gold", as_of=as_of, out=folder / name, hash_pii=hashed)
             exported |= set(pd.read_csv(folder / name, encoding="utf-8-sig", nrows=0).columns)
         found["export"] = exported
-        found["clv_summary"] = {CLV_DECIDED_NAMES.get(c, c) for c in summary.columns}
-        found["clv_predictions"] = {CLV_DECIDED_NAMES.get(c, c) for c in predictions.columns}
+        found["clv_summary"] = set(summary.columns)
+        found["clv_predictions"] = set(predictions.columns)
     finally:
         ws.close()
     return found
