@@ -28,7 +28,6 @@ ROW = re.compile(
 )
 
 
-#: Once crmlytics.clv produces the btyd_* names itself this mapping is the identity and can go.
 def glossary_entries() -> dict[str, dict[str, object]]:
     """The rows of the glossary's column table: name -> unit, definition, outputs."""
     entries: dict[str, dict[str, object]] = {}
