@@ -36,7 +36,7 @@ from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from scipy.optimize import minimize
 
 from crmlytics.clv.likelihoods import BgNbdLikelihood, GammaGammaLikelihood
-from crmlytics.errors import CrmlyticsWarning, FitError
+from crmlytics.errors import ConfigError, CrmlyticsWarning, FitError
 
 COUNT_MODELS: dict[str, type] = {
     "bgnbd": BetaGeoFitter,
@@ -453,7 +453,7 @@ def fit_count_model(
     Raises :class:`ClvFitError` with the reason when no fit is possible.
     """
     if model not in COUNT_MODELS:
-        raise ValueError(f"unknown model {model!r}; use one of {', '.join(COUNT_MODELS)}")
+        raise ConfigError(f"unknown model {model!r}; use one of {', '.join(COUNT_MODELS)}")
     freq = np.asarray(frequency, dtype=float)
     rec = np.asarray(recency, dtype=float)
     T_ = np.asarray(T, dtype=float)
