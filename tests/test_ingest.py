@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from crmlytics.ingest import IngestError, ingest
+from crmlytics.ingest import lines as ingest_lines
 from crmlytics.ingest import loading as ingest_loading
 from crmlytics.workspace import Workspace
 
@@ -248,7 +249,7 @@ def test_file_without_quote_characters_maps_lines_without_parsing_records(
     def no_parse(source):
         raise AssertionError("records were parsed again")
 
-    monkeypatch.setattr(ingest_loading, "text_records", no_parse)
+    monkeypatch.setattr(ingest_lines, "text_records", no_parse)
     path = write(
         tmp_path,
         "comp.csv",
@@ -952,3 +953,101 @@ def test_cli_prints_counts_and_exit_codes(tmp_path, monkeypatch):
     strict = runner.invoke(app, ["ingest", "transactions", path.name, "--db", str(db), "--strict"])
     assert strict.exit_code == 1
     assert "line 3, column order_ts" in strict.output
+
+
+# -- table rules declared in the schema -------------------------------------------------------
+def test_allowed_outcome_declared_in_the_schema_rejects_other_words_with_line_and_reason(
+    ws, tmp_path
+):
+    path = write(
+        tmp_path,
+        "opps.csv",
+        "opportunity_id,created_at,outcome,expected_value\n"
+        "p1,2024-03-05,WON,100\n"  # line 2: case-insensitive, stored as won
+        "p2,2024-03-05,maybe,100\n"  # line 3: not an allowed outcome
+        "p3,2024-03-05,,100\n"  # line 4: no outcome is allowed (not required)
+        "p4,2024-03-05,open,-5\n",  # line 5: expected_value below its minimum 0
+    )
+    [result] = ingest(ws, "opportunities", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT opportunity_id, outcome FROM opportunities ORDER BY 1") == [
+        ("p1", "won"),
+        ("p3", None),
+    ]
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects ORDER BY line_no") == [
+        (
+            3,
+            "outcome",
+            "outcome: 'maybe' is not won, lost or open (map values in the mapping file)",
+        ),
+        (5, "expected_value", "expected_value: '-5' is not at least 0"),
+    ]
+
+
+def test_complaint_satisfaction_and_severity_ranges_from_the_schema(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "complaints.csv",
+        "complaint_id,customer_id,opened_at,severity,satisfaction\n"
+        "k1,c1,2024-03-05,3,5\n"  # line 2: good
+        "k2,c1,2024-03-05,1,6\n"  # line 3: satisfaction above 5
+        "k3,c1,2024-03-05,0,1\n"  # line 4: severity below 1
+        "k4,c1,2024-03-05,2,x\n",  # line 5: not a whole number at all
+    )
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 1, 3)
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects ORDER BY line_no") == [
+        (3, "satisfaction", "satisfaction: '6' is not between 1 and 5"),
+        (4, "severity", "severity: '0' is not between 1 and 3"),
+        (5, "satisfaction", "satisfaction: 'x' is not a whole number (expected e.g. 3, 1,200)"),
+    ]
+
+
+def test_strict_mode_names_the_line_of_a_broken_schema_rule(ws, tmp_path):
+    path = write(
+        tmp_path, "products.csv", "product_id,price\nsku1,10\nsku2,(3.50)\n"
+    )  # accounting negative price on line 3
+    with pytest.raises(
+        IngestError, match=r"line 3, column price: price: '\(3.50\)' is not at least 0"
+    ):
+        ingest(ws, "products", path, strict=True)
+    assert rows(ws, "SELECT count(*) FROM products") == [(0,)]
+
+
+def test_a_new_table_declared_in_the_schema_is_loaded_with_its_rules_default_and_sign(
+    tmp_path, monkeypatch
+):
+    # a table the loader has never heard of: its rules come only from its TableSpec
+    from crmlytics import schema
+
+    invoices = schema.TableSpec(
+        "invoices",
+        (
+            schema.Column("invoice_id", "string", True),
+            schema.Column("status", "string", allowed=("issued", "credit"), default="issued"),
+            schema.Column("total", "float64", True, negative_when=("status", "credit")),
+            schema.Column("items", "int64", minimum=0),
+        ),
+        key=("invoice_id",),
+    )
+    monkeypatch.setitem(schema.CANONICAL, "invoices", invoices)
+    ws = Workspace.memory()
+    path = write(
+        tmp_path,
+        "inv.csv",
+        "invoice_id,status,total,items\n"
+        "i1,,100,2\n"  # default status issued, total as written
+        "i2,Credit,30,1\n"  # a credit note: stored negative
+        "i3,issued,5,-1\n"  # line 4: items below 0
+        "i4,void,5,1\n",  # line 5: status not allowed
+    )
+    [result] = ingest(ws, "invoices", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT invoice_id, status, total, items FROM invoices ORDER BY 1") == [
+        ("i1", "issued", 100.0, 2),
+        ("i2", "credit", -30.0, 1),
+    ]
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects ORDER BY line_no") == [
+        (4, "items", "items: '-1' is not at least 0"),
+        (5, "status", "status: 'void' is not issued or credit (map values in the mapping file)"),
+    ]

@@ -19,6 +19,8 @@ Accepted text
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -54,6 +56,14 @@ EXPECTED = {
     "int64": "a whole number (expected e.g. 3, 1,200)",
     "boolean": "a yes/no value (expected true/false, 1/0, yes/no, y/n, 是/否)",
 }
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How a file writes its values (from the ingest config, overridden by the mapping)."""
+
+    decimal: str = "."
+    """The decimal separator of numbers: ``.`` (``1,234.50``) or ``,`` (``1.234,50``)."""
 
 
 def quote_literal(text: str) -> str:
@@ -95,7 +105,7 @@ def _timestamp(text: str) -> str:
     return f"coalesce(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, [{formats}]))"
 
 
-def convert(dtype: str, text: str) -> str:
+def convert(dtype: str, text: str, options: ParseOptions = ParseOptions()) -> str:
     """SQL turning clean text ``text`` towards ``dtype``; NULL where the text is not such a value.
 
     Numbers come out as DOUBLE for both number types; :func:`finish` then checks the range.
@@ -116,7 +126,7 @@ def convert(dtype: str, text: str) -> str:
     raise ValueError(f"no conversion for canonical type {dtype!r}")
 
 
-def finish(dtype: str, value: str) -> str:
+def finish(dtype: str, value: str, options: ParseOptions = ParseOptions()) -> str:
     """SQL finishing a :func:`convert` result: finite numbers, whole numbers without a fraction."""
     if dtype == "float64":
         return f"(CASE WHEN isfinite({value}) THEN {value} END)"
@@ -125,7 +135,7 @@ def finish(dtype: str, value: str) -> str:
     return value
 
 
-def reason(column: str, dtype: str, value: str) -> str:
+def reason(column: str, dtype: str, value: str, options: ParseOptions = ParseOptions()) -> str:
     """Why ``value`` was rejected for ``column`` of type ``dtype`` (for the rejects table)."""
     return f"{column}: {value!r} is not {EXPECTED.get(dtype, dtype)}"
 
