@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmlytics.clv.config import ClvConfig
 from crmlytics.errors import ConfigError
+from crmlytics.ingest.config import IngestConfig
 from crmlytics.segments.config import SegmentsConfig
 
 CONFIG_FILE = "crmlytics.yaml"
@@ -55,6 +56,7 @@ class Config(Section):
     clv: ClvConfig = ClvConfig()
     export: ExportConfig = ExportConfig()
     segments: SegmentsConfig = SegmentsConfig()
+    ingest: IngestConfig = IngestConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

@@ -282,6 +282,8 @@ LOAD_LOG = ibis.schema(
         "started_at": "timestamp",
         "finished_at": "timestamp",
         "status": "string",
+        "rows_updated": "int64",
+        "dialect": "string",
     }
 )
 

@@ -54,9 +54,18 @@ class Workspace:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, db: str | os.PathLike[str] | None = None, *, read_only: bool = False
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        timezone: str | None = None,
     ) -> Workspace:
-        """Open or create the warehouse ``db``, else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``."""
+        """Open or create the warehouse ``db``, else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``.
+
+        ``timezone`` is the warehouse time zone (default: ``ingest.timezone`` of the config, else
+        this machine's), set explicitly on the connection: timestamps are stored as naive
+        wall-clock times of that zone, and zoned values read or written follow it.
+        """
         path = resolve_db_path(db)
         if read_only and not path.exists():
             raise FileNotFoundError(
@@ -64,6 +73,7 @@ class Workspace:
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         backend = ibis.duckdb.connect(str(path), read_only=read_only)
+        set_timezone(backend, timezone)
         ws = cls(backend, path=path)
         if not read_only:
             ws.create_tables()
@@ -73,6 +83,7 @@ class Workspace:
     def memory(cls) -> Workspace:
         """An in-memory DuckDB warehouse with every canonical table (for tests and notebooks)."""
         ws = cls(ibis.duckdb.connect())
+        set_timezone(ws.backend, None)
         ws.create_tables()
         return ws
 
@@ -100,6 +111,14 @@ class Workspace:
         for name, schema in SYSTEM.items():
             if name not in existing:
                 self.backend.create_table(name, schema=schema)
+            elif self.is_duckdb:  # a warehouse from an older version: add the new columns
+                have = set(self.backend.table(name).columns)
+                for column, dtype in schema.items():
+                    if column not in have:
+                        sql_type = self.backend.compiler.type_mapper.to_string(dtype)
+                        self.backend.con.execute(
+                            f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}'
+                        )
 
     # -- access -------------------------------------------------------------------------------
     @property
@@ -185,6 +204,20 @@ class Workspace:
     def __repr__(self) -> str:
         where = str(self.path) if self.path else f"attached {self.backend.name}"
         return f"Workspace({where})"
+
+
+def set_timezone(backend: ibis.BaseBackend, timezone: str | None) -> str:
+    """Set the warehouse time zone on a DuckDB backend explicitly; returns it.
+
+    ``timezone`` defaults to ``ingest.timezone`` of ``crmlytics.yaml`` (when present), else this
+    machine's zone.
+    """
+    if timezone is None:
+        from crmlytics.config import load_config
+
+        timezone = load_config().ingest.resolved_timezone()
+    backend.con.execute(f"SET TimeZone = '{timezone.replace(chr(39), chr(39) * 2)}'")
+    return timezone
 
 
 def _normalise_mapping(name: str, m: Mapping[str, Any] | str) -> dict[str, Any]:

@@ -66,7 +66,7 @@ def test_every_bad_row_kind_goes_to_rejects_with_physical_line_and_reason(ws, tm
     rejects = rows(
         ws, "SELECT line_no, column_name, raw_line, reason, file FROM rejects ORDER BY line_no"
     )
-    date_hint = "(expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"
+    date_hint = "from 1900-01-01 to 2100-12-31 (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"
     assert rejects == [
         (3, "order_ts", "o2,1,sale,c1,2024-13-45,10", f"order_ts: '2024-13-45' is not a date {date_hint}", str(path)),
         (5, "amount", "o3,1,sale,c2,2024-03-05,abc", "amount: 'abc' is not a number (expected e.g. 1234.50, 1,234.50, ¥1,234.50, (12.50))", str(path)),
@@ -184,7 +184,7 @@ def test_crlf_blank_lines_and_a_multi_line_wrong_field_count_keep_physical_lines
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
     assert rows(ws, "SELECT line_no, column_name, raw_line, reason FROM rejects ORDER BY line_no") == [
         (6, None, 'K2,C2,2024-01-02,"x\ny",extra', "wrong field count: expected 4 fields, found 5"),
-        (9, "opened_at", "K3,C3,2024-13-13,z", "opened_at: '2024-13-13' is not a date (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"),
+        (9, "opened_at", "K3,C3,2024-13-13,z", "opened_at: '2024-13-13' is not a date from 1900-01-01 to 2100-12-31 (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"),
     ]  # fmt: skip
     assert rows(ws, "SELECT description FROM complaints WHERE complaint_id = 'K1'") == [
         ("one\r\n\r\nthree",)
@@ -330,7 +330,7 @@ def test_missing_line_no_is_numbered_within_order_in_file_order(ws, tmp_path):
 
 
 # -- dedup and replacement ------------------------------------------------------------------
-def test_reingesting_the_same_file_doubles_nothing(ws, tmp_path):
+def test_reingesting_the_same_file_is_skipped_and_forced_doubles_nothing(ws, tmp_path):
     path = write(
         tmp_path,
         "tx.csv",
@@ -339,7 +339,11 @@ def test_reingesting_the_same_file_doubles_nothing(ws, tmp_path):
     )
     [first] = ingest(ws, "transactions", path)
     before = tx(ws)
-    [second] = ingest(ws, "transactions", path)
+    [skipped] = ingest(ws, "transactions", path)
+    assert (skipped.status, skipped.rows_read, skipped.load_id) == ("skipped", 0, first.load_id)
+    assert f"load {first.load_id}" in skipped.message and "--force" in skipped.message
+    assert rows(ws, "SELECT count(*) FROM load_log") == [(1,)]
+    [second] = ingest(ws, "transactions", path, force=True)
     assert (first.rows_loaded, first.rows_duplicate) == (3, 0)
     assert (second.rows_read, second.rows_loaded, second.rows_duplicate) == (3, 0, 3)
     assert tx(ws) == before
@@ -355,23 +359,33 @@ def test_exact_duplicate_rows_within_a_file_are_counted_once(ws, tmp_path):
     assert rows(ws, "SELECT count(*) FROM transactions") == [(2,)]
 
 
-def test_changed_row_replaces_the_old_one_and_last_in_file_wins(ws, tmp_path):
+def test_changed_row_is_updated_and_conflicting_repeats_in_a_file_are_rejected(ws, tmp_path):
     first = write(
-        tmp_path, "a.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c2,2024-03-05,20\n"
+        tmp_path,
+        "a.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c2,2024-03-05,20\no4,1,sale,c4,2024-03-05,40\n",
     )
     second = write(
         tmp_path,
         "b.csv",
         TX_HEADER
-        + "o1,1,sale,c1,2024-03-05,10\n"  # identical to the table: duplicate
-        + "o2,1,sale,c2,2024-03-05,25\n"  # changed: replaces 20
-        + "o2,1,sale,c2,2024-03-05,26\n"  # changed again in the same file: last wins
-        + "o3,1,sale,c3,2024-03-05,1\n",  # new
+        + "o1,1,sale,c1,2024-03-05,10\n"  # line 2: identical to the table: duplicate
+        + "o2,1,sale,c2,2024-03-05,25\n"  # line 3: o2 twice with different amounts:
+        + "o2,1,sale,c2,2024-03-05,26\n"  # line 4: which is right cannot be told, both rejected
+        + "o3,1,sale,c3,2024-03-05,1\n"  # line 5: new
+        + "o4,1,sale,c4,2024-03-05,41\n",  # line 6: changed: replaces 40 (updated)
     )
     ingest(ws, "transactions", first)
     [result] = ingest(ws, "transactions", second)
-    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (4, 3, 1)
-    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0), ("o2", 1, "sale", "c2", 26.0), ("o3", 1, "sale", "c3", 1.0)]  # fmt: skip
+    counts = (result.rows_read, result.rows_loaded, result.rows_updated, result.rows_rejected, result.rows_duplicate)  # fmt: skip
+    assert counts == (5, 1, 1, 2, 1)
+    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0), ("o2", 1, "sale", "c2", 20.0), ("o3", 1, "sale", "c3", 1.0), ("o4", 1, "sale", "c4", 41.0)]  # fmt: skip
+    rejects = rows(ws, "SELECT line_no, reason FROM rejects ORDER BY line_no")
+    assert [line for line, _ in rejects] == [3, 4]
+    assert rejects[0][1].startswith("order_id, line_no, kind ('o2', 1, 'sale') also on line 4 with other values")  # fmt: skip
+    assert rejects[1][1].startswith("order_id, line_no, kind ('o2', 1, 'sale') also on line 3 with other values")  # fmt: skip
+    assert rows(ws, "SELECT rows_read, rows_loaded, rows_updated, rows_rejected, rows_duplicate FROM load_log WHERE file = ?".replace("?", repr(str(second)))) == [(5, 1, 1, 2, 1)]  # fmt: skip
 
 
 # -- atomicity ------------------------------------------------------------------------------
@@ -456,7 +470,8 @@ def test_a_key_already_in_the_table_sends_the_file_to_the_staged_path(ws, tmp_pa
     )
     [result] = ingest(ws, "transactions", path)
     assert staged == [1]
-    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (2, 2, 0)
+    counts = (result.rows_read, result.rows_loaded, result.rows_updated, result.rows_duplicate)
+    assert counts == (2, 1, 1, 0)
     assert tx(ws) == [("o1", 1, "sale", "c1", 12.0), ("o2", 1, "sale", "c1", 5.0)]
 
 
@@ -641,13 +656,14 @@ def test_composite_order_key_groups_a_customers_lines_of_one_day_into_one_order(
         ("00004-19970118", 1, "00004", 29.73),
         ("00021-19970101", 1, "00021", 63.34),
     ]  # fmt: skip
-    # the same lines again plus one corrected amount and one new day: the composite key
-    # (with its line number) finds each old row, so 2 duplicates, 1 replacement, 1 new row
+    # the same lines again plus one other line of a known order and one new day: without line
+    # numbers a line is known by its content, so the two identical lines are duplicates and
+    # the other line is a third line of its order (a correction cannot be told from an addition)
     second = write(
         tmp_path,
         "b.txt",
         " 00004 0001 19970101  2   29.33\n"
-        " 00004 0001 19970101  1   12.00\n"  # changed: replaces 10.00
+        " 00004 0001 19970101  1   12.00\n"  # not a known line: line 3 of its order
         " 00004 0001 19970118  2   29.73\n"
         " 00021 0002 19970102  1    5.00\n",  # new order 00021-19970102
     )
@@ -655,7 +671,8 @@ def test_composite_order_key_groups_a_customers_lines_of_one_day_into_one_order(
     assert (again.rows_read, again.rows_loaded, again.rows_duplicate) == (4, 2, 2)
     assert rows(ws, "SELECT order_id, line_no, amount FROM transactions ORDER BY 1, 2") == [
         ("00004-19970101", 1, 29.33),
-        ("00004-19970101", 2, 12.0),
+        ("00004-19970101", 2, 10.0),
+        ("00004-19970101", 3, 12.0),
         ("00004-19970118", 1, 29.73),
         ("00021-19970101", 1, 63.34),
         ("00021-19970102", 1, 5.0),
@@ -949,8 +966,10 @@ def test_cli_prints_counts_and_exit_codes(tmp_path, monkeypatch):
     assert ok.exit_code == 0, ok.output
     [row] = [line for line in ok.output.splitlines() if "tx.csv" in line]
     cells = [c.strip() for c in row.split("│") if c.strip()]
-    assert cells[-5:-1] == ["2", "1", "1", "0"]  # read, loaded, rejected, duplicate
-    strict = runner.invoke(app, ["ingest", "transactions", path.name, "--db", str(db), "--strict"])
+    assert cells[-6:-1] == ["2", "1", "0", "1", "0"]  # read, loaded, updated, rejected, duplicate
+    strict = runner.invoke(
+        app, ["ingest", "transactions", path.name, "--db", str(db), "--strict", "--force"]
+    )
     assert strict.exit_code == 1
     assert "line 3, column order_ts" in strict.output
 

@@ -31,6 +31,12 @@ class LoadResult:
     rows_duplicate: int
     load_id: str
     status: str
+    rows_updated: int = 0
+    """Records that replaced a row of the table with other values (their key was known)."""
+    dialect: str = ""
+    """How the file was read: format, encoding and, for delimited text, delimiter and quoting."""
+    message: str = ""
+    """What the caller should hear besides the counts (an empty or skipped file)."""
 
 
 def reader_rejects(ctx: LoadContext, source: Source) -> str | None:
@@ -121,6 +127,38 @@ def first_failure(
     return f"{ctx.path.name}: {where}: {why}; nothing loaded (--strict)"
 
 
+def mark_conflicts(
+    ctx: LoadContext,
+    stage: str,
+    bad: str,
+    conflicting: list[tuple[int, tuple[Any, ...]]],
+    found: dict[int, tuple[int, str | None]],
+) -> None:
+    """Make the records of keys repeated with other values bad rows, each naming the others."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for ord_, key in conflicting:
+        groups.setdefault(key, []).append(ord_)
+    names = ", ".join(ctx.spec.key)
+    rows = []
+    for key, ords in groups.items():
+        lines = {o: found.get(o, (None, None))[0] for o in ords}
+        for o in ords:
+            others = ", ".join(str(lines[x]) for x in ords if x != o)
+            shown = key[0] if len(key) == 1 else key
+            rows.append(
+                (
+                    o,
+                    f"{names} {shown!r} also on line {others} with other values: a key repeated "
+                    "with different values in one file is not loaded (which one is right cannot "
+                    "be told)",
+                )
+            )
+    ctx.con.executemany(f"INSERT INTO {bad} (__ord, __rowerr) VALUES (?, ?)", rows)
+    ctx.sql(
+        f"UPDATE {stage} SET __bad = true WHERE rowid + 1 IN ({', '.join(str(o) for o, _ in rows)})"
+    )
+
+
 def insert_bad_rejects(ctx: LoadContext, bad: str, columns: list[str], lines: Locator) -> None:
     for rows in bad_batches(ctx, bad):
         found = lines.locate([r[0] for r in rows])
@@ -161,8 +199,8 @@ def insert_rejects(
 def write_log(ctx: LoadContext, result: LoadResult) -> None:
     ctx.sql(
         "INSERT INTO load_log (load_id, table_name, file, file_sha256, rows_read, "
-        "rows_loaded, rows_rejected, rows_duplicate, started_at, finished_at, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_loaded, rows_rejected, rows_duplicate, started_at, finished_at, status, "
+        "rows_updated, dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             ctx.spec.name,
@@ -175,5 +213,7 @@ def write_log(ctx: LoadContext, result: LoadResult) -> None:
             ctx.started,
             dt.datetime.now(),
             result.status,
+            result.rows_updated,
+            result.dialect,
         ],
     )

@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,15 @@ from typing import Any
 import duckdb
 
 from crmlytics.errors import DataError
-from crmlytics.ingest import commit, keys
+from crmlytics.ingest import commit, keys, tempfiles
 from crmlytics.ingest.commit import LoadResult
+from crmlytics.ingest.config import IngestConfig
 from crmlytics.ingest.context import LoadContext
-from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM
-from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Source, open_source
+from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, file_sha256
+from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Dialect, Source, open_source
 from crmlytics.ingest.lines import expected_records, locator
 from crmlytics.ingest.mapping import MappingArg, Resolved, SourceMapping, load_mapping, resolve
-from crmlytics.ingest.parsing import quote_ident, quote_literal
+from crmlytics.ingest.parsing import ParseOptions, quote_ident, quote_literal
 from crmlytics.ingest.rules import bad_rows_sql, stage_sql
 from crmlytics.schema import ATTRIBUTES, TableSpec, spec
 
@@ -98,12 +100,17 @@ def ingest(
     mapping: MappingArg = None,
     strict: bool = False,
     progress: ProgressCallback | None = None,
+    force: bool = False,
+    sheet: str | None = None,
+    config: IngestConfig | None = None,
 ) -> list[LoadResult]:
     """Load files into canonical table ``table`` of the DuckDB warehouse ``ws``.
 
     Each file is loaded in its own transaction: all of its good rows or nothing. Rows that cannot
     be read go to ``rejects``; loading the same rows again doubles nothing (natural keys), and a
-    row whose key comes again with changed values replaces the old one.
+    row whose key comes again with changed values replaces the old one (counted as updated).
+    For every file, read = loaded + updated + rejected + duplicate. A file already loaded into
+    the table (same SHA-256) is skipped, naming the earlier load, unless ``force``.
 
     Parameters
     ----------
@@ -123,11 +130,24 @@ def ingest(
         Reject the whole file (load nothing, raise :class:`IngestError`) at the first bad row.
     progress
         Called as ``progress(file, step, fraction)`` while a file loads.
+    force
+        Load files even when the same bytes were loaded into the table before.
+    sheet
+        The sheet of an Excel workbook to read (needed when several sheets hold data).
+    config
+        The ``ingest`` section of the config: warehouse time zone (default: the one set on the
+        workspace's connection), plausible date range and decimal separator.
 
     Returns
     -------
     list of LoadResult
-        One per file, in order: rows read / loaded / rejected / duplicate.
+        One per file, in order: rows read / loaded / updated / rejected / duplicate.
+
+    Raises
+    ------
+    IngestError
+        A file that cannot be loaded; when several files were given, the message also says which
+        earlier files were committed and which later ones were not tried.
     """
     if getattr(ws, "attached", False) or not getattr(ws, "is_duckdb", False):
         name = getattr(getattr(ws, "backend", None), "name", "another backend")
@@ -144,13 +164,47 @@ def ingest(
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
     con = ws.duckdb
+    config = config or IngestConfig()
+    timezone = config.timezone or con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    options = config.parse_options(timezone=timezone, decimal=source_mapping.decimal)
+    root = tempfiles.temp_root(getattr(ws, "path", None))
+    tempfiles.clean_stale(root)
+    plan = _Plan(table_spec, source_mapping, options, strict, force, sheet, root, progress)
+    results: list[LoadResult] = []
     with (
         _setting(con, "enable_progress_bar", "false"),  # progress is ours to report
         _setting(con, "memory_limit", MEMORY_LIMIT),  # staging spills to disk beyond this
     ):
-        return [
-            _load_file(con, table_spec, path, source_mapping, strict, progress) for path in paths
-        ]
+        for i, path in enumerate(paths):
+            try:
+                results.append(_load_file(con, path, plan))
+            except DataError as exc:
+                if len(paths) == 1:
+                    raise
+                raise IngestError(_batch_failure(exc, path, results, paths[i + 1 :])) from exc
+    return results
+
+
+def _batch_failure(exc: Exception, path: Path, done: list[LoadResult], untried: list[Path]) -> str:
+    committed = ", ".join(Path(r.file).name for r in done if r.status != "skipped") or "none"
+    message = f"{exc}; committed before it: {committed}; nothing of {path.name} was loaded"
+    if untried:
+        message += f"; not tried: {', '.join(p.name for p in untried)}"
+    return message
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every file of one ``ingest`` call shares."""
+
+    spec: TableSpec
+    mapping: SourceMapping
+    options: ParseOptions
+    strict: bool
+    force: bool
+    sheet: str | None
+    temp_root: Path | None
+    progress: ProgressCallback | None
 
 
 @contextmanager
@@ -164,19 +218,47 @@ def _setting(con: Any, name: str, value: str) -> Iterator[None]:
         con.execute(f"SET {name} = {quote_literal(str(before).lower())}")
 
 
-def _load_file(
-    con: Any,
-    table_spec: TableSpec,
-    path: Path,
-    source_mapping: SourceMapping,
-    strict: bool,
-    progress: ProgressCallback | None,
-) -> LoadResult:
+def _earlier_load(con: Any, table: str, sha256: str) -> tuple[str, str, Any] | None:
+    """The newest load of the same bytes into ``table``: (load_id, file, finished_at)."""
+    return con.execute(
+        "SELECT load_id, file, finished_at FROM load_log WHERE table_name = ? AND "
+        "file_sha256 = ? AND status <> 'failed' ORDER BY finished_at DESC LIMIT 1",
+        [table, sha256],
+    ).fetchone()
+
+
+def _skipped(path: Path, sha256: str, earlier: tuple[str, str, Any]) -> LoadResult:
+    load_id, file, finished = earlier
+    when = finished.strftime("%Y-%m-%d %H:%M:%S") if finished is not None else "earlier"
+    return LoadResult(
+        file=str(path),
+        sha256=sha256,
+        rows_read=0,
+        rows_loaded=0,
+        rows_rejected=0,
+        rows_duplicate=0,
+        load_id=load_id,
+        status="skipped",
+        message=f"{path.name}: already loaded (same bytes as {file}, load {load_id} at {when}); "
+        "skipped: --force (force=True) loads it again",
+    )
+
+
+def _load_file(con: Any, path: Path, plan: _Plan) -> LoadResult:
+    table_spec, source_mapping, progress = plan.spec, plan.mapping, plan.progress
     report = partial(progress, str(path)) if progress is not None else None
+    if not plan.force:
+        sha256 = file_sha256(path)
+        earlier = _earlier_load(con, table_spec.name, sha256)
+        if earlier is not None:
+            return _skipped(path, sha256, earlier)
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path.name}: the file is empty (0 bytes): nothing to load")
     encoding = None
     direct = True  # try the direct path first; after it declines, stage
+    dialect = Dialect(source_mapping.delimiter, source_mapping.quote, source_mapping.escape)
     while True:
-        load = _Load(con, table_spec, path, strict)
+        load = _Load(con, table_spec, path, plan.strict, plan.options)
         source: Source | None = None
         try:
             source = open_source(
@@ -187,6 +269,9 @@ def _load_file(
                 rejects=load.name("rej"),
                 encoding=encoding,
                 progress=report,
+                dialect=dialect,
+                sheet=plan.sheet,
+                temp_root=plan.temp_root,
             )
             resolved = resolve(source_mapping, source.headers, table_spec, path)
             if direct and load.direct_possible(source, resolved):
@@ -200,6 +285,8 @@ def _load_file(
                     result = load.write(source, report)
             if report is not None:
                 report("done", 1.0)
+            if result.status == "empty":
+                result = replace(result, message=f"{path.name}: the file is empty: no records")
             return result
         except _NotUtf8:
             encoding = GB18030
@@ -223,11 +310,24 @@ def _unregister_all(con: Any) -> None:
         con.unregister(name)
 
 
+def _status(read: int, rejected: int) -> str:
+    if not read:
+        return "empty"
+    return "loaded_with_rejects" if rejected else "loaded"
+
+
 class _Load(LoadContext):
     """One file's load inside an open transaction: the steps in order."""
 
-    def __init__(self, con: Any, table_spec: TableSpec, path: Path, strict: bool) -> None:
-        super().__init__(con, table_spec, path, strict)
+    def __init__(
+        self,
+        con: Any,
+        table_spec: TableSpec,
+        path: Path,
+        strict: bool,
+        options: ParseOptions | None = None,
+    ) -> None:
+        super().__init__(con, table_spec, path, strict, options)
         self.reader: str | None = None
         self.staged = 0
         self.bad_columns: list[str] = []
@@ -338,7 +438,8 @@ class _Load(LoadContext):
             rows_rejected=n_reader,
             rows_duplicate=0,
             load_id=self.load_id,
-            status="loaded_with_rejects" if n_reader else "loaded",
+            status=_status(read, n_reader),
+            dialect=source.dialect(),
         )
         self._log(result)
         return result
@@ -348,9 +449,14 @@ class _Load(LoadContext):
         stage, bad, reader = self.name("stage"), self.name("bad"), self.reader
         if report is not None:
             report("checking", None)
+        starts = commit.reader_starts(self, reader) if reader else []
+        conflicting = keys.conflicts(self, stage)
+        if conflicting:  # rejected like bad rows, in file order, naming each other's lines
+            found = locator(self.con, source, starts).locate([o for o, _ in conflicting])
+            commit.mark_conflicts(self, stage, bad, conflicting, found)
         n_bad = self.scalar(f"SELECT count(*) FROM {bad}")
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
-        lines = locator(self.con, source, commit.reader_starts(self, reader) if reader else [])
+        lines = locator(self.con, source, starts)
         if self.strict and (n_bad or n_reader):
             raise IngestError(commit.first_failure(self, bad, self.bad_columns, reader, lines))
         if n_bad:  # before the reader rejects: one walk of the file finds both, in file order
@@ -359,25 +465,27 @@ class _Load(LoadContext):
             commit.insert_reader_rejects(self, reader, lines)
         if report is not None:
             report("loading", None)
-        duplicates = self._upsert(stage)
+        duplicates, updated = self._upsert(stage)
         read = self.staged + n_reader
         rejected = n_bad + n_reader
         result = LoadResult(
             file=str(self.path),
             sha256=source.sha256,
             rows_read=read,
-            rows_loaded=read - rejected - duplicates,
+            rows_loaded=read - rejected - duplicates - updated,
             rows_rejected=rejected,
             rows_duplicate=duplicates,
             load_id=self.load_id,
-            status="loaded_with_rejects" if rejected else "loaded",
+            status=_status(read, rejected),
+            rows_updated=updated,
+            dialect=source.dialect(),
         )
         self._log(result)
         return result
 
     def cleanup(self) -> None:
         """Drop this load's temp tables (they are private to the connection)."""
-        names = [self.name(w) for w in ("stage", "bad", "rk", "rep", "ov", "skip", "reader", "rej")]
+        names = [self.name(w) for w in ("stage", "bad", "ov", "skip", "num", "reader", "rej")]
         for name in [*names, self.name("rej") + "_scan"]:
             self.sql(f"DROP TABLE IF EXISTS {name}")
 
@@ -385,7 +493,7 @@ class _Load(LoadContext):
     def _keys_new(self, rows: str) -> bool:
         return keys.keys_new(self, rows)
 
-    def _upsert(self, stage: str) -> int:
+    def _upsert(self, stage: str) -> tuple[int, int]:
         return keys.upsert(self, stage)
 
     def _log(self, result: LoadResult) -> None:

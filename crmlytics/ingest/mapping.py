@@ -17,6 +17,10 @@ A mapping file is YAML written by hand, one canonical column per line::
 - **drop** is reserved (no canonical column has that name): a header or a list of headers that
   must exist in the file and are left out of ``attributes``. A header cannot be both mapped and
   dropped.
+- **How the file is written** (reserved keys too): ``decimal: ","`` for numbers like
+  ``1.234,50`` (default from the ``ingest`` config, ``.``); ``delimiter``, ``quote`` and
+  ``escape`` fix the dialect of a delimited text file (default: the delimiter detected from the
+  first line, ``"`` as quote and escape; the dialect used is recorded in ``load_log``).
 
 Every scalar is read as text (YAML's ``yes``/``no`` stay the words ``yes``/``no``), so value
 maps match the file's text exactly. Headerless files name their columns ``column1``,
@@ -43,6 +47,8 @@ SEPARATOR = "-"
 """Joins the parts of a composite source: ``[column1, column3]`` → ``"00004-19970101"``."""
 DROP = "drop"
 """Reserved mapping key: the source headers to leave out of ``attributes``."""
+FILE_KEYS = ("decimal", "delimiter", "quote", "escape")
+"""Reserved mapping keys describing how the file is written (not canonical columns)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class SourceMapping:
 
     columns: dict[str, ColumnMap] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    decimal: str | None = None
+    delimiter: str | None = None
+    quote: str | None = None
+    escape: str | None = None
 
 
 MappingArg = str | os.PathLike[str] | Mapping[str, Any] | None
@@ -99,6 +109,7 @@ def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> SourceMapping:
         raise ValueError(f"{where}: expected `canonical_column: source header` lines")
     entries = {str(k): v for k, v in raw.items()}
     drop = _drop(entries.pop(DROP, None), where)
+    file_keys = {k: _file_key(k, entries.pop(k), where) for k in FILE_KEYS if k in entries}
     names = set(table_spec.names)
     unknown = [k for k in entries if k not in names]
     if unknown:
@@ -107,7 +118,16 @@ def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> SourceMapping:
             f"its columns are {', '.join(table_spec.names)} (and `{DROP}: [headers]`)"
         )
     columns = {canonical: _column(canonical, entry, where) for canonical, entry in entries.items()}
-    return SourceMapping(columns, drop)
+    return SourceMapping(columns, drop, **file_keys)
+
+
+def _file_key(key: str, entry: Any, where: str) -> str:
+    text = entry if isinstance(entry, str) else None
+    if key == "decimal" and text not in (".", ","):
+        raise ValueError(f'{where}: decimal must be "." or ",", got {entry!r}')
+    if text is None or len(text) > 1 or (key == "delimiter" and not text):
+        raise ValueError(f"{where}: {key} must be one character, got {entry!r}")
+    return text
 
 
 def _column(canonical: str, entry: Any, where: str) -> ColumnMap:
