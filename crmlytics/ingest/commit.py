@@ -53,7 +53,12 @@ def reader_rejects(ctx: LoadContext, source: Source) -> str | None:
     ctx.sql(
         f"CREATE TEMP TABLE {reader} AS SELECT line, line_byte_position AS pos, "
         "ltrim(csv_line, chr(13) || chr(10)) AS csv_line, "  # DuckDB keeps a blank line before
-        "CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN "
+        "CASE WHEN error_type = 'INVALID ENCODING' THEN 'line ' || line || ' is not valid "
+        "UTF-8 (the rest of the file is): re-save the file in one encoding' "
+        "WHEN error_type = 'UNQUOTED VALUE' THEN 'unbalanced quote: a quoted field opened on "
+        "line ' || line || ' is not closed properly, so the record runs on over the lines "
+        "shown; fix the quote and load the file again' "
+        "WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN "
         "'wrong field count: expected ' || "
         "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1) || "
         "' fields, found ' || regexp_extract(error_message, 'Found: (\\d+)', 1) "
@@ -153,10 +158,25 @@ def mark_conflicts(
                     "be told)",
                 )
             )
+    mark_bad(ctx, stage, bad, rows)
+
+
+def mark_bad(ctx: LoadContext, stage: str, bad: str, rows: list[tuple[int, str]]) -> None:
+    """Make staged records bad rows: ``(position, reason)``, 1-based positions."""
+    if not rows:
+        return
     ctx.con.executemany(f"INSERT INTO {bad} (__ord, __rowerr) VALUES (?, ?)", rows)
     ctx.sql(
         f"UPDATE {stage} SET __bad = true WHERE rowid + 1 IN ({', '.join(str(o) for o, _ in rows)})"
     )
+
+
+def insert_foreign(ctx: LoadContext, foreign: list[tuple[int, str, str]]) -> None:
+    """Reject the lines of a file that are not in its encoding: ``(line, text, reason)``."""
+    for start in range(0, len(foreign), BATCH):
+        insert_rejects(
+            ctx, [(None, line, text, why) for line, text, why in foreign[start : start + BATCH]]
+        )
 
 
 def insert_bad_rejects(ctx: LoadContext, bad: str, columns: list[str], lines: Locator) -> None:

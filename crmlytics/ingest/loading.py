@@ -50,6 +50,7 @@ from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Dialect, Source, open_so
 from crmlytics.ingest.lines import expected_records, locator
 from crmlytics.ingest.mapping import MappingArg, Resolved, SourceMapping, load_mapping, resolve
 from crmlytics.ingest.parsing import ParseOptions, quote_ident, quote_literal
+from crmlytics.ingest.quoting import stray_quote, stray_quote_reason
 from crmlytics.ingest.rules import bad_rows_sql, stage_sql
 from crmlytics.schema import ATTRIBUTES, TableSpec, spec
 
@@ -338,8 +339,10 @@ class _Load(LoadContext):
         stage = self.name("stage")
         if report is not None:
             report("staging", None)
+        scan = source.text_scan()
+        check_nul = source.kind != TEXT or (scan is not None and scan.nul)
         with self._decoding(source):
-            query = stage_sql(source, resolved, self.spec, self.options)
+            query = stage_sql(source, resolved, self.spec, self.options, check_nul=check_nul)
             self.sql(f"CREATE TEMP TABLE {stage} AS {query}")
         keys.number_lines(self, stage, resolved)
         self.reader = commit.reader_rejects(self, source)
@@ -425,20 +428,29 @@ class _Load(LoadContext):
         records = expected_records(source, n_reader)
         if records is None or inserted != records:
             return None
+        scan = source.text_scan()
+        if scan is not None and (scan.nul or (source.quote and source.quote in scan.quotes)):
+            return None  # NUL bytes and stray quotes are found on the staged path
         if empty and not self._keys_new(target):
+            return None
+        foreign = scan.foreign if scan is not None else []
+        if foreign and self.strict:
             return None
         if n_reader:
             commit.insert_reader_rejects(self, reader)
-        read = inserted + n_reader
+        if foreign:
+            commit.insert_foreign(self, foreign)
+        rejected = n_reader + len(foreign)
+        read = inserted + rejected
         result = LoadResult(
             file=str(self.path),
             sha256=source.sha256,
             rows_read=read,
             rows_loaded=inserted,
-            rows_rejected=n_reader,
+            rows_rejected=rejected,
             rows_duplicate=0,
             load_id=self.load_id,
-            status=_status(read, n_reader),
+            status=_status(read, rejected),
             dialect=source.dialect(),
         )
         self._log(result)
@@ -454,20 +466,28 @@ class _Load(LoadContext):
         if conflicting:  # rejected like bad rows, in file order, naming each other's lines
             found = locator(self.con, source, starts).locate([o for o, _ in conflicting])
             commit.mark_conflicts(self, stage, bad, conflicting, found)
+        self._mark_stray_quotes(source, stage, bad, starts)
+        scan = source.text_scan()
+        foreign = scan.foreign if scan is not None else []
         n_bad = self.scalar(f"SELECT count(*) FROM {bad}")
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
         lines = locator(self.con, source, starts)
         if self.strict and (n_bad or n_reader):
             raise IngestError(commit.first_failure(self, bad, self.bad_columns, reader, lines))
+        if self.strict and foreign:
+            line, _, why = foreign[0]
+            raise IngestError(f"{self.path.name}: line {line}: {why}; nothing loaded (--strict)")
         if n_bad:  # before the reader rejects: one walk of the file finds both, in file order
             commit.insert_bad_rejects(self, bad, self.bad_columns, lines)
         if n_reader:
             commit.insert_reader_rejects(self, reader, lines)
+        if foreign:
+            commit.insert_foreign(self, foreign)
         if report is not None:
             report("loading", None)
         duplicates, updated = self._upsert(stage)
-        read = self.staged + n_reader
-        rejected = n_bad + n_reader
+        read = self.staged + n_reader + len(foreign)
+        rejected = n_bad + n_reader + len(foreign)
         result = LoadResult(
             file=str(self.path),
             sha256=source.sha256,
@@ -482,6 +502,34 @@ class _Load(LoadContext):
         )
         self._log(result)
         return result
+
+    def _mark_stray_quotes(self, source: Source, stage: str, bad: str, starts: list) -> None:
+        """Records whose loaded text holds the quote character outside proper quoting: bad."""
+        scan = source.text_scan()
+        quote = source.quote
+        if source.kind != TEXT or not quote or scan is None or quote not in scan.quotes:
+            return
+        texts = [quote_ident(c.name) for c in self.spec.columns if c.dtype == "string"]
+        in_json = '\\"' if quote == '"' else quote  # JSON writes a quote inside text as \"
+        held = [f"contains({t}, {quote_literal(quote)})" for t in texts]
+        held.append(f"contains({ATTRIBUTES}, {quote_literal(in_json)})")
+        candidates = [
+            r[0]
+            for r in self.sql(
+                f"SELECT rowid + 1 FROM {stage} WHERE NOT __bad AND ({' OR '.join(held)}) "
+                "ORDER BY rowid"
+            ).fetchall()
+        ]
+        if not candidates:
+            return
+        found = locator(self.con, source, starts).locate(candidates)
+        marked = []
+        for record in candidates:
+            text = found.get(record, (None, None))[1]
+            field = stray_quote(text, source.delimiter, quote, source.escape) if text else None
+            if field is not None:
+                marked.append((record, stray_quote_reason(field, quote)))
+        commit.mark_bad(self, stage, bad, marked)
 
     def cleanup(self) -> None:
         """Drop this load's temp tables (they are private to the connection)."""

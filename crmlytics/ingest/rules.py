@@ -67,10 +67,22 @@ def _default(col: Column, value: str | None) -> str:
     return f"coalesce({value}, {default})" if value else default
 
 
+NUL_REASON = "a value holds a NUL byte (\\x00): not text; fix the export and load it again"
+
+
 def stage_sql(
-    source: Source, resolved: Resolved, table_spec: TableSpec, options: ParseOptions
+    source: Source,
+    resolved: Resolved,
+    table_spec: TableSpec,
+    options: ParseOptions,
+    *,
+    check_nul: bool = False,
 ) -> str:
-    """The staging query: canonical columns typed, failed raw values kept, and ``__bad``."""
+    """The staging query: canonical columns typed, failed raw values kept, and ``__bad``.
+
+    ``check_nul`` makes a record with a NUL byte in any value a row error (the caller asks
+    for it when the file holds one, so that clean files pay nothing).
+    """
     mapped = resolved.columns
     raw = {c: quote_ident(f"r:{c}") for c in mapped}
     conv = {c: quote_ident(f"t:{c}") for c in mapped}
@@ -119,7 +131,15 @@ def stage_sql(
             if rule:  # the type was right: the declared rule failed
                 checks.append(f"{typed} IS NOT NULL AS {quote_ident('__rule:' + col.name)}")
             bad.append(f"{quote_ident('__raw:' + col.name)} IS NOT NULL")
-    level4 = ", ".join([*finals, f"__attributes AS {ATTRIBUTES}", *checks, "__rowerr"])
+    rowerr_out = "__rowerr"
+    if check_nul:
+        nul = [f"contains({raw[c]}, chr(0))" for c in mapped]
+        nul.append("contains(__attributes, '\\u0000')")
+        rowerr_out = (
+            f"CASE WHEN {' OR '.join(nul)} THEN {quote_literal(NUL_REASON)} ELSE __rowerr END "
+            "AS __rowerr"
+        )
+    level4 = ", ".join([*finals, f"__attributes AS {ATTRIBUTES}", *checks, rowerr_out])
     bad += [f"{quote_ident(c)} IS NULL" for c in table_spec.required]
     return (
         f"SELECT *, ({' OR '.join(bad)}) AS __bad FROM (SELECT {level4} FROM (SELECT {level3} "
