@@ -46,6 +46,11 @@ class ExportConfig(Section):
     remove_gmail_dots: bool = Field(
         False, description="drop dots before @gmail.com when hashing (Campaign Manager 360)"
     )
+    csv_formula_guard: bool = Field(
+        True,
+        description="prefix CSV text starting with = + - @ tab or CR with an apostrophe so "
+        "spreadsheets do not run it as a formula; false for machine consumers",
+    )
 
 
 class Config(Section):

@@ -38,6 +38,9 @@ class Column:
     negative_when
         ``(column, value)``: when that column holds that value, the number is stored negative
         (``-abs``): a return's amount is negative whichever sign the source wrote.
+    guarded
+        A value (as SQL text, e.g. ``"true"``) that a load must not take away silently: a row
+        that replaces it is still loaded, but counted and listed on its own (an opt-out undone).
     """
 
     name: str
@@ -49,6 +52,7 @@ class Column:
     maximum: float | None = None
     default: str | None = None
     negative_when: tuple[str, str] | None = None
+    guarded: str | None = None
 
     @property
     def checked(self) -> bool:
@@ -121,7 +125,7 @@ CUSTOMERS = TableSpec(
         _c("signup_date", "date"),
         _c("email", "string"),
         _c("phone", "string"),
-        _c("do_not_contact", "boolean", description="opted out of marketing"),
+        _c("do_not_contact", "boolean", description="opted out of marketing", guarded="true"),
         _c("referred_by", "string", description="customer_id of the referrer"),
         _c("credit_limit", "float64", minimum=0),
         _c("closed_at", "timestamp", description="contractual businesses: account closed"),
@@ -284,6 +288,7 @@ LOAD_LOG = ibis.schema(
         "status": "string",
         "rows_updated": "int64",
         "dialect": "string",
+        "rows_guard_undone": "int64",
     }
 )
 

@@ -36,7 +36,11 @@ class LoadResult:
     dialect: str = ""
     """How the file was read: format, encoding and, for delimited text, delimiter and quoting."""
     message: str = ""
-    """What the caller should hear besides the counts (an empty or skipped file)."""
+    """What the caller should hear besides the counts (an empty or skipped file, opt-outs
+    undone)."""
+    guard_undone: tuple[str, ...] = ()
+    """Updated rows that took a guarded value away (``do_not_contact`` true -> false), listed
+    on their own; ``rows_guard_undone`` in ``load_log`` counts them."""
 
 
 def reader_rejects(ctx: LoadContext, source: Source) -> str | None:
@@ -220,7 +224,8 @@ def write_log(ctx: LoadContext, result: LoadResult) -> None:
     ctx.sql(
         "INSERT INTO load_log (load_id, table_name, file, file_sha256, rows_read, "
         "rows_loaded, rows_rejected, rows_duplicate, started_at, finished_at, status, "
-        "rows_updated, dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_updated, dialect, rows_guard_undone) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             ctx.spec.name,
@@ -235,5 +240,6 @@ def write_log(ctx: LoadContext, result: LoadResult) -> None:
             result.status,
             result.rows_updated,
             result.dialect,
+            len(result.guard_undone),
         ],
     )

@@ -112,8 +112,12 @@ def conflicts(ctx: LoadContext, stage: str) -> list[tuple[int, tuple[Any, ...]]]
     ]
 
 
-def upsert(ctx: LoadContext, stage: str) -> tuple[int, int]:
-    """Insert new keys, replace changed ones; ``(duplicates, updated)`` records.
+def upsert(ctx: LoadContext, stage: str) -> tuple[int, int, list[str]]:
+    """Insert new keys, replace changed ones; ``(duplicates, updated, guard_undone)``.
+
+    ``guard_undone`` lists the updated rows that take a guarded value away (an opt-out undone,
+    see :attr:`crmlytics.schema.Column.guarded`), e.g. ``"customer_id 'c1': do_not_contact
+    true -> false"``.
 
     Records of a key repeated in the file must be identical (:func:`conflicts` are marked bad
     before): the first is compared with the table, the others are duplicates. A record equal to
@@ -130,6 +134,7 @@ def upsert(ctx: LoadContext, stage: str) -> tuple[int, int]:
     )
     duplicates = ctx.scalar(f"SELECT count(*) FROM {skip}")
     updated = 0
+    undone: list[str] = []
     if ctx.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is not None:
         joined = " AND ".join(f"s.{k} = t.{k}" for k in keys)
         srow = f"row({', '.join('s.' + v for v in values)})"
@@ -145,6 +150,7 @@ def upsert(ctx: LoadContext, stage: str) -> tuple[int, int]:
         ctx.sql(f"INSERT INTO {skip} SELECT __ord FROM {ov} WHERE __same")
         matched = " AND ".join(f"{target}.{k} = d.{k}" for k in keys)
         if updated:
+            undone = _guard_undone(ctx, stage, ov, joined)
             ctx.sql(
                 f"DELETE FROM {target} USING (SELECT {', '.join('s.' + k for k in keys)} "
                 f"FROM {stage} s JOIN {ov} o ON s.rowid = o.__ord WHERE NOT o.__same) d "
@@ -155,4 +161,26 @@ def upsert(ctx: LoadContext, stage: str) -> tuple[int, int]:
     if ctx.scalar(f"SELECT count(*) FROM {skip}"):
         anti = f" AND rowid NOT IN (SELECT __ord FROM {skip})"
     ctx.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
-    return int(duplicates), int(updated)
+    return int(duplicates), int(updated), undone
+
+
+def _guard_undone(ctx: LoadContext, stage: str, ov: str, joined: str) -> list[str]:
+    """Updated rows that take a guarded value of the table away, described one per row."""
+    target = quote_ident(ctx.spec.name)
+    keys = [quote_ident(k) for k in ctx.spec.key]
+    out = []
+    for col in (c for c in ctx.spec.columns if c.guarded is not None):
+        name = quote_ident(col.name)
+        found = ctx.sql(
+            f"SELECT {', '.join('t.' + k for k in keys)}, CAST(s.{name} AS VARCHAR) "
+            f"FROM {stage} s JOIN {ov} o ON s.rowid = o.__ord AND NOT o.__same "
+            f"JOIN {target} t ON {joined} WHERE t.{name} = {col.guarded} "
+            f"AND s.{name} IS DISTINCT FROM {col.guarded} ORDER BY ALL"
+        ).fetchall()
+        for *key, new in found:
+            shown = key[0] if len(key) == 1 else tuple(key)
+            out.append(
+                f"{', '.join(ctx.spec.key)} {shown!r}: {col.name} {col.guarded} -> "
+                f"{'empty' if new is None else new}"
+            )
+    return out

@@ -311,6 +311,15 @@ def _unregister_all(con: Any) -> None:
         con.unregister(name)
 
 
+def _undone_message(path: Path, undone: list[str]) -> str:
+    if not undone:
+        return ""
+    return (
+        f"{path.name}: {len(undone)} row(s) take a guarded value away (an opt-out undone): "
+        + "; ".join(undone)
+    )
+
+
 def _status(read: int, rejected: int) -> str:
     if not read:
         return "empty"
@@ -485,7 +494,7 @@ class _Load(LoadContext):
             commit.insert_foreign(self, foreign)
         if report is not None:
             report("loading", None)
-        duplicates, updated = self._upsert(stage)
+        duplicates, updated, undone = self._upsert(stage)
         read = self.staged + n_reader + len(foreign)
         rejected = n_bad + n_reader + len(foreign)
         result = LoadResult(
@@ -499,6 +508,8 @@ class _Load(LoadContext):
             status=_status(read, rejected),
             rows_updated=updated,
             dialect=source.dialect(),
+            guard_undone=tuple(undone),
+            message=_undone_message(self.path, undone),
         )
         self._log(result)
         return result
@@ -541,7 +552,7 @@ class _Load(LoadContext):
     def _keys_new(self, rows: str) -> bool:
         return keys.keys_new(self, rows)
 
-    def _upsert(self, stage: str) -> tuple[int, int]:
+    def _upsert(self, stage: str) -> tuple[int, int, list[str]]:
         return keys.upsert(self, stage)
 
     def _log(self, result: LoadResult) -> None:
