@@ -219,6 +219,13 @@ def _check_headers(source: Source) -> None:
 
 
 def _parquet(con: Any, path: Path) -> Source:
+    import pyarrow.parquet as pq
+
+    try:
+        declared = pq.read_schema(path).names  # DuckDB would rename a case-only duplicate
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+        raise FileReadError(f"{path.name}: cannot read as Parquet: {exc}") from None
+    _check_headers(Source(path, PARQUET, list(declared)))
     names = [
         row[0]
         for row in con.execute(
@@ -235,7 +242,7 @@ def _xlsx(con: Any, path: Path, sheet: str | None) -> Source:
     import polars as pl
 
     try:
-        frames = pl.read_excel(path, sheet_id=0, infer_schema_length=0)
+        frames = pl.read_excel(path, sheet_id=0, infer_schema_length=0, raise_if_empty=False)
     except Exception as exc:  # fastexcel raises its own types
         raise FileReadError(f"{path.name}: cannot read as Excel: {exc}") from None
     if sheet is not None:
