@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmlytics.errors import DataError
+from crmlytics.ingest.errors import IngestError
 
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
@@ -35,7 +35,7 @@ _SPACE_RUN = re.compile(r"[ \t]+")
 Progress = Callable[[str, float | None], None]
 
 
-class EncodingError(DataError):
+class EncodingError(IngestError):
     """A file that is neither UTF-8 nor GB18030."""
 
 

@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmlytics.errors import DataError
 from crmlytics.ingest.encoding import (
     GB18030,
     QUOTE_CHARS,
@@ -59,6 +58,7 @@ from crmlytics.ingest.encoding import (
     file_sha256,
     scan_text,
 )
+from crmlytics.ingest.errors import FileReadError
 from crmlytics.ingest.mapping import ColumnMap, positional_only
 from crmlytics.ingest.parsing import quote_ident, quote_literal
 
@@ -80,10 +80,6 @@ _JSON_SAMPLE_LINES = 1000
 _FIELD_LIMIT = 2**31 - 1  # csv's default of 128 KiB is below DuckDB's 2 MB line limit
 TEMP_PREFIX = ".crmlytics-ingest-"
 """Name prefix of the temporary directories of transcoded copies (next to the warehouse)."""
-
-
-class FileReadError(DataError):
-    """A file that cannot be read as a table (its headers, sheets or format)."""
 
 
 @dataclass
@@ -189,7 +185,7 @@ def open_source(
     """Open ``path`` for reading as text columns; ``rejects`` names DuckDB's reject tables.
 
     ``temp_root`` is where a transcoded copy is written (next to the warehouse, see
-    :func:`crmlytics.ingest.tempfiles.temp_dir`); ``sheet`` picks an Excel sheet.
+    :func:`crmlytics.ingest.tempfiles.temp_root`); ``sheet`` picks an Excel sheet.
     """
     kind = _KINDS.get(path.suffix.lower(), TEXT)
     if kind == PARQUET:
@@ -224,7 +220,7 @@ def _parquet(con: Any, path: Path) -> Source:
     try:
         declared = pq.read_schema(path).names  # DuckDB would rename a case-only duplicate
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
-        raise FileReadError(f"{path.name}: cannot read as Parquet: {exc}") from None
+        raise FileReadError(f"{path.name}: cannot be loaded as Parquet: {exc}") from None
     _check_headers(Source(path, PARQUET, list(declared)))
     names = [
         row[0]

@@ -46,6 +46,7 @@ from crmlytics.ingest.commit import LoadResult
 from crmlytics.ingest.config import IngestConfig
 from crmlytics.ingest.context import LoadContext
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, file_sha256
+from crmlytics.ingest.errors import IngestError
 from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Dialect, Source, open_source
 from crmlytics.ingest.lines import expected_records, locator
 from crmlytics.ingest.mapping import MappingArg, Resolved, SourceMapping, load_mapping, resolve
@@ -62,10 +63,6 @@ MEMORY_LIMIT = "1GB"
 beyond it, so a 10M-line file loads in well under 2 GiB of RSS."""
 
 __all__ = ["IngestError", "LoadResult", "ingest"]
-
-
-class IngestError(DataError):
-    """A file that cannot be loaded (strict mode rejects, bad mapping, unreadable file)."""
 
 
 class _NotUtf8(Exception):
