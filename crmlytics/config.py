@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmlytics.clv.config import ClvConfig
 from crmlytics.errors import ConfigError
+from crmlytics.ingest.config import IngestConfig
 from crmlytics.segments.config import SegmentsConfig
 
 CONFIG_FILE = "crmlytics.yaml"
@@ -66,6 +67,11 @@ class ExportConfig(Section):
     remove_gmail_dots: bool = Field(
         False, description="drop dots before @gmail.com when hashing (Campaign Manager 360)"
     )
+    csv_formula_guard: bool = Field(
+        True,
+        description="prefix CSV text starting with = + - @ tab or CR with an apostrophe so "
+        "spreadsheets do not run it as a formula; false for machine consumers",
+    )
 
 
 class Config(Section):
@@ -77,6 +83,7 @@ class Config(Section):
     clv: ClvConfig = ClvConfig()
     export: ExportConfig = ExportConfig()
     segments: SegmentsConfig = SegmentsConfig()
+    ingest: IngestConfig = IngestConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

@@ -12,16 +12,47 @@ import pandas as pd
 from crmlytics.errors import DataError
 
 FORMATS = (".csv", ".parquet", ".xlsx", ".json")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV cell starting with one of these is run as a formula by Excel and other spreadsheets
+(CSV injection); :func:`neutralise_formulas` prefixes such text with an apostrophe."""
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 
 
-def write_frame(frame: pd.DataFrame, out: str | Path, *, sheet_name: str = "data") -> Path:
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells starting with ``= + - @``, a tab or a carriage
+    return carry a leading apostrophe (``'=HYPERLINK(...)``), so that a spreadsheet opening
+    the CSV shows them as text instead of running them. Numbers, dates and booleans are
+    unchanged (a negative amount stays a number)."""
+    out = frame.copy()
+    for name in out.columns:
+        series = out[name]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series):
+            continue
+        out[name] = series.map(
+            lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+        )
+    return out
+
+
+def write_frame(
+    frame: pd.DataFrame,
+    out: str | Path,
+    *,
+    sheet_name: str = "data",
+    csv_formula_guard: bool = True,
+) -> Path:
     """Write ``frame`` to ``out`` as CSV (UTF-8 with BOM, so Excel shows Chinese), Parquet,
     Excel or JSON records, chosen by the file extension. Returns the path written.
 
     The file appears under its real name only once complete. Excel cells holding text are
     written as text, never as formulas or links: a name like ``=HYPERLINK(...)`` stays inert,
-    and a phone number keeps its leading ``+`` or zero.
+    and a phone number keeps its leading ``+`` or zero. CSV has no cell types, so with
+    ``csv_formula_guard`` (the default) text starting with ``= + - @``, a tab or a carriage
+    return is written with a leading apostrophe (:func:`neutralise_formulas`); machine
+    consumers that need the raw text turn it off (``export.csv_formula_guard: false`` in
+    ``crmlytics.yaml``). Parquet and JSON are always written raw.
     """
     path = Path(out)
     suffix = path.suffix.lower()
@@ -39,7 +70,8 @@ def write_frame(frame: pd.DataFrame, out: str | Path, *, sheet_name: str = "data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            safe = neutralise_formulas(frame) if csv_formula_guard else frame
+            safe.to_csv(tmp, index=False, encoding="utf-8-sig")
         elif suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         elif suffix == ".xlsx":

@@ -51,29 +51,21 @@ def quickstart(
     Running it twice loads nothing twice: the second ingest finds every row already there.
     """
     from crmlytics.demo import write_demo
-    from crmlytics.ingest import ingest
+    from crmlytics.ingest import ingest, load_summary
 
     announce = progress or (lambda step: None)
     announce("demo")
     files = write_demo(demo_dir, customers=customers, seed=seed)
     as_of = _demo_as_of(files)
-    rows = []
+    frames = []
     announce("ingest")
     with Workspace.open(db) as ws:
         for table in LOAD_ORDER:
             if table not in files:
                 continue
-            for load in ingest(ws, table, [files[table]]):
-                rows.append(
-                    {
-                        "table": table,
-                        "file": Path(load.file).name,
-                        "read": load.rows_read,
-                        "loaded": load.rows_loaded,
-                        "rejected": load.rows_rejected,
-                        "duplicates": load.rows_duplicate,
-                    }
-                )
+            loads = load_summary(ingest(ws, table, [files[table]]))
+            loads["file"] = [Path(f).name for f in loads["file"]]
+            frames.append(loads.assign(table=table))
         announce("facts")
         frame = facts(ws, as_of)
         path = ws.path
@@ -81,7 +73,7 @@ def quickstart(
         db=Path(path) if path else Path(),
         demo_dir=Path(demo_dir),
         as_of=as_of,
-        loads=pd.DataFrame(rows),
+        loads=pd.concat(frames, ignore_index=True)[["table", *frames[0].columns[:-1]]],
         summary=facts_summary(frame),
     )
 

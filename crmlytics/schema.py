@@ -13,6 +13,7 @@ no canonical name (kept unless the mapping drops them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -22,12 +23,46 @@ ATTRIBUTES = "attributes"
 
 @dataclass(frozen=True)
 class Column:
-    """One canonical column: its name, Ibis type and whether a row without it is rejected."""
+    """One canonical column: its name, Ibis type, whether a row without it is rejected, and the
+    rules ingest enforces on its values.
+
+    Attributes
+    ----------
+    allowed
+        The values the column may hold (text columns: compared case-insensitively and stored in
+        lower case). Any other value is a reject naming the allowed ones.
+    minimum, maximum
+        Inclusive bounds of a number column; a value outside them is a reject.
+    default
+        The value stored when the source has no value (or no such column).
+    negative_when
+        ``(column, value)``: when that column holds that value, the number is stored negative
+        (``-abs``): a return's amount is negative whichever sign the source wrote.
+    guarded
+        A value (as SQL text, e.g. ``"true"``) that a load must not take away silently: a row
+        that replaces it is still loaded, but counted and listed on its own (an opt-out undone).
+    """
 
     name: str
     dtype: str
     required: bool = False
     description: str = ""
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    default: str | None = None
+    negative_when: tuple[str, str] | None = None
+    guarded: str | None = None
+
+    @property
+    def checked(self) -> bool:
+        """Whether a value present in the source can be rejected (a type or a rule to meet)."""
+        return (
+            self.dtype != "string"
+            or self.allowed is not None
+            or self.minimum is not None
+            or self.maximum is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +73,9 @@ class TableSpec:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     description: str = ""
+    numbered: tuple[str, tuple[str, ...]] | None = None
+    """``(column, within)``: a key column that may be missing in the source, then numbered
+    within the ``within`` columns (transactions: ``line_no`` within order and kind)."""
     _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,8 +104,14 @@ class TableSpec:
         return ibis.schema(pairs)
 
 
-def _c(name: str, dtype: str, required: bool = False, description: str = "") -> Column:
-    return Column(name, dtype, required, description)
+ColumnSpec = Column
+"""Alias: the column contract of one canonical column."""
+
+
+def _c(
+    name: str, dtype: str, required: bool = False, description: str = "", **rules: Any
+) -> Column:
+    return Column(name, dtype, required, description, **rules)
 
 
 CUSTOMERS = TableSpec(
@@ -81,9 +125,9 @@ CUSTOMERS = TableSpec(
         _c("signup_date", "date"),
         _c("email", "string"),
         _c("phone", "string"),
-        _c("do_not_contact", "boolean", description="opted out of marketing"),
+        _c("do_not_contact", "boolean", description="opted out of marketing", guarded="true"),
         _c("referred_by", "string", description="customer_id of the referrer"),
-        _c("credit_limit", "float64"),
+        _c("credit_limit", "float64", minimum=0),
         _c("closed_at", "timestamp", description="contractual businesses: account closed"),
     ),
     key=("customer_id",),
@@ -95,7 +139,7 @@ PRODUCTS = TableSpec(
         _c("product_id", "string", True),
         _c("name", "string"),
         _c("category", "string"),
-        _c("price", "float64"),
+        _c("price", "float64", minimum=0),
         _c("launch_date", "date"),
     ),
     key=("product_id",),
@@ -108,19 +152,33 @@ TRANSACTIONS = TableSpec(
         _c(
             "line_no",
             "int64",
-            description="line within the order; numbered in file order if absent",
+            description="line within the order (from 1); numbered in file order if absent",
+            minimum=1,
         ),
-        _c("kind", "string", description="sale / return (default sale)"),
+        _c(
+            "kind",
+            "string",
+            description="sale / return (default sale)",
+            allowed=("sale", "return"),
+            default="sale",
+        ),
         _c("customer_id", "string", True),
         _c("order_ts", "timestamp", True),
         _c("product_id", "string"),
         _c("category", "string"),
         _c("quantity", "float64"),
-        _c("amount", "float64", True, "currency units; negative for a return or refund"),
+        _c(
+            "amount",
+            "float64",
+            True,
+            "currency units; negative for a return or refund",
+            negative_when=("kind", "return"),
+        ),
         _c("cost", "float64", description="cost of goods of the line, currency units"),
         _c("channel", "string"),
     ),
     key=("order_id", "line_no", "kind"),
+    numbered=("line_no", ("order_id",)),
 )
 
 INTERACTIONS = TableSpec(
@@ -144,7 +202,7 @@ COMPLAINTS = TableSpec(
         _c("customer_id", "string", True),
         _c("opened_at", "timestamp", True, "受理: complaint received"),
         _c("category", "string"),
-        _c("severity", "int64", description="1 (low) to 3 (high)"),
+        _c("severity", "int64", description="1 (low) to 3 (high)", minimum=1, maximum=3),
         _c("channel", "string"),
         _c("product_id", "string"),
         _c("order_id", "string"),
@@ -152,7 +210,7 @@ COMPLAINTS = TableSpec(
         _c("handled_at", "timestamp", description="处理: first handled"),
         _c("resolved_at", "timestamp", description="处理完成: resolved"),
         _c("followed_up_at", "timestamp", description="日后追踪: followed up"),
-        _c("satisfaction", "int64", description="1-5"),
+        _c("satisfaction", "int64", description="1-5", minimum=1, maximum=5),
         _c("status", "string"),
     ),
     key=("complaint_id",),
@@ -166,11 +224,11 @@ OPPORTUNITIES = TableSpec(
         _c("source", "string", description="商机来源"),
         _c("region", "string"),
         _c("owner", "string"),
-        _c("expected_value", "float64"),
+        _c("expected_value", "float64", minimum=0),
         _c("competitor", "string"),
         _c("created_at", "timestamp", True),
         _c("closed_at", "timestamp"),
-        _c("outcome", "string", description="won / lost / open"),
+        _c("outcome", "string", description="won / lost / open", allowed=("won", "lost", "open")),
         _c("lost_reason", "string"),
     ),
     key=("opportunity_id",),
@@ -195,7 +253,7 @@ CAMPAIGN_TOUCHES = TableSpec(
         _c("opened_at", "timestamp"),
         _c("clicked_at", "timestamp"),
         _c("converted_at", "timestamp"),
-        _c("cost", "float64"),
+        _c("cost", "float64", minimum=0),
     ),
     key=("campaign_id", "customer_id", "sent_at"),
 )
@@ -228,6 +286,9 @@ LOAD_LOG = ibis.schema(
         "started_at": "timestamp",
         "finished_at": "timestamp",
         "status": "string",
+        "rows_updated": "int64",
+        "dialect": "string",
+        "rows_guard_undone": "int64",
     }
 )
 

@@ -63,6 +63,7 @@ class Workspace:
         read_only: bool = False,
         create: bool = True,
         lock_wait_seconds: float = 0.0,
+        timezone: str | None = None,
     ) -> Workspace:
         """Open the warehouse ``db``, else ``$CRMLYTICS_DB``, else ``data/crm.duckdb``.
 
@@ -70,6 +71,10 @@ class Workspace:
         ``read_only``); otherwise it is a :class:`~crmlytics.errors.WarehouseError`. When another
         process holds the file's lock, retry for up to ``lock_wait_seconds`` and then raise
         :class:`~crmlytics.errors.WarehouseBusyError` naming that process.
+
+        ``timezone`` is the warehouse time zone (default: ``ingest.timezone`` of the config, else
+        this machine's), set explicitly on the connection: timestamps are stored as naive
+        wall-clock times of that zone, and zoned values read or written follow it.
         """
         path = resolve_db_path(db)
         if not path.exists() and (read_only or not create):
@@ -81,6 +86,7 @@ class Workspace:
             raise ConfigError(f"lock_wait_seconds must be 0 or more, not {lock_wait_seconds}")
         path.parent.mkdir(parents=True, exist_ok=True)
         backend = _connect(path, read_only=read_only, lock_wait_seconds=lock_wait_seconds)
+        set_timezone(backend, timezone)
         ws = cls(backend, path=path)
         if not read_only:
             ws.create_tables()
@@ -90,6 +96,7 @@ class Workspace:
     def memory(cls) -> Workspace:
         """An in-memory DuckDB warehouse with every canonical table (for tests and notebooks)."""
         ws = cls(ibis.duckdb.connect())
+        set_timezone(ws.backend, None)
         ws.create_tables()
         return ws
 
@@ -117,6 +124,14 @@ class Workspace:
         for name, schema in SYSTEM.items():
             if name not in existing:
                 self.backend.create_table(name, schema=schema)
+            elif self.is_duckdb:  # a warehouse from an older version: add the new columns
+                have = set(self.backend.table(name).columns)
+                for column, dtype in schema.items():
+                    if column not in have:
+                        sql_type = self.backend.compiler.type_mapper.to_string(dtype)
+                        self.backend.con.execute(
+                            f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}'
+                        )
 
     # -- access -------------------------------------------------------------------------------
     @property
@@ -245,6 +260,20 @@ def _command_line(pid: str) -> str | None:
         return None
     text = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
     return (text[:117] + "...") if len(text) > 120 else (text or None)
+
+
+def set_timezone(backend: ibis.BaseBackend, timezone: str | None) -> str:
+    """Set the warehouse time zone on a DuckDB backend explicitly; returns it.
+
+    ``timezone`` defaults to ``ingest.timezone`` of ``crmlytics.yaml`` (when present), else this
+    machine's zone.
+    """
+    if timezone is None:
+        from crmlytics.config import load_config
+
+        timezone = load_config().ingest.resolved_timezone()
+    backend.con.execute(f"SET TimeZone = '{timezone.replace(chr(39), chr(39) * 2)}'")
+    return timezone
 
 
 def _normalise_mapping(name: str, m: Mapping[str, Any] | str) -> dict[str, Any]:

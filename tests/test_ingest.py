@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from crmlytics.ingest import IngestError, ingest
+from crmlytics.ingest import lines as ingest_lines
 from crmlytics.ingest import loading as ingest_loading
 from crmlytics.workspace import Workspace
 
@@ -65,7 +66,7 @@ def test_every_bad_row_kind_goes_to_rejects_with_physical_line_and_reason(ws, tm
     rejects = rows(
         ws, "SELECT line_no, column_name, raw_line, reason, file FROM rejects ORDER BY line_no"
     )
-    date_hint = "(expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"
+    date_hint = "from 1900-01-01 to 2100-12-31 (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"
     assert rejects == [
         (3, "order_ts", "o2,1,sale,c1,2024-13-45,10", f"order_ts: '2024-13-45' is not a date {date_hint}", str(path)),
         (5, "amount", "o3,1,sale,c2,2024-03-05,abc", "amount: 'abc' is not a number (expected e.g. 1234.50, 1,234.50, ¥1,234.50, (12.50))", str(path)),
@@ -183,7 +184,7 @@ def test_crlf_blank_lines_and_a_multi_line_wrong_field_count_keep_physical_lines
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
     assert rows(ws, "SELECT line_no, column_name, raw_line, reason FROM rejects ORDER BY line_no") == [
         (6, None, 'K2,C2,2024-01-02,"x\ny",extra', "wrong field count: expected 4 fields, found 5"),
-        (9, "opened_at", "K3,C3,2024-13-13,z", "opened_at: '2024-13-13' is not a date (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"),
+        (9, "opened_at", "K3,C3,2024-13-13,z", "opened_at: '2024-13-13' is not a date from 1900-01-01 to 2100-12-31 (expected e.g. 2024-03-05, 2024/3/5 14:02, 20240305)"),
     ]  # fmt: skip
     assert rows(ws, "SELECT description FROM complaints WHERE complaint_id = 'K1'") == [
         ("one\r\n\r\nthree",)
@@ -248,7 +249,7 @@ def test_file_without_quote_characters_maps_lines_without_parsing_records(
     def no_parse(source):
         raise AssertionError("records were parsed again")
 
-    monkeypatch.setattr(ingest_loading, "text_records", no_parse)
+    monkeypatch.setattr(ingest_lines, "text_records", no_parse)
     path = write(
         tmp_path,
         "comp.csv",
@@ -329,7 +330,7 @@ def test_missing_line_no_is_numbered_within_order_in_file_order(ws, tmp_path):
 
 
 # -- dedup and replacement ------------------------------------------------------------------
-def test_reingesting_the_same_file_doubles_nothing(ws, tmp_path):
+def test_reingesting_the_same_file_is_skipped_and_forced_doubles_nothing(ws, tmp_path):
     path = write(
         tmp_path,
         "tx.csv",
@@ -338,7 +339,11 @@ def test_reingesting_the_same_file_doubles_nothing(ws, tmp_path):
     )
     [first] = ingest(ws, "transactions", path)
     before = tx(ws)
-    [second] = ingest(ws, "transactions", path)
+    [skipped] = ingest(ws, "transactions", path)
+    assert (skipped.status, skipped.rows_read, skipped.load_id) == ("skipped", 0, first.load_id)
+    assert f"load {first.load_id}" in skipped.message and "--force" in skipped.message
+    assert rows(ws, "SELECT count(*) FROM load_log") == [(1,)]
+    [second] = ingest(ws, "transactions", path, force=True)
     assert (first.rows_loaded, first.rows_duplicate) == (3, 0)
     assert (second.rows_read, second.rows_loaded, second.rows_duplicate) == (3, 0, 3)
     assert tx(ws) == before
@@ -354,23 +359,33 @@ def test_exact_duplicate_rows_within_a_file_are_counted_once(ws, tmp_path):
     assert rows(ws, "SELECT count(*) FROM transactions") == [(2,)]
 
 
-def test_changed_row_replaces_the_old_one_and_last_in_file_wins(ws, tmp_path):
+def test_changed_row_is_updated_and_conflicting_repeats_in_a_file_are_rejected(ws, tmp_path):
     first = write(
-        tmp_path, "a.csv", TX_HEADER + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c2,2024-03-05,20\n"
+        tmp_path,
+        "a.csv",
+        TX_HEADER
+        + "o1,1,sale,c1,2024-03-05,10\no2,1,sale,c2,2024-03-05,20\no4,1,sale,c4,2024-03-05,40\n",
     )
     second = write(
         tmp_path,
         "b.csv",
         TX_HEADER
-        + "o1,1,sale,c1,2024-03-05,10\n"  # identical to the table: duplicate
-        + "o2,1,sale,c2,2024-03-05,25\n"  # changed: replaces 20
-        + "o2,1,sale,c2,2024-03-05,26\n"  # changed again in the same file: last wins
-        + "o3,1,sale,c3,2024-03-05,1\n",  # new
+        + "o1,1,sale,c1,2024-03-05,10\n"  # line 2: identical to the table: duplicate
+        + "o2,1,sale,c2,2024-03-05,25\n"  # line 3: o2 twice with different amounts:
+        + "o2,1,sale,c2,2024-03-05,26\n"  # line 4: which is right cannot be told, both rejected
+        + "o3,1,sale,c3,2024-03-05,1\n"  # line 5: new
+        + "o4,1,sale,c4,2024-03-05,41\n",  # line 6: changed: replaces 40 (updated)
     )
     ingest(ws, "transactions", first)
     [result] = ingest(ws, "transactions", second)
-    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (4, 3, 1)
-    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0), ("o2", 1, "sale", "c2", 26.0), ("o3", 1, "sale", "c3", 1.0)]  # fmt: skip
+    counts = (result.rows_read, result.rows_loaded, result.rows_updated, result.rows_rejected, result.rows_duplicate)  # fmt: skip
+    assert counts == (5, 1, 1, 2, 1)
+    assert tx(ws) == [("o1", 1, "sale", "c1", 10.0), ("o2", 1, "sale", "c2", 20.0), ("o3", 1, "sale", "c3", 1.0), ("o4", 1, "sale", "c4", 41.0)]  # fmt: skip
+    rejects = rows(ws, "SELECT line_no, reason FROM rejects ORDER BY line_no")
+    assert [line for line, _ in rejects] == [3, 4]
+    assert rejects[0][1].startswith("order_id, line_no, kind ('o2', 1, 'sale') also on line 4 with other values")  # fmt: skip
+    assert rejects[1][1].startswith("order_id, line_no, kind ('o2', 1, 'sale') also on line 3 with other values")  # fmt: skip
+    assert rows(ws, "SELECT rows_read, rows_loaded, rows_updated, rows_rejected, rows_duplicate FROM load_log WHERE file = ?".replace("?", repr(str(second)))) == [(5, 1, 1, 2, 1)]  # fmt: skip
 
 
 # -- atomicity ------------------------------------------------------------------------------
@@ -455,7 +470,8 @@ def test_a_key_already_in_the_table_sends_the_file_to_the_staged_path(ws, tmp_pa
     )
     [result] = ingest(ws, "transactions", path)
     assert staged == [1]
-    assert (result.rows_read, result.rows_loaded, result.rows_duplicate) == (2, 2, 0)
+    counts = (result.rows_read, result.rows_loaded, result.rows_updated, result.rows_duplicate)
+    assert counts == (2, 1, 1, 0)
     assert tx(ws) == [("o1", 1, "sale", "c1", 12.0), ("o2", 1, "sale", "c1", 5.0)]
 
 
@@ -640,13 +656,14 @@ def test_composite_order_key_groups_a_customers_lines_of_one_day_into_one_order(
         ("00004-19970118", 1, "00004", 29.73),
         ("00021-19970101", 1, "00021", 63.34),
     ]  # fmt: skip
-    # the same lines again plus one corrected amount and one new day: the composite key
-    # (with its line number) finds each old row, so 2 duplicates, 1 replacement, 1 new row
+    # the same lines again plus one other line of a known order and one new day: without line
+    # numbers a line is known by its content, so the two identical lines are duplicates and
+    # the other line is a third line of its order (a correction cannot be told from an addition)
     second = write(
         tmp_path,
         "b.txt",
         " 00004 0001 19970101  2   29.33\n"
-        " 00004 0001 19970101  1   12.00\n"  # changed: replaces 10.00
+        " 00004 0001 19970101  1   12.00\n"  # not a known line: line 3 of its order
         " 00004 0001 19970118  2   29.73\n"
         " 00021 0002 19970102  1    5.00\n",  # new order 00021-19970102
     )
@@ -654,7 +671,8 @@ def test_composite_order_key_groups_a_customers_lines_of_one_day_into_one_order(
     assert (again.rows_read, again.rows_loaded, again.rows_duplicate) == (4, 2, 2)
     assert rows(ws, "SELECT order_id, line_no, amount FROM transactions ORDER BY 1, 2") == [
         ("00004-19970101", 1, 29.33),
-        ("00004-19970101", 2, 12.0),
+        ("00004-19970101", 2, 10.0),
+        ("00004-19970101", 3, 12.0),
         ("00004-19970118", 1, 29.73),
         ("00021-19970101", 1, 63.34),
         ("00021-19970102", 1, 5.0),
@@ -947,8 +965,108 @@ def test_cli_prints_counts_and_exit_codes(tmp_path, monkeypatch):
     ok = runner.invoke(app, ["ingest", "transactions", path.name, "--db", str(db)])
     assert ok.exit_code == 0, ok.output
     [row] = [line for line in ok.output.splitlines() if "tx.csv" in line]
-    assert row.split()[-5:-1] == ["2", "1", "1", "0"]  # read, loaded, rejected, duplicate
+    assert row.split()[-6:-1] == ["2", "1", "0", "1", "0"]  # read, loaded, updated, rejected, dup
     assert "│" not in ok.output  # no box drawing when output is not a terminal
-    strict = runner.invoke(app, ["ingest", "transactions", path.name, "--db", str(db), "--strict"])
+    strict = runner.invoke(
+        app, ["ingest", "transactions", path.name, "--db", str(db), "--strict", "--force"]
+    )
     assert strict.exit_code == 3  # bad input data
     assert "line 3, column order_ts" in strict.output
+
+
+# -- table rules declared in the schema -------------------------------------------------------
+def test_allowed_outcome_declared_in_the_schema_rejects_other_words_with_line_and_reason(
+    ws, tmp_path
+):
+    path = write(
+        tmp_path,
+        "opps.csv",
+        "opportunity_id,created_at,outcome,expected_value\n"
+        "p1,2024-03-05,WON,100\n"  # line 2: case-insensitive, stored as won
+        "p2,2024-03-05,maybe,100\n"  # line 3: not an allowed outcome
+        "p3,2024-03-05,,100\n"  # line 4: no outcome is allowed (not required)
+        "p4,2024-03-05,open,-5\n",  # line 5: expected_value below its minimum 0
+    )
+    [result] = ingest(ws, "opportunities", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT opportunity_id, outcome FROM opportunities ORDER BY 1") == [
+        ("p1", "won"),
+        ("p3", None),
+    ]
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects ORDER BY line_no") == [
+        (
+            3,
+            "outcome",
+            "outcome: 'maybe' is not won, lost or open (map values in the mapping file)",
+        ),
+        (5, "expected_value", "expected_value: '-5' is not at least 0"),
+    ]
+
+
+def test_complaint_satisfaction_and_severity_ranges_from_the_schema(ws, tmp_path):
+    path = write(
+        tmp_path,
+        "complaints.csv",
+        "complaint_id,customer_id,opened_at,severity,satisfaction\n"
+        "k1,c1,2024-03-05,3,5\n"  # line 2: good
+        "k2,c1,2024-03-05,1,6\n"  # line 3: satisfaction above 5
+        "k3,c1,2024-03-05,0,1\n"  # line 4: severity below 1
+        "k4,c1,2024-03-05,2,x\n",  # line 5: not a whole number at all
+    )
+    [result] = ingest(ws, "complaints", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 1, 3)
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects ORDER BY line_no") == [
+        (3, "satisfaction", "satisfaction: '6' is not between 1 and 5"),
+        (4, "severity", "severity: '0' is not between 1 and 3"),
+        (5, "satisfaction", "satisfaction: 'x' is not a whole number (expected e.g. 3, 1,200)"),
+    ]
+
+
+def test_strict_mode_names_the_line_of_a_broken_schema_rule(ws, tmp_path):
+    path = write(
+        tmp_path, "products.csv", "product_id,price\nsku1,10\nsku2,(3.50)\n"
+    )  # accounting negative price on line 3
+    with pytest.raises(
+        IngestError, match=r"line 3, column price: price: '\(3.50\)' is not at least 0"
+    ):
+        ingest(ws, "products", path, strict=True)
+    assert rows(ws, "SELECT count(*) FROM products") == [(0,)]
+
+
+def test_a_new_table_declared_in_the_schema_is_loaded_with_its_rules_default_and_sign(
+    tmp_path, monkeypatch
+):
+    # a table the loader has never heard of: its rules come only from its TableSpec
+    from crmlytics import schema
+
+    invoices = schema.TableSpec(
+        "invoices",
+        (
+            schema.Column("invoice_id", "string", True),
+            schema.Column("status", "string", allowed=("issued", "credit"), default="issued"),
+            schema.Column("total", "float64", True, negative_when=("status", "credit")),
+            schema.Column("items", "int64", minimum=0),
+        ),
+        key=("invoice_id",),
+    )
+    monkeypatch.setitem(schema.CANONICAL, "invoices", invoices)
+    ws = Workspace.memory()
+    path = write(
+        tmp_path,
+        "inv.csv",
+        "invoice_id,status,total,items\n"
+        "i1,,100,2\n"  # default status issued, total as written
+        "i2,Credit,30,1\n"  # a credit note: stored negative
+        "i3,issued,5,-1\n"  # line 4: items below 0
+        "i4,void,5,1\n",  # line 5: status not allowed
+    )
+    [result] = ingest(ws, "invoices", path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert rows(ws, "SELECT invoice_id, status, total, items FROM invoices ORDER BY 1") == [
+        ("i1", "issued", 100.0, 2),
+        ("i2", "credit", -30.0, 1),
+    ]
+    assert rows(ws, "SELECT line_no, column_name, reason FROM rejects ORDER BY line_no") == [
+        (4, "items", "items: '-1' is not at least 0"),
+        (5, "status", "status: 'void' is not issued or credit (map values in the mapping file)"),
+    ]

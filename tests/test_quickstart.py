@@ -22,7 +22,7 @@ def test_quickstart_loads_every_table_without_rejects_and_twice_without_doubling
 
     second = quickstart(db, customers=300, seed=3, demo_dir=demo)
     assert (second.loads.loaded == 0).all()
-    assert (second.loads.duplicates == second.loads.read).all()
+    assert (second.loads.duplicate == second.loads.read).all()
     assert second.summary.equals(first.summary)
 
 

@@ -430,7 +430,13 @@ def warehouse(
     from crmlytics.workspace import Workspace
 
     seconds = config.warehouse.lock_wait_seconds if wait is None else wait
-    return Workspace.open(db, read_only=read_only, create=create, lock_wait_seconds=seconds)
+    return Workspace.open(
+        db,
+        read_only=read_only,
+        create=create,
+        lock_wait_seconds=seconds,
+        timezone=config.ingest.resolved_timezone(),
+    )
 
 
 def checked_as_of(ws: Any, as_of: str | None, config: Any, *, what: str = "--as-of") -> Any:

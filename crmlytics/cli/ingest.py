@@ -19,6 +19,7 @@ from crmlytics.cli.common import (
     say,
     settings,
     warehouse,
+    warn,
 )
 
 PROGRESS_MIN_BYTES = 16 * 2**20  # show a progress bar for files from 16 MiB
@@ -39,15 +40,27 @@ def ingest_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="reject a whole file at its first bad row")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="load a file again even if the same bytes were loaded"),
+    ] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="Excel sheet to read (needed when several hold data)"),
+    ] = None,
     wait: WaitOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Load files into TABLE: bad rows to `rejects`, duplicates skipped, one transaction a file."""
-    import pandas as pd
+    """Load files into TABLE: bad rows to `rejects`, duplicates skipped, one transaction a file.
+
+    For every file read = loaded + updated + rejected + duplicate. A file already loaded
+    (same SHA-256) is skipped unless --force. Times with a UTC offset are converted into the
+    warehouse time zone (`ingest.timezone` in crmlytics.yaml, default this machine's).
+    """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from crmlytics.ingest import ingest
+    from crmlytics.ingest import ingest, load_summary
 
     conf = settings(config)
     big = any(f.is_file() and f.stat().st_size >= PROGRESS_MIN_BYTES for f in files)
@@ -69,24 +82,27 @@ def ingest_command(
         bar.update(tasks[file], step=step, **kwargs)
 
     with warehouse(db, conf, read_only=False, create=True, wait=wait) as ws, bar:
-        results = ingest(ws, table, files, mapping=mapping, strict=strict, progress=progress)
-    summary = pd.DataFrame(
-        [
-            {
-                "file": r.file,
-                "read": r.rows_read,
-                "loaded": r.rows_loaded,
-                "rejected": r.rows_rejected,
-                "duplicate": r.rows_duplicate,
-                "status": r.status,
-            }
-            for r in results
-        ]
-    )
+        results = ingest(
+            ws,
+            table,
+            files,
+            mapping=mapping,
+            strict=strict,
+            progress=progress,
+            force=force,
+            sheet=sheet,
+            config=conf.ingest,
+        )
+    summary = load_summary(results)
     if output().json:
         for row in summary.to_dict("records"):
-            log_json(step="ingest", **row, rows=row["loaded"])
+            log_json(step="ingest", **row, rows=row["loaded"] + row["updated"])
     elif not output().quiet:
         emit(summary, None, title=f"ingest into {table}")
+    for r in results:
+        if r.guard_undone:
+            warn(f"{r.file}: {r.message}")
+        elif r.message:
+            say(r.message)
     if any(r.rows_rejected for r in results):
         say("rejected rows and their reasons are in the `rejects` table")

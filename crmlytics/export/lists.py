@@ -192,11 +192,19 @@ def check_format(out: str | Path, format: str | None = None) -> tuple[Path, str]
     return path, fmt
 
 
-def write_list(frame: pd.DataFrame, out: str | Path, format: str | None = None) -> Path:
+def write_list(
+    frame: pd.DataFrame,
+    out: str | Path,
+    format: str | None = None,
+    *,
+    csv_formula_guard: bool = True,
+) -> Path:
     """Write a list as CSV (UTF-8 with BOM), Excel or Parquet with
-    :func:`crmlytics.io.write_frame` after checking ``format`` against the extension."""
+    :func:`crmlytics.io.write_frame` after checking ``format`` against the extension. CSV text
+    that a spreadsheet would run as a formula is neutralised unless ``csv_formula_guard`` is
+    off (``export.csv_formula_guard`` in the config)."""
     path, _ = check_format(out, format)
-    return write_frame(frame, path, sheet_name="list")
+    return write_frame(frame, path, sheet_name="list", csv_formula_guard=csv_formula_guard)
 
 
 # -- the whole job ------------------------------------------------------------------------------
@@ -289,7 +297,7 @@ def export_segment(
             default_country_code=config.export.default_country_code,
             remove_gmail_dots=config.export.remove_gmail_dots,
         )
-    written = write_list(frame, path, fmt)
+    written = write_list(frame, path, fmt, csv_formula_guard=config.export.csv_formula_guard)
     return ExportResult(
         path=written,
         rows=len(frame),

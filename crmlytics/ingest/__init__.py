@@ -8,6 +8,7 @@ line numbers, :mod:`crmlytics.ingest.mapping` for the mapping file, and
 :mod:`crmlytics.ingest.parsing` for the accepted date, number and boolean texts.
 """
 
+from crmlytics.ingest.commit import load_summary
 from crmlytics.ingest.loading import IngestError, LoadResult, ingest
 
-__all__ = ["IngestError", "LoadResult", "ingest"]
+__all__ = ["IngestError", "LoadResult", "ingest", "load_summary"]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmlytics.errors import DataError
+from crmlytics.ingest.errors import IngestError
 
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
@@ -35,7 +35,7 @@ _SPACE_RUN = re.compile(r"[ \t]+")
 Progress = Callable[[str, float | None], None]
 
 
-class EncodingError(DataError):
+class EncodingError(IngestError):
     """A file that is neither UTF-8 nor GB18030."""
 
 
@@ -51,13 +51,26 @@ def detect_encoding(path: Path, sample: bytes | None = None) -> str:
             sample = fh.read(SAMPLE_BYTES)
     if sample.startswith(codecs.BOM_UTF8):
         return UTF8_BOM
-    if _decodes(sample, UTF8):
+    if _decodes(sample, UTF8) or _mostly_utf8(sample):
         return UTF8
     if _decodes(sample, GB18030):
         return GB18030
     raise EncodingError(
         f"{path}: not UTF-8 and not GB18030/GBK text; re-save the file as UTF-8 and load it again"
     )
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """More of the sample's non-ASCII whole lines are UTF-8 than not (a few stray lines of
+    another encoding in a UTF-8 file are rejected later, not a reason to misread the rest)."""
+    good = bad = 0
+    for line in sample.split(b"\n")[:-1]:
+        if not line.isascii():
+            if _is_utf8(line):
+                good += 1
+            else:
+                bad += 1
+    return good > bad
 
 
 def _decodes(sample: bytes, encoding: str) -> bool:
@@ -86,6 +99,12 @@ class TextScan:
     quotes: str = ""
     """Which of :data:`QUOTE_CHARS` occur in the file (the bytes are ASCII in UTF-8 and GB18030
     alike, never part of a multi-byte character)."""
+    foreign: list[tuple[int, str, str]] = field(default_factory=list)
+    """Lines not in the file's encoding that were left out of the transcoded copy (written there
+    as blank lines, so they are in ``blank_lines`` too): ``(line, text, reason)``, to be
+    rejected. A UTF-8 file read without a copy has its bad lines rejected by DuckDB's reader."""
+    nul: bool = False
+    """A NUL byte occurs in the file."""
 
 
 def scan_text(
@@ -108,12 +127,12 @@ def scan_text(
     done = 0
     lines = 0
     blank: list[int] = []
-    decodes = True
-    error = None
+    foreign: list[tuple[int, str, str]] = []
+    native = 0  # non-ASCII lines that decode as the file's encoding (evidence for it)
     codec = UTF8 if encoding == UTF8_BOM else encoding
     sink = open(out, "w", encoding=UTF8, newline="") if out is not None else None  # noqa: SIM115
     first = True
-    unterminated = bare_cr = False
+    unterminated = bare_cr = nul = False
     unseen = {q.encode(): q for q in QUOTE_CHARS}
     try:
         with open(path, "rb") as fh:
@@ -142,24 +161,22 @@ def scan_text(
                     newlines += data.count(b"\n", prev, start)
                     prev = start
                     blank.append(lines + newlines + 1)
-                if decodes:
-                    try:
-                        text = data.decode(codec)
-                    except UnicodeDecodeError as exc:
-                        decodes = False
-                        line = lines + data.count(b"\n", 0, exc.start) + 1
-                        error = f"line {line} is not valid {encoding}"
-                        if sink is not None:
-                            raise EncodingError(f"{path}: {error}") from None
-                    if sink is not None:
-                        if whitespace:
-                            text = _SPACE_RUN.sub("\t", _EDGE_SPACE.sub("", text))
-                        sink.write(text)
+                text, bad, good = _decode_chunk(data, codec, lines)
+                native += good
+                if bad:
+                    foreign.extend(bad)
+                    if sink is not None:  # left out of the copy as blank lines, rejected by us
+                        blank.extend(line for line, _, _ in bad)
+                if sink is not None:
+                    if whitespace:
+                        text = _SPACE_RUN.sub("\t", _EDGE_SPACE.sub("", text))
+                    sink.write(text)
                 lines += data.count(b"\n")
                 for byte in [b for b in unseen if b in data]:
                     del unseen[byte]
                 if not bare_cr and b"\r" in data:
                     bare_cr = data.count(b"\r") != data.count(b"\r\n")
+                nul = nul or b"\x00" in data
                 if progress is not None:
                     progress("reading", done / total)
                 if not chunk:
@@ -168,9 +185,83 @@ def scan_text(
         if sink is not None:
             sink.close()
     quotes = "".join(q for q in QUOTE_CHARS if q.encode() not in unseen)
+    decodes, error = True, None
+    if foreign and codec == UTF8 and native < len(foreign):
+        # more lines fail than prove UTF-8: the file is in another encoding (the caller reads it
+        # again as GB18030)
+        decodes, error = False, f"line {foreign[0][0]} is not valid {encoding}"
+    elif foreign and codec != UTF8 and native < len(foreign):
+        raise EncodingError(
+            f"{path}: not UTF-8 and not GB18030/GBK text ({foreign[0][2]}); re-save the file "
+            "as UTF-8 and load it again"
+        )
+    if sink is None and codec == UTF8:
+        foreign = []  # DuckDB's reader rejects them (invalid encoding)
+    blank.sort()
     return TextScan(
-        digest.hexdigest(), encoding, decodes, lines, blank, error, unterminated, bare_cr, quotes
+        digest.hexdigest(),
+        encoding,
+        decodes,
+        lines,
+        blank,
+        error,
+        unterminated,
+        bare_cr,
+        quotes,
+        foreign if decodes else [],
+        nul,
     )
+
+
+def _decode_chunk(
+    data: bytes, codec: str, before: int
+) -> tuple[str, list[tuple[int, str, str]], int]:
+    """Decode whole lines; lines not in ``codec`` become empty lines of the text.
+
+    Returns the text, the foreign lines ``(line, text, reason)`` (``before`` lines precede the
+    chunk) and the number of non-ASCII lines that decode as ``codec``. A GB18030 line that is
+    also valid UTF-8 with non-ASCII text is taken for UTF-8 (mojibake otherwise: 华北 would load
+    as 鍗庡寳).
+    """
+    if data.isascii():
+        return data.decode("ascii"), [], 0
+    if codec == UTF8:
+        try:
+            text = data.decode(UTF8)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return text, [], sum(1 for line in data.split(b"\n") if not line.isascii())
+    parts: list[str] = []
+    foreign: list[tuple[int, str, str]] = []
+    good = 0
+    for number, line in enumerate(data.split(b"\n"), start=before + 1):
+        if line.isascii():
+            parts.append(line.decode("ascii"))
+            continue
+        reason = None
+        try:
+            decoded = line.decode(codec)
+        except UnicodeDecodeError:
+            reason = f"line {number} is not valid {codec}: re-save the file in one encoding"
+        if reason is None and codec != UTF8 and _is_utf8(line):
+            reason = f"line {number} is UTF-8 in a {codec} file: re-save the file in one encoding"
+        if reason is None:
+            good += 1
+            parts.append(decoded)
+            continue
+        shown = line.rstrip(b"\r").decode(UTF8 if codec != UTF8 else codec, errors="replace")
+        foreign.append((number, shown, reason))
+        parts.append("\r" if line.endswith(b"\r") else "")
+    return "\n".join(parts), foreign, good
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode(UTF8)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _blank_starts(data: bytes, whitespace: bool) -> list[int]:

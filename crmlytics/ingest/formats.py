@@ -5,14 +5,18 @@ file order, so that the same typed conversion serves all formats:
 
 - CSV / TSV / other delimited text (``.csv``, ``.tsv``, ``.txt``, ``.dat`` or anything else):
   DuckDB's ``read_csv`` with ``all_varchar``. The delimiter is the most frequent of ``, \\t ; |`` in
-  the first line (tab for ``.tsv``); DuckDB's sniffer finds quoting and whether the first line is a
-  header. Lines with the wrong number of fields go to DuckDB's reject table.
+  the first line (tab for ``.tsv``) unless the mapping names it; the quote and escape are ``"``
+  (RFC 4180) unless the mapping names others, never sniffed, so that one stray quote cannot
+  turn quoting off for the whole file; DuckDB's sniffer only says whether the first line is a
+  header. The dialect used is recorded in ``load_log``. Lines with the wrong number of fields
+  go to DuckDB's reject table.
 - whitespace-separated text (a first line with none of those delimiters but several fields
   separated by spaces, e.g. CDNOW's `` 00004 0001 19970101  2   29.33``): runs of spaces become
   one tab in a temporary copy, then as above.
 - JSON lines (``.jsonl``, ``.ndjson``): one object per line; keys are the columns.
-- Parquet (``.parquet``, ``.pq``); Excel (``.xlsx``, first sheet, first row is the header; read
-  with polars/fastexcel).
+- Parquet (``.parquet``, ``.pq``); Excel (``.xlsx``, the sheet with data, first row is the
+  header; read with polars/fastexcel). A workbook with several sheets holding data needs
+  ``sheet``.
 
 Headers. The first line is a header when DuckDB's sniffer says so. Two things override it: a
 mapping whose sources are all positional (``column1``, ``column2``, ... 1-based) means the file
@@ -34,6 +38,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,6 +58,7 @@ from crmlytics.ingest.encoding import (
     file_sha256,
     scan_text,
 )
+from crmlytics.ingest.errors import FileReadError
 from crmlytics.ingest.mapping import ColumnMap, positional_only
 from crmlytics.ingest.parsing import quote_ident, quote_literal
 
@@ -72,6 +78,8 @@ _KINDS = {
 _DELIMITERS = (",", "\t", ";", "|")
 _JSON_SAMPLE_LINES = 1000
 _FIELD_LIMIT = 2**31 - 1  # csv's default of 128 KiB is below DuckDB's 2 MB line limit
+TEMP_PREFIX = ".crmlytics-ingest-"
+"""Name prefix of the temporary directories of transcoded copies (next to the warehouse)."""
 
 
 @dataclass
@@ -92,6 +100,7 @@ class Source:
     reader_rejects: bool = False
     whitespace: bool = False
     frame: Any = None
+    sheet: str = ""
     scan: Future[TextScan] | TextScan | None = None
     temp_dir: tempfile.TemporaryDirectory[str] | None = None
     pool: ThreadPoolExecutor | None = None
@@ -112,6 +121,22 @@ class Source:
             self._sha256 = file_sha256(self.path)
         return self._sha256
 
+    def dialect(self) -> str:
+        """How the file was read, for ``load_log``: format, encoding, delimiter and quoting."""
+        parts = [f"format={self.kind}"]
+        if self.encoding:
+            parts.append(f"encoding={self.encoding}")
+        if self.kind == TEXT:
+            parts += [
+                f"delimiter={json.dumps(self.delimiter)}",
+                f"quote={json.dumps(self.quote)}",
+                f"escape={json.dumps(self.escape)}",
+                f"header={'yes' if self.header_lines > self.skip_lines else 'no'}",
+            ]
+        if self.sheet:
+            parts.append(f"sheet={json.dumps(self.sheet, ensure_ascii=False)}")
+        return " ".join(parts)
+
     def multiline_records(self) -> bool:
         """Whether a record may span several physical lines: a delimited text file (not
         whitespace-separated, not JSON lines) in which its quote character occurs."""
@@ -131,6 +156,19 @@ class Source:
             self.temp_dir.cleanup()
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text file is written; None = detected (delimiter) or the default."""
+
+    delimiter: str | None = None
+    quote: str | None = None
+    escape: str | None = None
+
+
+DEFAULT_QUOTE = '"'
+"""Quote and escape of delimited text unless the mapping says otherwise (RFC 4180: ``""``)."""
+
+
 def open_source(
     con: Any,
     path: Path,
@@ -140,17 +178,50 @@ def open_source(
     rejects: str,
     encoding: str | None = None,
     progress: Progress | None = None,
+    dialect: Dialect = Dialect(),
+    sheet: str | None = None,
+    temp_root: Path | None = None,
 ) -> Source:
-    """Open ``path`` for reading as text columns; ``rejects`` names DuckDB's reject tables."""
+    """Open ``path`` for reading as text columns; ``rejects`` names DuckDB's reject tables.
+
+    ``temp_root`` is where a transcoded copy is written (next to the warehouse, see
+    :func:`crmlytics.ingest.tempfiles.temp_root`); ``sheet`` picks an Excel sheet.
+    """
     kind = _KINDS.get(path.suffix.lower(), TEXT)
     if kind == PARQUET:
-        return _parquet(con, path)
-    if kind == XLSX:
-        return _xlsx(con, path)
-    return _text(con, path, kind, colmaps, canonical, rejects, encoding, progress)
+        source = _parquet(con, path)
+    elif kind == XLSX:
+        source = _xlsx(con, path, sheet)
+    else:
+        source = _text(
+            con, path, kind, colmaps, canonical, rejects, encoding, progress, dialect, temp_root
+        )
+    _check_headers(source)
+    return source
+
+
+def _check_headers(source: Source) -> None:
+    """Two headers that differ only in case (or surrounding spaces) cannot both be kept."""
+    seen: dict[str, str] = {}
+    for header in source.headers:
+        folded = header.strip().casefold()
+        if folded in seen:
+            source.close()
+            raise FileReadError(
+                f"{source.path.name}: headers {seen[folded]!r} and {header!r} differ only in "
+                "case; rename one of them (or map one and drop the other in the mapping file)"
+            )
+        seen[folded] = header
 
 
 def _parquet(con: Any, path: Path) -> Source:
+    import pyarrow.parquet as pq
+
+    try:
+        declared = pq.read_schema(path).names  # DuckDB would rename a case-only duplicate
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+        raise FileReadError(f"{path.name}: cannot be loaded as Parquet: {exc}") from None
+    _check_headers(Source(path, PARQUET, list(declared)))
     names = [
         row[0]
         for row in con.execute(
@@ -162,17 +233,35 @@ def _parquet(con: Any, path: Path) -> Source:
     return Source(path, PARQUET, names, relation)
 
 
-def _xlsx(con: Any, path: Path) -> Source:
+def _xlsx(con: Any, path: Path, sheet: str | None) -> Source:
+    """One sheet of a workbook: ``sheet``, else the only non-empty one (several are an error)."""
     import polars as pl
 
     try:
-        frame = pl.read_excel(path, infer_schema_length=0)
+        frames = pl.read_excel(path, sheet_id=0, infer_schema_length=0, raise_if_empty=False)
     except Exception as exc:  # fastexcel raises its own types
-        raise ValueError(f"{path.name}: cannot read as Excel: {exc}") from None
+        raise FileReadError(f"{path.name}: cannot read as Excel: {exc}") from None
+    if sheet is not None:
+        if sheet not in frames:
+            raise FileReadError(
+                f"{path.name}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, frames))}"
+            )
+        name = sheet
+    else:
+        filled = [n for n, f in frames.items() if f.height or f.width]
+        if len(filled) > 1:
+            raise FileReadError(
+                f"{path.name}: {len(filled)} sheets hold data ({', '.join(map(repr, filled))}); "
+                "choose one with --sheet NAME (sheet= in the API)"
+            )
+        name = filled[0] if filled else next(iter(frames))
+    frame = frames[name]
     view = f"__crm_xlsx_{abs(hash(str(path)))}"
     con.register(view, frame.to_arrow())
     relation = f"(SELECT * FROM {quote_ident(view)})"
-    return Source(path, XLSX, list(frame.columns), relation, header_lines=1, frame=frame)
+    return Source(
+        path, XLSX, list(frame.columns), relation, header_lines=1, frame=frame, sheet=name
+    )
 
 
 def _text(
@@ -184,18 +273,22 @@ def _text(
     rejects: str,
     encoding: str | None,
     progress: Progress | None,
+    dialect: Dialect,
+    temp_root: Path | None,
 ) -> Source:
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     encoding = encoding or detect_encoding(path, sample)
     first = _first_line(sample, encoding)
     source = Source(path, kind, [], encoding=encoding, pool=ThreadPoolExecutor(1))
-    delim = "\t" if path.suffix.lower() == ".tsv" else _delimiter(first)
+    delim = dialect.delimiter or ("\t" if path.suffix.lower() == ".tsv" else _delimiter(first))
     source.whitespace = kind == TEXT and delim is None and len(first.split()) > 1
     needs_copy = encoding == GB18030 or source.whitespace
     read_path = path
     if needs_copy:
-        source.temp_dir = tempfile.TemporaryDirectory(prefix="crmlytics-ingest-")
+        source.temp_dir = tempfile.TemporaryDirectory(
+            prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=temp_root
+        )
         read_path = Path(source.temp_dir.name) / (path.stem + ".utf8" + path.suffix)
         # the copy must exist before DuckDB reads it
         source.scan = scan_text(
@@ -213,7 +306,10 @@ def _text(
         first = "\t".join(first.split())
     else:
         delim = delim or ","
-        quote, escape, skip, sniffed_header = _sniff(con, read_path, delim)
+        skip, sniffed_header = _sniff(con, read_path, delim)[2:]
+        # the dialect is fixed, never sniffed: one stray quote must not turn quoting off
+        quote = DEFAULT_QUOTE if dialect.quote is None else dialect.quote
+        escape = quote if dialect.escape is None else dialect.escape
     fields = _split(first, delim, quote)
     header = _has_header(fields, colmaps, canonical, sniffed_header)
     if header:
@@ -335,7 +431,7 @@ def _jsonl(source: Source, read_path: Path, rejects: str) -> None:
             if isinstance(obj, dict):
                 keys.update(dict.fromkeys(obj))
     if not keys:
-        raise ValueError(f"{source.path.name}: no JSON objects in the first lines")
+        raise FileReadError(f"{source.path.name}: no JSON objects in the first lines")
     lines = (
         f"read_csv({quote_literal(str(read_path))}, columns={{'j': 'VARCHAR'}}, delim='\\x01', "
         "quote='', escape='', header=false, auto_detect=false, comment='', strict_mode=false, "

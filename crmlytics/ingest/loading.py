@@ -1,29 +1,28 @@
 """Loading one file into a canonical table: stage, reject, deduplicate, upsert — atomically.
 
 The steps, all inside one DuckDB transaction per file (``BEGIN`` ... ``COMMIT``; ``ROLLBACK`` on
-any exception, KeyboardInterrupt included):
+any exception, KeyboardInterrupt included), each in its own module:
 
-1. stage: DuckDB reads the file as text columns and converts each mapped column to its canonical
-   type in SQL (:mod:`crmlytics.ingest.parsing`), into a temporary table whose ``rowid`` is the
-   record's position in the file. Nothing passes through Python rows.
-2. reject: records DuckDB's reader refused (wrong field count) and records where a conversion
-   failed or a required value is missing go to ``rejects`` with their first physical line, raw
-   text and reason (a record with a quoted field spanning lines is found by reading the file
-   again with Python's ``csv``, see :mod:`crmlytics.ingest.formats`). ``strict`` instead rolls
-   back and raises on the first of them.
-3. deduplicate by the natural key: a record identical to the previous version of its key (the
-   row already in the table, or an earlier record of the file) is a duplicate; a record whose key
-   comes again with changed values replaces it (last one in the file wins).
-4. upsert: delete the table rows whose key the file changes, insert the new rows, and write one
-   ``load_log`` row.
+1. read (:mod:`crmlytics.ingest.formats`, :mod:`crmlytics.ingest.encoding`) and stage: DuckDB
+   reads the file as text columns and converts each mapped column to its canonical type and
+   checks the rules declared on it in the schema (:mod:`crmlytics.ingest.rules`), into a
+   temporary table whose ``rowid`` is the record's position in the file. Nothing passes through
+   Python rows.
+2. reject (:mod:`crmlytics.ingest.commit`, :mod:`crmlytics.ingest.lines`): records DuckDB's
+   reader refused (wrong field count) and records where a conversion or a rule failed or a
+   required value is missing go to ``rejects`` with their first physical line, raw text and
+   reason. ``strict`` instead rolls back and raises on the first of them.
+3. keys (:mod:`crmlytics.ingest.keys`): number a missing numbered key column, deduplicate by the
+   natural key and upsert.
+4. commit (:mod:`crmlytics.ingest.commit`): write one ``load_log`` row.
 
 The direct path (a clean file of new rows, e.g. the first load of a big export) skips the
 staged copy: a delimited text or JSON lines file is inserted straight from the conversion query,
 in one transaction, and kept only if the file proves to need nothing more: no row failing
 conversion (rows inserted = records counted from the file's lines, so a file with a record
-spanning several lines is always staged), no key twice or already in the table, and for
-transactions no missing ``line_no``. Otherwise that transaction is rolled back and the file goes
-through the staged steps above (see :meth:`_Load.direct`).
+spanning several lines is always staged), no key twice or already in the table, and no missing
+numbered key column. Otherwise that transaction is rolled back and the file goes through the
+staged steps above (see :meth:`_Load.direct`).
 
 Counts: ``rows_read`` = records in the file (blank lines are not records) = ``rows_loaded`` +
 ``rows_rejected`` + ``rows_duplicate``.
@@ -31,13 +30,10 @@ Counts: ``rows_read`` = records in the file (blank lines are not records) = ``ro
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import uuid
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -45,63 +41,28 @@ from typing import Any
 import duckdb
 
 from crmlytics.errors import DataError
-from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, read_lines
-from crmlytics.ingest.formats import (
-    JSONL,
-    PARQUET,
-    TEXT,
-    XLSX,
-    Source,
-    open_source,
-    text_records,
-)
-from crmlytics.ingest.mapping import (
-    SEPARATOR,
-    ColumnMap,
-    MappingArg,
-    Resolved,
-    SourceMapping,
-    load_mapping,
-    resolve,
-)
-from crmlytics.ingest.parsing import (
-    SQL_TYPES,
-    clean_text,
-    convert,
-    finish,
-    missing_reason,
-    quote_ident,
-    quote_literal,
-    reason,
-)
+from crmlytics.ingest import commit, keys, tempfiles
+from crmlytics.ingest.commit import LoadResult
+from crmlytics.ingest.config import IngestConfig
+from crmlytics.ingest.context import LoadContext
+from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, file_sha256
+from crmlytics.ingest.errors import IngestError
+from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Dialect, Source, open_source
+from crmlytics.ingest.lines import expected_records, locator
+from crmlytics.ingest.mapping import MappingArg, Resolved, SourceMapping, load_mapping, resolve
+from crmlytics.ingest.parsing import ParseOptions, quote_ident, quote_literal
+from crmlytics.ingest.quoting import stray_quote, stray_quote_reason
+from crmlytics.ingest.rules import bad_rows_sql, stage_sql
 from crmlytics.schema import ATTRIBUTES, TableSpec, spec
 
 ProgressCallback = Callable[[str, str, float | None], None]
 """``progress(file, step, fraction)``: fraction in [0, 1] of the file read, or None."""
 
-_KINDS = ("sale", "return")
 MEMORY_LIMIT = "1GB"
 """DuckDB memory limit while ingesting: the staged file spills to the warehouse's temp directory
 beyond it, so a 10M-line file loads in well under 2 GiB of RSS."""
-_BATCH = 10_000
 
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What happened to one file: counts of records, and the ``load_log`` id."""
-
-    file: str
-    sha256: str
-    rows_read: int
-    rows_loaded: int
-    rows_rejected: int
-    rows_duplicate: int
-    load_id: str
-    status: str
-
-
-class IngestError(DataError):
-    """A file that cannot be loaded (strict mode rejects, bad mapping, unreadable file)."""
+__all__ = ["IngestError", "LoadResult", "ingest"]
 
 
 class _NotUtf8(Exception):
@@ -137,12 +98,17 @@ def ingest(
     mapping: MappingArg = None,
     strict: bool = False,
     progress: ProgressCallback | None = None,
+    force: bool = False,
+    sheet: str | None = None,
+    config: IngestConfig | None = None,
 ) -> list[LoadResult]:
     """Load files into canonical table ``table`` of the DuckDB warehouse ``ws``.
 
     Each file is loaded in its own transaction: all of its good rows or nothing. Rows that cannot
     be read go to ``rejects``; loading the same rows again doubles nothing (natural keys), and a
-    row whose key comes again with changed values replaces the old one.
+    row whose key comes again with changed values replaces the old one (counted as updated).
+    For every file, read = loaded + updated + rejected + duplicate. A file already loaded into
+    the table (same SHA-256) is skipped, naming the earlier load, unless ``force``.
 
     Parameters
     ----------
@@ -162,11 +128,24 @@ def ingest(
         Reject the whole file (load nothing, raise :class:`IngestError`) at the first bad row.
     progress
         Called as ``progress(file, step, fraction)`` while a file loads.
+    force
+        Load files even when the same bytes were loaded into the table before.
+    sheet
+        The sheet of an Excel workbook to read (needed when several sheets hold data).
+    config
+        The ``ingest`` section of the config: warehouse time zone (default: the one set on the
+        workspace's connection), plausible date range and decimal separator.
 
     Returns
     -------
     list of LoadResult
-        One per file, in order: rows read / loaded / rejected / duplicate.
+        One per file, in order: rows read / loaded / updated / rejected / duplicate.
+
+    Raises
+    ------
+    IngestError
+        A file that cannot be loaded; when several files were given, the message also says which
+        earlier files were committed and which later ones were not tried.
     """
     if getattr(ws, "attached", False) or not getattr(ws, "is_duckdb", False):
         name = getattr(getattr(ws, "backend", None), "name", "another backend")
@@ -183,13 +162,47 @@ def ingest(
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")
     con = ws.duckdb
+    config = config or IngestConfig()
+    timezone = config.timezone or con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    options = config.parse_options(timezone=timezone, decimal=source_mapping.decimal)
+    root = tempfiles.temp_root(getattr(ws, "path", None))
+    tempfiles.clean_stale(root)
+    plan = _Plan(table_spec, source_mapping, options, strict, force, sheet, root, progress)
+    results: list[LoadResult] = []
     with (
         _setting(con, "enable_progress_bar", "false"),  # progress is ours to report
         _setting(con, "memory_limit", MEMORY_LIMIT),  # staging spills to disk beyond this
     ):
-        return [
-            _load_file(con, table_spec, path, source_mapping, strict, progress) for path in paths
-        ]
+        for i, path in enumerate(paths):
+            try:
+                results.append(_load_file(con, path, plan))
+            except DataError as exc:
+                if len(paths) == 1:
+                    raise
+                raise IngestError(_batch_failure(exc, path, results, paths[i + 1 :])) from exc
+    return results
+
+
+def _batch_failure(exc: Exception, path: Path, done: list[LoadResult], untried: list[Path]) -> str:
+    committed = ", ".join(Path(r.file).name for r in done if r.status != "skipped") or "none"
+    message = f"{exc}; committed before it: {committed}; nothing of {path.name} was loaded"
+    if untried:
+        message += f"; not tried: {', '.join(p.name for p in untried)}"
+    return message
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every file of one ``ingest`` call shares."""
+
+    spec: TableSpec
+    mapping: SourceMapping
+    options: ParseOptions
+    strict: bool
+    force: bool
+    sheet: str | None
+    temp_root: Path | None
+    progress: ProgressCallback | None
 
 
 @contextmanager
@@ -203,19 +216,47 @@ def _setting(con: Any, name: str, value: str) -> Iterator[None]:
         con.execute(f"SET {name} = {quote_literal(str(before).lower())}")
 
 
-def _load_file(
-    con: Any,
-    table_spec: TableSpec,
-    path: Path,
-    source_mapping: SourceMapping,
-    strict: bool,
-    progress: ProgressCallback | None,
-) -> LoadResult:
+def _earlier_load(con: Any, table: str, sha256: str) -> tuple[str, str, Any] | None:
+    """The newest load of the same bytes into ``table``: (load_id, file, finished_at)."""
+    return con.execute(
+        "SELECT load_id, file, finished_at FROM load_log WHERE table_name = ? AND "
+        "file_sha256 = ? AND status <> 'failed' ORDER BY finished_at DESC LIMIT 1",
+        [table, sha256],
+    ).fetchone()
+
+
+def _skipped(path: Path, sha256: str, earlier: tuple[str, str, Any]) -> LoadResult:
+    load_id, file, finished = earlier
+    when = finished.strftime("%Y-%m-%d %H:%M:%S") if finished is not None else "earlier"
+    return LoadResult(
+        file=str(path),
+        sha256=sha256,
+        rows_read=0,
+        rows_loaded=0,
+        rows_rejected=0,
+        rows_duplicate=0,
+        load_id=load_id,
+        status="skipped",
+        message=f"{path.name}: already loaded (same bytes as {file}, load {load_id} at {when}); "
+        "skipped: --force (force=True) loads it again",
+    )
+
+
+def _load_file(con: Any, path: Path, plan: _Plan) -> LoadResult:
+    table_spec, source_mapping, progress = plan.spec, plan.mapping, plan.progress
     report = partial(progress, str(path)) if progress is not None else None
+    if not plan.force:
+        sha256 = file_sha256(path)
+        earlier = _earlier_load(con, table_spec.name, sha256)
+        if earlier is not None:
+            return _skipped(path, sha256, earlier)
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path.name}: the file is empty (0 bytes): nothing to load")
     encoding = None
     direct = True  # try the direct path first; after it declines, stage
+    dialect = Dialect(source_mapping.delimiter, source_mapping.quote, source_mapping.escape)
     while True:
-        load = _Load(con, table_spec, path, strict)
+        load = _Load(con, table_spec, path, plan.strict, plan.options)
         source: Source | None = None
         try:
             source = open_source(
@@ -226,6 +267,9 @@ def _load_file(
                 rejects=load.name("rej"),
                 encoding=encoding,
                 progress=report,
+                dialect=dialect,
+                sheet=plan.sheet,
+                temp_root=plan.temp_root,
             )
             resolved = resolve(source_mapping, source.headers, table_spec, path)
             if direct and load.direct_possible(source, resolved):
@@ -239,6 +283,8 @@ def _load_file(
                     result = load.write(source, report)
             if report is not None:
                 report("done", 1.0)
+            if result.status == "empty":
+                result = replace(result, message=f"{path.name}: the file is empty: no records")
             return result
         except _NotUtf8:
             encoding = GB18030
@@ -262,28 +308,36 @@ def _unregister_all(con: Any) -> None:
         con.unregister(name)
 
 
-class _Load:
-    """One file's load inside an open transaction."""
+def _undone_message(path: Path, undone: list[str]) -> str:
+    if not undone:
+        return ""
+    return (
+        f"{path.name}: {len(undone)} row(s) take a guarded value away (an opt-out undone): "
+        + "; ".join(undone)
+    )
 
-    def __init__(self, con: Any, table_spec: TableSpec, path: Path, strict: bool) -> None:
-        self.con = con
-        self.spec = table_spec
-        self.path = path
-        self.strict = strict
-        self.load_id = uuid.uuid4().hex
-        self.started = dt.datetime.now()
+
+def _status(read: int, rejected: int) -> str:
+    if not read:
+        return "empty"
+    return "loaded_with_rejects" if rejected else "loaded"
+
+
+class _Load(LoadContext):
+    """One file's load inside an open transaction: the steps in order."""
+
+    def __init__(
+        self,
+        con: Any,
+        table_spec: TableSpec,
+        path: Path,
+        strict: bool,
+        options: ParseOptions | None = None,
+    ) -> None:
+        super().__init__(con, table_spec, path, strict, options)
         self.reader: str | None = None
         self.staged = 0
         self.bad_columns: list[str] = []
-
-    def name(self, what: str) -> str:
-        return f"__crm_{what}_{self.load_id}"
-
-    def sql(self, query: str, params: Sequence[Any] | None = None) -> Any:
-        return self.con.execute(query, params) if params is not None else self.con.execute(query)
-
-    def scalar(self, query: str) -> Any:
-        return self.sql(query).fetchone()[0]
 
     # -- the steps ------------------------------------------------------------------------
     def stage(self, source: Source, resolved: Resolved, report: Callable[..., None] | None) -> None:
@@ -291,11 +345,13 @@ class _Load:
         stage = self.name("stage")
         if report is not None:
             report("staging", None)
+        scan = source.text_scan()
+        check_nul = source.kind != TEXT or (scan is not None and scan.nul)
         with self._decoding(source):
-            self.sql(f"CREATE TEMP TABLE {stage} AS {stage_sql(source, resolved, self.spec)}")
-        if self.spec.name == "transactions":
-            self._number_lines(stage, resolved)
-        self.reader = self._reader_rejects(source)
+            query = stage_sql(source, resolved, self.spec, self.options, check_nul=check_nul)
+            self.sql(f"CREATE TEMP TABLE {stage} AS {query}")
+        keys.number_lines(self, stage, resolved)
+        self.reader = commit.reader_rejects(self, source)
         self.staged = self.scalar(f"SELECT count(*) FROM {stage}")
         bad = self.name("bad")
         stage_columns = [d[0] for d in self.sql(f"SELECT * FROM {stage} LIMIT 0").description]
@@ -325,12 +381,12 @@ class _Load:
     def direct_possible(self, source: Source, resolved: Resolved) -> bool:
         """Whether to try :meth:`direct`: a delimited text or JSON lines file.
 
-        Its records must map to lines (see :func:`_records`); transactions also need their line
-        numbers from the file (numbering missing ones needs the staged copy).
+        Its records must map to lines (see :func:`expected_records`); a numbered key column
+        (``line_no``) must come from the file (numbering missing ones needs the staged copy).
         """
         if source.kind not in (TEXT, JSONL) or not source.reader_rejects:
             return False
-        return self.spec.name != "transactions" or "line_no" in resolved.columns
+        return self.spec.numbered is None or self.spec.numbered[0] in resolved.columns
 
     def direct(
         self, source: Source, resolved: Resolved, report: Callable[..., None] | None
@@ -341,17 +397,18 @@ class _Load:
         Inside the caller's transaction, the good rows go into the table in one pass over the
         file, with no staged copy. The load stands only if the file has
 
-        (a) no key twice, no key already in the table, and for transactions no missing line_no
-            on a row with an order_id. Into an empty table this is checked after the insert
-            (the table then holds only the file's rows: its distinct key hashes must equal its
-            rows); otherwise before it, by one pass over the file's keys joined to the table.
-            A hash collision only sends the file to the staged path;
-        (b) no row failing conversion or missing a required value: the rows inserted equal the
-            file's records counted from its lines (:func:`_records`; a record never takes less
-            than one line, so equal counts leave no room for a bad row). A record whose quoted
-            field spans lines takes more than one, so such a file always goes to the staged
-            path, which counts its rows; a kept load therefore has one line per record, and
-            DuckDB's reject line numbers are physical.
+        (a) no key twice, no key already in the table, and no missing numbered key column
+            (``line_no`` of a row with an order). Into an empty table this is checked after
+            the insert (the table then holds only the file's rows: its distinct key hashes
+            must equal its rows); otherwise before it, by one pass over the file's keys
+            joined to the table. A hash collision only sends the file to the staged path;
+        (b) no row failing conversion or a rule, or missing a required value: the rows
+            inserted equal the file's records counted from its lines
+            (:func:`expected_records`; a record never takes less than one line, so equal
+            counts leave no room for a bad row). A record whose quoted field spans lines
+            takes more than one, so such a file always goes to the staged path, which counts
+            its rows; a kept load therefore has one line per record, and DuckDB's reject line
+            numbers are physical.
 
         Reader rejects (wrong field count) are written as in the staged path, except in strict
         mode, which the staged path reports.
@@ -360,7 +417,7 @@ class _Load:
             report("loading", None)
         target = quote_ident(self.spec.name)
         columns = ", ".join(quote_ident(c) for c in [*self.spec.names, ATTRIBUTES])
-        query = stage_sql(source, resolved, self.spec)
+        query = stage_sql(source, resolved, self.spec, self.options)
         empty = self.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is None
         if not empty:
             with self._decoding(source):
@@ -370,546 +427,130 @@ class _Load:
             inserted = self.scalar(
                 f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({query}) WHERE NOT __bad"
             )
-        reader = self._reader_rejects(source)
+        reader = commit.reader_rejects(self, source)
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
         if n_reader and self.strict:
             return None
-        records = _records(source, n_reader)
+        records = expected_records(source, n_reader)
         if records is None or inserted != records:
             return None
+        scan = source.text_scan()
+        if scan is not None and (scan.nul or (source.quote and source.quote in scan.quotes)):
+            return None  # NUL bytes and stray quotes are found on the staged path
         if empty and not self._keys_new(target):
             return None
+        foreign = scan.foreign if scan is not None else []
+        if foreign and self.strict:
+            return None
         if n_reader:
-            self._insert_reader_rejects(reader)
-        read = inserted + n_reader
+            commit.insert_reader_rejects(self, reader)
+        if foreign:
+            commit.insert_foreign(self, foreign)
+        rejected = n_reader + len(foreign)
+        read = inserted + rejected
         result = LoadResult(
             file=str(self.path),
             sha256=source.sha256,
             rows_read=read,
             rows_loaded=inserted,
-            rows_rejected=n_reader,
+            rows_rejected=rejected,
             rows_duplicate=0,
             load_id=self.load_id,
-            status="loaded_with_rejects" if n_reader else "loaded",
+            status=_status(read, rejected),
+            dialect=source.dialect(),
         )
         self._log(result)
         return result
-
-    def _keys_new(self, rows: str) -> bool:
-        """Whether ``rows`` (the table itself, or the conversion query) hold each key once, with
-        no key in the table (when ``rows`` is the query), and no unnumbered transaction line."""
-        keys = [quote_ident(k) for k in self.spec.key]
-        target = quote_ident(self.spec.name)
-        unnumbered = "0"
-        if self.spec.name == "transactions":
-            unnumbered = "count_if(f.line_no IS NULL AND f.order_id IS NOT NULL)"
-        if rows == target:
-            source, hits = f"{target} f", "0"
-        else:
-            on = " AND ".join(f"f.{k} = t.{k}" for k in keys)
-            t_keys = ", ".join(keys)
-            source = (
-                f"(SELECT {t_keys} FROM ({rows})) f "
-                f"LEFT JOIN (SELECT {t_keys}, true AS __hit FROM {target}) t ON {on}"
-            )
-            hits = "count(t.__hit)"
-        f_keys = ", ".join(f"f.{k}" for k in keys)
-        n, distinct, overlap, missing = self.sql(
-            f"SELECT count(*), count(DISTINCT hash({f_keys})), {hits}, {unnumbered} FROM {source}"
-        ).fetchone()
-        return n == distinct and not overlap and not missing
 
     def write(self, source: Source, report: Callable[..., None] | None) -> LoadResult:
         """Rejects, upsert and load_log, inside the caller's transaction."""
         stage, bad, reader = self.name("stage"), self.name("bad"), self.reader
         if report is not None:
             report("checking", None)
+        starts = commit.reader_starts(self, reader) if reader else []
+        conflicting = keys.conflicts(self, stage)
+        if conflicting:  # rejected like bad rows, in file order, naming each other's lines
+            found = locator(self.con, source, starts).locate([o for o, _ in conflicting])
+            commit.mark_conflicts(self, stage, bad, conflicting, found)
+        self._mark_stray_quotes(source, stage, bad, starts)
+        scan = source.text_scan()
+        foreign = scan.foreign if scan is not None else []
         n_bad = self.scalar(f"SELECT count(*) FROM {bad}")
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
-        lines = _locator(self.con, source, self._reader_starts(reader) if reader else [])
+        lines = locator(self.con, source, starts)
         if self.strict and (n_bad or n_reader):
-            raise IngestError(self._first_failure(bad, reader, lines))
+            raise IngestError(commit.first_failure(self, bad, self.bad_columns, reader, lines))
+        if self.strict and foreign:
+            line, _, why = foreign[0]
+            raise IngestError(f"{self.path.name}: line {line}: {why}; nothing loaded (--strict)")
         if n_bad:  # before the reader rejects: one walk of the file finds both, in file order
-            self._insert_bad_rejects(bad, lines)
+            commit.insert_bad_rejects(self, bad, self.bad_columns, lines)
         if n_reader:
-            self._insert_reader_rejects(reader, lines)
+            commit.insert_reader_rejects(self, reader, lines)
+        if foreign:
+            commit.insert_foreign(self, foreign)
         if report is not None:
             report("loading", None)
-        duplicates = self._upsert(stage)
-        read = self.staged + n_reader
-        rejected = n_bad + n_reader
+        duplicates, updated, undone = self._upsert(stage)
+        read = self.staged + n_reader + len(foreign)
+        rejected = n_bad + n_reader + len(foreign)
         result = LoadResult(
             file=str(self.path),
             sha256=source.sha256,
             rows_read=read,
-            rows_loaded=read - rejected - duplicates,
+            rows_loaded=read - rejected - duplicates - updated,
             rows_rejected=rejected,
             rows_duplicate=duplicates,
             load_id=self.load_id,
-            status="loaded_with_rejects" if rejected else "loaded",
+            status=_status(read, rejected),
+            rows_updated=updated,
+            dialect=source.dialect(),
+            guard_undone=tuple(undone),
+            message=_undone_message(self.path, undone),
         )
         self._log(result)
         return result
 
+    def _mark_stray_quotes(self, source: Source, stage: str, bad: str, starts: list) -> None:
+        """Records whose loaded text holds the quote character outside proper quoting: bad."""
+        scan = source.text_scan()
+        quote = source.quote
+        if source.kind != TEXT or not quote or scan is None or quote not in scan.quotes:
+            return
+        texts = [quote_ident(c.name) for c in self.spec.columns if c.dtype == "string"]
+        in_json = '\\"' if quote == '"' else quote  # JSON writes a quote inside text as \"
+        held = [f"contains({t}, {quote_literal(quote)})" for t in texts]
+        held.append(f"contains({ATTRIBUTES}, {quote_literal(in_json)})")
+        candidates = [
+            r[0]
+            for r in self.sql(
+                f"SELECT rowid + 1 FROM {stage} WHERE NOT __bad AND ({' OR '.join(held)}) "
+                "ORDER BY rowid"
+            ).fetchall()
+        ]
+        if not candidates:
+            return
+        found = locator(self.con, source, starts).locate(candidates)
+        marked = []
+        for record in candidates:
+            text = found.get(record, (None, None))[1]
+            field = stray_quote(text, source.delimiter, quote, source.escape) if text else None
+            if field is not None:
+                marked.append((record, stray_quote_reason(field, quote)))
+        commit.mark_bad(self, stage, bad, marked)
+
     def cleanup(self) -> None:
         """Drop this load's temp tables (they are private to the connection)."""
-        names = [self.name(w) for w in ("stage", "bad", "rk", "rep", "ov", "skip", "reader", "rej")]
+        names = [self.name(w) for w in ("stage", "bad", "ov", "skip", "num", "reader", "rej")]
         for name in [*names, self.name("rej") + "_scan"]:
             self.sql(f"DROP TABLE IF EXISTS {name}")
 
-    def _number_lines(self, stage: str, resolved: Resolved) -> None:
-        """Missing line_no: the record's position within its order_id, in file order."""
-        if "line_no" in resolved.columns and not self.scalar(
-            f"SELECT count(*) FROM {stage} WHERE line_no IS NULL AND order_id IS NOT NULL"
-        ):
-            return
-        self.sql(
-            f"UPDATE {stage} SET line_no = n.rn FROM (SELECT rowid AS rid, row_number() OVER "
-            f"(PARTITION BY order_id ORDER BY rowid) AS rn FROM {stage} "
-            f"WHERE order_id IS NOT NULL) n WHERE {stage}.rowid = n.rid "
-            f"AND {stage}.line_no IS NULL"
-        )
+    # the steps kept as methods, so that a test can make one of them fail
+    def _keys_new(self, rows: str) -> bool:
+        return keys.keys_new(self, rows)
 
-    def _reader_rejects(self, source: Source) -> str | None:
-        """DuckDB's reader rejects, one row per physical line, in a temp table (or None)."""
-        if not source.reader_rejects:
-            return None
-        raw = self.name("rej")
-        exists = self.scalar(
-            f"SELECT count(*) FROM duckdb_tables() WHERE table_name = {quote_literal(raw)}"
-        )
-        if not exists:
-            return None
-        reader = self.name("reader")
-        self.sql(
-            f"CREATE TEMP TABLE {reader} AS SELECT line, line_byte_position AS pos, "
-            "ltrim(csv_line, chr(13) || chr(10)) AS csv_line, "  # DuckDB keeps a blank line before
-            "CASE WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN "
-            "'wrong field count: expected ' || "
-            "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1) || "
-            "' fields, found ' || regexp_extract(error_message, 'Found: (\\d+)', 1) "
-            "ELSE lower(error_type) || ': ' || error_message END AS reason "
-            f"FROM {raw} QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1"
-        )
-        return reader
-
-    def _reader_starts(self, reader: str) -> list[tuple[int, int]]:
-        """DuckDB's line and byte position of each record its reader rejected, in file order."""
-        return self.sql(f"SELECT line, pos FROM {reader} ORDER BY pos").fetchall()
-
-    def _insert_reader_rejects(self, reader: str, lines: _Locator | None = None) -> None:
-        """Reader rejects with DuckDB's line and text, or those ``lines`` finds by reading the
-        file again (records spanning lines)."""
-        found = {}
-        if isinstance(lines, _RecordWalk):
-            found = lines.reader_lines([pos for _, pos in self._reader_starts(reader)])
-        if not found:
-            self.sql(
-                "INSERT INTO rejects SELECT ?, ?, ?, line, NULL, csv_line, reason, ? "
-                f"FROM {reader} ORDER BY line",
-                [self.load_id, self.spec.name, str(self.path), self.started],
-            )
-            return
-        last = -1
-        while batch := self.sql(
-            f"SELECT pos, line, csv_line, reason FROM {reader} WHERE pos > ? ORDER BY pos "
-            f"LIMIT {_BATCH}",
-            [last],
-        ).fetchall():
-            self._insert_rejects(
-                [(None, *found.get(pos, (line, text)), why) for pos, line, text, why in batch]
-            )
-            last = batch[-1][0]
-
-    def _bad_batches(self, bad: str) -> Iterable[list[tuple[Any, ...]]]:
-        last = -1
-        while True:
-            rows = self.sql(
-                f"SELECT * FROM {bad} WHERE __ord > ? ORDER BY __ord LIMIT {_BATCH}", [last]
-            ).fetchall()
-            if not rows:
-                return
-            yield rows
-            last = rows[-1][0]
-
-    def _describe(self, bad: str, row: tuple[Any, ...]) -> tuple[str | None, str]:
-        """Column and reason of one bad row from :func:`bad_rows_sql`'s columns."""
-        values = dict(zip(self.bad_columns, row, strict=True))
-        reasons: list[tuple[str | None, str]] = []
-        if values.get("__rowerr"):  # the record itself is unreadable: nothing else to say
-            return None, values["__rowerr"]
-        for col in self.spec.columns:
-            raw = values.get(f"__raw:{col.name}")
-            if raw is not None:
-                if self.spec.name == "transactions" and col.name == "kind":
-                    text = f"kind: {raw!r} is not sale or return (map values in the mapping file)"
-                    reasons.append((col.name, text))
-                else:
-                    reasons.append((col.name, reason(col.name, col.dtype, raw)))
-            elif values.get(f"__missing:{col.name}"):
-                reasons.append((col.name, missing_reason(col.name)))
-        return reasons[0][0], "; ".join(r for _, r in reasons)
-
-    def _first_failure(self, bad: str, reader: str | None, lines: _Locator) -> str:
-        failures: list[tuple[int | None, str | None, str]] = []
-        row = self.sql(f"SELECT * FROM {bad} ORDER BY __ord LIMIT 1").fetchone()
-        if row:
-            line = lines.locate([row[0]]).get(row[0], (None, None))[0]
-            failures.append((line, *self._describe(bad, row)))
-        if reader:
-            first = self.sql(f"SELECT pos, line, reason FROM {reader} ORDER BY pos LIMIT 1")
-            if row := first.fetchone():
-                pos, line, why = row
-                failures.append((lines.reader_lines([pos]).get(pos, (line,))[0], None, why))
-        line, column, why = min(failures, key=lambda f: (f[0] is None, f[0] or 0))
-        where = f"line {line}" + (f", column {column}" if column else "")
-        return f"{self.path.name}: {where}: {why}; nothing loaded (--strict)"
-
-    def _insert_bad_rejects(self, bad: str, lines: _Locator) -> None:
-        for rows in self._bad_batches(bad):
-            found = lines.locate([r[0] for r in rows])
-            batch = []
-            for row in rows:
-                line, raw = found.get(row[0], (None, None))
-                column, why = self._describe(bad, row)
-                batch.append((column, line, raw, why))
-            self._insert_rejects(batch)
-
-    def _insert_rejects(self, batch: list[tuple[str | None, int | None, str | None, str]]) -> None:
-        """Insert ``(column, line, raw text, reason)`` rows into ``rejects``."""
-        import pyarrow as pa
-
-        arrow = pa.table(
-            {
-                "load_id": [self.load_id] * len(batch),
-                "table_name": [self.spec.name] * len(batch),
-                "file": [str(self.path)] * len(batch),
-                "line_no": pa.array([b[1] for b in batch], pa.int64()),
-                "column_name": pa.array([b[0] for b in batch], pa.string()),
-                "raw_line": pa.array([b[2] for b in batch], pa.string()),
-                "reason": pa.array([b[3] for b in batch], pa.string()),
-                "rejected_at": pa.array([self.started] * len(batch), pa.timestamp("us")),
-            }
-        )
-        view = self.name("rejbatch")
-        self.con.register(view, arrow)
-        try:
-            self.sql(f"INSERT INTO rejects SELECT * FROM {view}")
-        finally:
-            self.con.unregister(view)
-
-    def _upsert(self, stage: str) -> int:
-        """Delete replaced rows, insert new ones; the number of duplicate records."""
-        target = quote_ident(self.spec.name)
-        keys = [quote_ident(k) for k in self.spec.key]
-        values = [quote_ident(c) for c in [*self.spec.names, ATTRIBUTES]]
-        rk, rep, ov, skip = (self.name(w) for w in ("rk", "rep", "ov", "skip"))
-        good = f"{stage} WHERE NOT __bad"
-        self.sql(
-            f"CREATE TEMP TABLE {rk} AS SELECT hash({', '.join(keys)}) AS __k FROM {good} "
-            "GROUP BY 1 HAVING count(*) > 1"
-        )
-        has_repeats = bool(self.scalar(f"SELECT count(*) FROM {rk}"))
-        row = f"row({', '.join(values)})"
-        partition = f"PARTITION BY {', '.join(keys)}"
-        duplicates = 0
-        if has_repeats:
-            self.sql(
-                f"CREATE TEMP TABLE {rep} AS SELECT rowid AS __ord, "
-                f"{row} IS NOT DISTINCT FROM lag({row}) OVER (w) AS __same_prev, "
-                "row_number() OVER (w) = 1 AS __first, "
-                f"row_number() OVER ({partition} ORDER BY rowid DESC) = 1 AS __last "
-                f"FROM {good} AND hash({', '.join(keys)}) IN (SELECT __k FROM {rk}) "
-                f"WINDOW w AS ({partition} ORDER BY rowid)"
-            )
-            duplicates += self.scalar(f"SELECT count(*) FROM {rep} WHERE __same_prev")
-        else:
-            self.sql(
-                f"CREATE TEMP TABLE {rep} (__ord BIGINT, __same_prev BOOLEAN, __first BOOLEAN, "
-                "__last BOOLEAN)"
-            )
-        self.sql(f"CREATE TEMP TABLE {skip} AS SELECT __ord FROM {rep} WHERE NOT __last")
-        if self.scalar(f"SELECT count(*) FROM {target}"):
-            joined = " AND ".join(f"s.{k} = t.{k}" for k in keys)
-            srow = f"row({', '.join('s.' + v for v in values)})"
-            trow = f"row({', '.join('t.' + v for v in values)})"
-            self.sql(
-                f"CREATE TEMP TABLE {ov} AS SELECT s.rowid AS __ord, "
-                f"bool_or({srow} IS NOT DISTINCT FROM {trow}) AS __same "
-                f"FROM {stage} s JOIN {target} t ON {joined} WHERE NOT s.__bad GROUP BY 1"
-            )
-            first = f"__ord NOT IN (SELECT __ord FROM {rep} WHERE NOT __first)"
-            last = f"__ord NOT IN (SELECT __ord FROM {rep} WHERE NOT __last)"
-            duplicates += self.scalar(f"SELECT count(*) FROM {ov} WHERE __same AND {first}")
-            self.sql(f"INSERT INTO {skip} SELECT __ord FROM {ov} WHERE __same AND {last}")
-            matched = " AND ".join(f"{target}.{k} = d.{k}" for k in keys)
-            self.sql(
-                f"DELETE FROM {target} USING (SELECT {', '.join('s.' + k for k in keys)} "
-                f"FROM {stage} s JOIN {ov} o ON s.rowid = o.__ord "
-                f"WHERE NOT o.__same AND o.{last}) d WHERE {matched}"
-            )
-        columns = ", ".join(values)
-        anti = ""
-        if self.scalar(f"SELECT count(*) FROM {skip}"):
-            anti = f" AND rowid NOT IN (SELECT __ord FROM {skip})"
-        self.sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {good}{anti}")
-        return int(duplicates)
+    def _upsert(self, stage: str) -> tuple[int, int, list[str]]:
+        return keys.upsert(self, stage)
 
     def _log(self, result: LoadResult) -> None:
-        self.sql(
-            "INSERT INTO load_log (load_id, table_name, file, file_sha256, rows_read, "
-            "rows_loaded, rows_rejected, rows_duplicate, started_at, finished_at, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.load_id,
-                self.spec.name,
-                result.file,
-                result.sha256,
-                result.rows_read,
-                result.rows_loaded,
-                result.rows_rejected,
-                result.rows_duplicate,
-                self.started,
-                dt.datetime.now(),
-                result.status,
-            ],
-        )
-
-
-def _records(source: Source, reader_lines: int) -> int | None:
-    """Records DuckDB should have read as rows from a text file, counted from its lines.
-
-    Physical lines (the last one counts without a newline) less the header lines, blank lines
-    and the ``reader_lines`` DuckDB's reader rejected. An upper bound on the rows read (a quoted
-    field spanning lines only lowers it); None when a lone carriage return could make DuckDB
-    see more lines than newlines.
-    """
-    scan = source.text_scan()
-    if scan is None or scan.bare_cr:
-        return None
-    blank = sum(1 for line in scan.blank_lines if line > source.header_lines)
-    physical = scan.lines + scan.unterminated
-    return physical - source.header_lines - blank - reader_lines
-
-
-class _LineMap:
-    """Record position in the file (1-based) → physical line number, by counting lines.
-
-    For files whose records take one line each (:meth:`Source.multiline_records` is false).
-    Records skip the header lines, blank lines and the lines DuckDB's reader rejected; ``g[j]``
-    counts the records before the j-th skipped line, so record k sits after every skipped line
-    with ``g[j] < k``.
-    """
-
-    def __init__(self, con: Any, source: Source, reader_lines: list[int]) -> None:
-        self.con = con
-        self.source = source
-        self.offset = source.header_lines
-        skipped: set[int] = set(reader_lines)
-        scan = source.text_scan() if source.kind not in (PARQUET, XLSX) else None
-        if scan is not None:
-            skipped.update(scan.blank_lines)
-        data = sorted(line - self.offset for line in skipped if line > self.offset)
-        self.g = [e - j for j, e in enumerate(data, start=1)]
-
-    def physical(self, record: int) -> int:
-        return self.offset + record + bisect_left(self.g, record)
-
-    def locate(self, records: list[int]) -> dict[int, tuple[int, str | None]]:
-        """Physical line and raw text of each of ``records``."""
-        physical = [self.physical(r) for r in records]
-        raw = _raw_lines(self.con, self.source, physical)
-        return {r: (line, raw.get(line)) for r, line in zip(records, physical, strict=True)}
-
-    def reader_lines(self, positions: list[int]) -> dict[int, tuple[int, str]]:
-        """Nothing to correct: DuckDB's reject lines are physical when records take one line."""
-        return {}
-
-
-class _RecordWalk:
-    """Record position (1-based) → first physical line and raw text, by reading the file with
-    Python's :mod:`csv` (:func:`text_records`), once, only as far as the records asked for.
-
-    For delimited files whose records may span lines, where counting lines is wrong and
-    DuckDB's reject ``line`` counts records, not lines. Records DuckDB's reader rejected are
-    not rows: each is recognised by DuckDB's ``line_byte_position`` (1-based; it may point at
-    the line end just before the record) and passed over, its line and text kept for
-    :meth:`reader_lines`. :meth:`locate` must be asked for ascending records.
-    """
-
-    def __init__(self, source: Source, reader_positions: list[int]) -> None:
-        self.records = text_records(source)
-        self.pending = sorted(set(reader_positions))
-        self.next_pending = 0
-        self.rows = 0  # records passed that DuckDB read as rows
-        self.reader: dict[int, tuple[int, str]] = {}
-
-    def _step(self) -> tuple[int, str] | None:
-        """The next row's line and text; None for a reader reject. StopIteration at the end."""
-        offset, line, raw = next(self.records)
-        rejected = False
-        while self.next_pending < len(self.pending) and self.pending[self.next_pending] <= (
-            offset + 1
-        ):
-            self.reader[self.pending[self.next_pending]] = (line, raw)
-            self.next_pending += 1
-            rejected = True
-        if rejected:
-            return None
-        self.rows += 1
-        return line, raw
-
-    def locate(self, records: list[int]) -> dict[int, tuple[int, str | None]]:
-        """First physical line and raw text of each of ``records`` (rows, 1-based)."""
-        wanted = set(records)
-        found: dict[int, tuple[int, str | None]] = {}
-        last = max(records, default=0)
-        while self.rows < last:
-            try:
-                row = self._step()
-            except StopIteration:
-                break
-            if row is not None and self.rows in wanted:
-                found[self.rows] = row
-        return found
-
-    def reader_lines(self, positions: list[int]) -> dict[int, tuple[int, str]]:
-        """First physical line and raw text of the reader rejects at DuckDB's ``positions``."""
-        wanted = max(positions, default=0)
-        while self.next_pending < len(self.pending) and self.pending[self.next_pending] <= wanted:
-            try:
-                self._step()
-            except StopIteration:
-                break
-        return self.reader
-
-
-_Locator = _LineMap | _RecordWalk
-
-
-def _locator(con: Any, source: Source, reader: list[tuple[int, int]]) -> _Locator:
-    """How to find the lines of rejected records: count lines, or read quoted records.
-
-    ``reader`` holds DuckDB's line and byte position of each record its reader rejected.
-    """
-    if source.multiline_records():
-        return _RecordWalk(source, [pos for _, pos in reader])
-    return _LineMap(con, source, [line for line, _ in reader])
-
-
-def _raw_lines(con: Any, source: Source, lines: list[int]) -> dict[int, str]:
-    """The raw text of ``lines``: the file's line, or the row as JSON for Parquet / Excel."""
-    import json
-
-    if source.kind == XLSX:
-        frame = source.frame
-        out = {}
-        for line in lines:
-            values = frame.row(line - source.header_lines - 1)
-            out[line] = json.dumps(
-                dict(zip(frame.columns, values, strict=True)), ensure_ascii=False
-            )
-        return out
-    if source.kind == PARQUET:
-        cols = ", ".join(f"{quote_literal(h)}, {quote_ident(h)}" for h in source.headers)
-        wanted = ", ".join(str(n - 1) for n in lines)
-        rows = con.execute(
-            f"SELECT file_row_number + 1, CAST(json_object({cols}) AS VARCHAR) FROM "
-            f"read_parquet({quote_literal(str(source.path))}, file_row_number=true) "
-            f"WHERE file_row_number IN ({wanted})"
-        ).fetchall()
-        return dict(rows)
-    encoding = source.encoding or UTF8
-    return read_lines(source.path, encoding, sorted(set(lines)))
-
-
-# -- SQL built from the table spec ------------------------------------------------------------
-def stage_sql(source: Source, resolved: Resolved, table_spec: TableSpec) -> str:
-    """The staging query: canonical columns typed, failed raw values kept, and ``__bad``."""
-    mapped = resolved.columns
-    raw = {c: quote_ident(f"r:{c}") for c in mapped}
-    conv = {c: quote_ident(f"t:{c}") for c in mapped}
-    fin = {c: quote_ident(f"f:{c}") for c in mapped}
-    rowerr = "__rowerr" if source.kind == "jsonl" else "CAST(NULL AS VARCHAR) AS __rowerr"
-    if resolved.extras:
-        pairs = ", ".join(
-            f"{quote_literal(h)}, nullif(trim({quote_ident(h)}), '')" for h in resolved.extras
-        )
-        attributes = f"CAST(json_object({pairs}) AS VARCHAR)"
-    else:
-        attributes = "CAST(NULL AS VARCHAR)"
-    level1 = ", ".join(
-        [f"{_source_text(m)} AS {raw[c]}" for c, m in mapped.items()]
-        + [f"{attributes} AS __attributes", rowerr]
-    )
-    level2 = ", ".join(
-        [f"{raw[c]}, {_convert(table_spec, c, raw[c])} AS {conv[c]}" for c in mapped]
-        + ["__attributes", "__rowerr"]
-    )
-    level3 = ", ".join(
-        [f"{raw[c]}, {finish(table_spec.column(c).dtype, conv[c])} AS {fin[c]}" for c in mapped]
-        + ["__attributes", "__rowerr"]
-    )
-    finals, checks = [], []
-    for col in table_spec.columns:
-        sql_type = SQL_TYPES[col.dtype]
-        value = fin.get(col.name, f"CAST(NULL AS {sql_type})")
-        value = _final(table_spec, col.name, value, fin)
-        finals.append(f"CAST({value} AS {sql_type}) AS {quote_ident(col.name)}")
-        if col.name in mapped:
-            failed = f"{fin[col.name]} IS NULL"
-            if table_spec.name == "transactions" and col.name == "kind":
-                failed = f"{fin['kind']} NOT IN {tuple(_KINDS)}"
-            if col.dtype != "string" or col.name == "kind" and table_spec.name == "transactions":
-                checks.append(
-                    f"CASE WHEN {raw[col.name]} IS NOT NULL AND {failed} THEN {raw[col.name]} "
-                    f"END AS {quote_ident('__raw:' + col.name)}"
-                )
-    level4 = ", ".join([*finals, f"__attributes AS {ATTRIBUTES}", *checks, "__rowerr"])
-    bad = ["__rowerr IS NOT NULL"]
-    bad += [
-        f"{quote_ident('__raw:' + c)} IS NOT NULL"
-        for c in mapped
-        if table_spec.column(c).dtype != "string"
-        or (c == "kind" and table_spec.name == "transactions")
-    ]
-    bad += [f"{quote_ident(c)} IS NULL" for c in table_spec.required]
-    return (
-        f"SELECT *, ({' OR '.join(bad)}) AS __bad FROM (SELECT {level4} FROM (SELECT {level3} "
-        f"FROM (SELECT {level2} FROM (SELECT {level1} FROM {source.relation}))))"
-    )
-
-
-def _source_text(cmap: ColumnMap) -> str:
-    """Clean text of a mapped source; a composite joins its parts (NULL if any part is)."""
-    if not cmap.composite:
-        return clean_text(quote_ident(cmap.sources[0]), cmap.values)
-    sep = f" || {quote_literal(SEPARATOR)} || "
-    return "(" + sep.join(clean_text(quote_ident(s)) for s in cmap.sources) + ")"
-
-
-def _convert(table_spec: TableSpec, column: str, raw: str) -> str:
-    if table_spec.name == "transactions" and column == "kind":
-        return f"lower({raw})"
-    return convert(table_spec.column(column).dtype, raw)
-
-
-def _final(table_spec: TableSpec, column: str, value: str, fin: dict[str, str]) -> str:
-    """Table rules: transactions default to sale, and a return's amount is negative."""
-    if table_spec.name != "transactions":
-        return value
-    if column == "kind":
-        return f"coalesce({value}, 'sale')" if "kind" in fin else "'sale'"
-    if column == "amount" and "kind" in fin:
-        return f"CASE WHEN {fin['kind']} = 'return' THEN -abs({value}) ELSE {value} END"
-    return value
-
-
-def bad_rows_sql(stage: str, stage_columns: Sequence[str], table_spec: TableSpec) -> str:
-    """Bad staged rows: position, row error, failed raw values and missing required values."""
-    failed = [quote_ident(c) for c in stage_columns if c.startswith("__raw:")]
-    missing = [
-        f"{quote_ident(c)} IS NULL AS {quote_ident('__missing:' + c)}" for c in table_spec.required
-    ]
-    columns = ", ".join(["rowid + 1 AS __ord", "__rowerr", *failed, *missing])
-    return f"SELECT {columns} FROM {stage} WHERE __bad"
+        commit.write_log(self, result)

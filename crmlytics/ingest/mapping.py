@@ -17,6 +17,10 @@ A mapping file is YAML written by hand, one canonical column per line::
 - **drop** is reserved (no canonical column has that name): a header or a list of headers that
   must exist in the file and are left out of ``attributes``. A header cannot be both mapped and
   dropped.
+- **How the file is written** (reserved keys too): ``decimal: ","`` for numbers like
+  ``1.234,50`` (default from the ``ingest`` config, ``.``); ``delimiter``, ``quote`` and
+  ``escape`` fix the dialect of a delimited text file (default: the delimiter detected from the
+  first line, ``"`` as quote and escape; the dialect used is recorded in ``load_log``).
 
 Every scalar is read as text (YAML's ``yes``/``no`` stay the words ``yes``/``no``), so value
 maps match the file's text exactly. Headerless files name their columns ``column1``,
@@ -36,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from crmlytics.ingest.errors import MappingError
 from crmlytics.schema import TableSpec
 
 _POSITIONAL = re.compile(r"^column([1-9][0-9]*)$")
@@ -43,6 +48,8 @@ SEPARATOR = "-"
 """Joins the parts of a composite source: ``[column1, column3]`` → ``"00004-19970101"``."""
 DROP = "drop"
 """Reserved mapping key: the source headers to leave out of ``attributes``."""
+FILE_KEYS = ("decimal", "delimiter", "quote", "escape")
+"""Reserved mapping keys describing how the file is written (not canonical columns)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,10 @@ class SourceMapping:
 
     columns: dict[str, ColumnMap] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    decimal: str | None = None
+    delimiter: str | None = None
+    quote: str | None = None
+    escape: str | None = None
 
 
 MappingArg = str | os.PathLike[str] | Mapping[str, Any] | None
@@ -91,23 +102,33 @@ def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> SourceMapping:
         try:
             raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yaml.BaseLoader)
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path} is not valid YAML: {exc}") from None
+            raise MappingError(f"{path} is not valid YAML: {exc}") from None
         raw = raw or {}
     else:
         raw = mapping
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{where}: expected `canonical_column: source header` lines")
+        raise MappingError(f"{where}: expected `canonical_column: source header` lines")
     entries = {str(k): v for k, v in raw.items()}
     drop = _drop(entries.pop(DROP, None), where)
+    file_keys = {k: _file_key(k, entries.pop(k), where) for k in FILE_KEYS if k in entries}
     names = set(table_spec.names)
     unknown = [k for k in entries if k not in names]
     if unknown:
-        raise ValueError(
+        raise MappingError(
             f"{where}: {table_spec.name} has no column(s) {', '.join(unknown)}; "
             f"its columns are {', '.join(table_spec.names)} (and `{DROP}: [headers]`)"
         )
     columns = {canonical: _column(canonical, entry, where) for canonical, entry in entries.items()}
-    return SourceMapping(columns, drop)
+    return SourceMapping(columns, drop, **file_keys)
+
+
+def _file_key(key: str, entry: Any, where: str) -> str:
+    text = entry if isinstance(entry, str) else None
+    if key == "decimal" and text not in (".", ","):
+        raise MappingError(f'{where}: decimal must be "." or ",", got {entry!r}')
+    if text is None or len(text) > 1 or (key == "delimiter" and not text):
+        raise MappingError(f"{where}: {key} must be one character, got {entry!r}")
+    return text
 
 
 def _column(canonical: str, entry: Any, where: str) -> ColumnMap:
@@ -115,18 +136,18 @@ def _column(canonical: str, entry: Any, where: str) -> ColumnMap:
     if isinstance(entry, Mapping):
         extra = set(map(str, entry)) - {"source", "values"}
         if extra or "source" not in entry:
-            raise ValueError(
+            raise MappingError(
                 f"{where}: {canonical} must be `header`, `[header, header]` or `{{source: header, "
                 f"values: {{from: to}}}}`; got keys {', '.join(sorted(map(str, entry)))}"
             )
         values_raw = entry.get("values") or {}
         if not isinstance(values_raw, Mapping):
-            raise ValueError(f"{where}: values of {canonical} must be a `from: to` map")
+            raise MappingError(f"{where}: values of {canonical} must be a `from: to` map")
         values = {_text(k): _text(v) for k, v in values_raw.items()}
         entry = entry["source"]
     sources = _sources(canonical, entry, where)
     if len(sources) > 1 and values:
-        raise ValueError(
+        raise MappingError(
             f"{where}: {canonical} joins several source columns ({', '.join(sources)}); a value "
             "map needs a single source column"
         )
@@ -138,7 +159,7 @@ def _sources(canonical: str, entry: Any, where: str) -> tuple[str, ...]:
         return (_text(entry),)
     if isinstance(entry, list | tuple) and entry and all(map(_scalar, entry)):
         return tuple(_text(e) for e in entry)
-    raise ValueError(
+    raise MappingError(
         f"{where}: {canonical} must name a source header or a non-empty list of headers, "
         f"got {entry!r}"
     )
@@ -151,7 +172,7 @@ def _drop(entry: Any, where: str) -> tuple[str, ...]:
         return (_text(entry),)
     if isinstance(entry, list | tuple) and all(map(_scalar, entry)):
         return tuple(_text(e) for e in entry)
-    raise ValueError(f"{where}: {DROP} must be a header or a list of headers, got {entry!r}")
+    raise MappingError(f"{where}: {DROP} must be a header or a list of headers, got {entry!r}")
 
 
 def _scalar(value: Any) -> bool:
@@ -197,7 +218,7 @@ def resolve(
     def find(name: str, role: str, purpose: str = "") -> str:
         header = exact.get(name) or folded.get(_fold(name))
         if header is None:
-            raise ValueError(
+            raise MappingError(
                 f"{file.name}: {role} header {name!r}{purpose} is not in the file; "
                 f"headers found: {', '.join(headers)}"
             )
@@ -211,7 +232,7 @@ def resolve(
     dropped = [find(h, "dropped") for h in mapping.drop]
     both = [h for h in dropped if h in used]
     if both:
-        raise ValueError(
+        raise MappingError(
             f"{file.name}: header {both[0]!r} is both mapped (for {used[both[0]]}) and dropped; "
             f"remove it from `{DROP}`"
         )
@@ -225,7 +246,7 @@ def resolve(
             taken.add(header)
     missing = [c for c in table_spec.required if c not in columns]
     if missing:
-        raise ValueError(
+        raise MappingError(
             f"{file.name}: no column for required {table_spec.name} column(s) "
             f"{', '.join(missing)}; headers found: {', '.join(headers)}; "
             f"map them in a mapping file (canonical: source header)"

@@ -10,14 +10,27 @@ Accepted text
 -------------
 - dates and timestamps: ``2024-03-05``, ``2024-03-05 14:02[:00[.123]]``, ``2024-03-05T14:02:00``,
   ``2024/3/5``, ``2024/3/5 14:02[:00]``, ``20240305``, ``20240305 14:02:00``, ``2024.3.5``,
-  ``2024年3月5日``; a date given for a timestamp column means midnight.
+  ``2024年3月5日``; a date given for a timestamp column means midnight. Words (``epoch``,
+  ``infinity``) are not dates, and a date outside the plausible range (``min_date`` to
+  ``max_date`` of the ingest config, default 1900-01-01 to 2100-12-31) is rejected, so a
+  two-digit year (``24-03-05``) is too.
+- time zones: a time with an offset (``14:02+08:00``, ``14:02:00Z``, ``14:02-0500``) is
+  converted into the warehouse time zone (``timezone`` of the ingest config); a time without
+  one is taken as already in it. Parquet times with a zone follow the same rule. Timestamps are
+  stored as naive wall-clock times of the warehouse zone.
 - numbers: ``1234.5``, ``1,234.50``, ``¥1,234.50``, ``￥12``, ``$12``, ``€12``, ``£12``,
-  ``-12.5``, ``(12.50)`` (accounting negative), ``1e3``. Decimal commas are not accepted.
+  ``-12.5``, ``(12.50)`` (accounting negative), ``1e3``. A thousands separator stands only
+  between groups of exactly three digits (``1,234,567.5``); anything else with a comma
+  (``33,70``, ``1,2,3``) is rejected. With ``decimal: ","`` (ingest config or mapping file)
+  the roles swap: ``1.234,50`` is 1234.5, ``0,99`` is 0.99 and ``1.5`` is rejected.
 - whole numbers: as numbers, with no fractional part (``3`` and ``3.0``, not ``3.5``).
 - booleans: true/false, t/f, 1/0, yes/no, y/n, 是/否 (case-insensitive).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
@@ -56,6 +69,19 @@ EXPECTED = {
 }
 
 
+@dataclass(frozen=True)
+class ParseOptions:
+    """How a file writes its values (from the ingest config, overridden by the mapping)."""
+
+    decimal: str = "."
+    """The decimal separator of numbers: ``.`` (``1,234.50``) or ``,`` (``1.234,50``)."""
+    min_date: dt.date = dt.date(1900, 1, 1)
+    max_date: dt.date = dt.date(2100, 12, 31)
+    """Dates outside ``min_date`` .. ``max_date`` (inclusive) are rejected as implausible."""
+    timezone: str = "UTC"
+    """The warehouse time zone: offsets are converted into it, naive times are taken as in it."""
+
+
 def quote_literal(text: str) -> str:
     """``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -82,20 +108,67 @@ def clean_text(raw: str, values: dict[str, str] | None = None) -> str:
     return expr
 
 
-def _number(text: str) -> str:
-    # Each expression appears once: DuckDB hoists repeated subexpressions into a projection of
-    # their own, which would run the regexes on every row instead of only on plain casts' misses.
-    stripped = f"regexp_replace({text}, '[{CURRENCY_CHARS},\\s]', '', 'g')"
-    negated = f"regexp_replace({stripped}, '^\\((.*)\\)$', '-\\1')"  # (12.50) -> -12.50
-    return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST({negated} AS DOUBLE))"
+def _number(text: str, decimal: str) -> str:
+    # Each function call appears once per branch: DuckDB hoists repeated subexpressions into a
+    # projection of their own, which would run the regexes on every row instead of only on the
+    # plain cast's misses.
+    cur = f"[{CURRENCY_CHARS}]"
+    group, point = (",", "\\.") if decimal == "." else ("\\.", ",")
+    digits = f"(\\d{{1,3}}({group}\\d{{3}})+|\\d+)?({point}\\d+)?"
+    plain = f"^\\s*[-+]?\\s*{cur}?\\s*[-+]?\\s*{digits}\\s*$"
+    paren = f"^\\s*\\(\\s*{cur}?\\s*{digits}\\s*\\)\\s*$"  # (12.50) -> -12.50
+    strip = f"[{CURRENCY_CHARS}{group}\\s]"
+    if decimal == ".":
+        value, negated = (
+            f"regexp_replace({text}, {quote_literal(strip)}, '', 'g')",
+            f"regexp_replace({text}, {quote_literal(strip[:-1] + '()]')}, '', 'g')",
+        )
+        fast = f"TRY_CAST({text} AS DOUBLE)"
+    else:
+        value, negated = (
+            f"replace(regexp_replace({text}, {quote_literal(strip)}, '', 'g'), ',', '.')",
+            f"replace(regexp_replace({text}, {quote_literal(strip[:-1] + '()]')}, '', 'g'), "
+            "',', '.')",
+        )
+        fast = f"TRY_CAST(CASE WHEN regexp_full_match({text}, '-?\\d+') THEN {text} END AS DOUBLE)"
+    slow = (
+        f"CASE WHEN regexp_full_match({text}, {quote_literal(plain)}) "
+        f"THEN TRY_CAST({value} AS DOUBLE) "
+        f"WHEN regexp_full_match({text}, {quote_literal(paren)}) "
+        f"THEN -TRY_CAST({negated} AS DOUBLE) END"
+    )
+    return f"coalesce({fast}, {slow})"
 
 
-def _timestamp(text: str) -> str:
+_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+"""A time followed by a UTC offset (``14:02+08:00``, ``14:02:00Z``, ``14:02:00-0500``)."""
+ZONED_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M%z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y/%m/%d %H:%M:%S%z",
+    "%Y/%m/%d %H:%M%z",
+)
+
+
+def _timestamp(text: str, timezone: str) -> str:
+    """Naive wall-clock time of the warehouse zone; NULL for words (``epoch``, ``infinity``)."""
     formats = ", ".join(quote_literal(f) for f in DATE_FORMATS)
-    return f"coalesce(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, [{formats}]))"
+    naive = f"coalesce(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, [{formats}]))"
+    utc = f"regexp_replace(regexp_replace({text}, '\\s*[Zz]$', '+00:00'), '\\s+([+-])', '\\1')"
+    zoned_formats = ", ".join(quote_literal(f) for f in ZONED_FORMATS)
+    zoned = (
+        f"timezone({quote_literal(timezone)}, coalesce(TRY_CAST({utc} AS TIMESTAMPTZ), "
+        f"try_strptime({utc}, [{zoned_formats}])))"
+    )
+    return (
+        f"(CASE WHEN NOT (ascii({text}) BETWEEN 48 AND 57) THEN CAST(NULL AS TIMESTAMP) "
+        f"WHEN regexp_matches({text}, {quote_literal(_OFFSET)}) THEN {zoned} ELSE {naive} END)"
+    )
 
 
-def convert(dtype: str, text: str) -> str:
+def convert(dtype: str, text: str, options: ParseOptions = ParseOptions()) -> str:
     """SQL turning clean text ``text`` towards ``dtype``; NULL where the text is not such a value.
 
     Numbers come out as DOUBLE for both number types; :func:`finish` then checks the range.
@@ -103,31 +176,46 @@ def convert(dtype: str, text: str) -> str:
     if dtype == "string":
         return text
     if dtype in ("float64", "int64"):
-        return _number(text)
+        return _number(text, options.decimal)
     if dtype == "boolean":
         low = f"lower({text})"
         yes = ", ".join(map(quote_literal, TRUE_WORDS))
         no = ", ".join(map(quote_literal, FALSE_WORDS))
         return f"(CASE WHEN {low} IN ({yes}) THEN true WHEN {low} IN ({no}) THEN false END)"
     if dtype == "timestamp":
-        return _timestamp(text)
+        return _timestamp(text, options.timezone)
     if dtype == "date":
-        return f"CAST({_timestamp(text)} AS DATE)"
+        return f"CAST({_timestamp(text, options.timezone)} AS DATE)"
     raise ValueError(f"no conversion for canonical type {dtype!r}")
 
 
-def finish(dtype: str, value: str) -> str:
-    """SQL finishing a :func:`convert` result: finite numbers, whole numbers without a fraction."""
+def finish(dtype: str, value: str, options: ParseOptions = ParseOptions()) -> str:
+    """SQL finishing a :func:`convert` result: finite numbers, whole numbers without a fraction,
+    dates within the plausible range."""
     if dtype == "float64":
         return f"(CASE WHEN isfinite({value}) THEN {value} END)"
     if dtype == "int64":
         return f"(CASE WHEN {value} = trunc({value}) THEN TRY_CAST({value} AS BIGINT) END)"
+    if dtype in ("date", "timestamp"):
+        lo = f"DATE '{options.min_date.isoformat()}'"
+        hi = f"DATE '{(options.max_date + dt.timedelta(days=1)).isoformat()}'"
+        return f"(CASE WHEN {value} >= {lo} AND {value} < {hi} THEN {value} END)"
     return value
 
 
-def reason(column: str, dtype: str, value: str) -> str:
+def reason(column: str, dtype: str, value: str, options: ParseOptions = ParseOptions()) -> str:
     """Why ``value`` was rejected for ``column`` of type ``dtype`` (for the rejects table)."""
-    return f"{column}: {value!r} is not {EXPECTED.get(dtype, dtype)}"
+    expected = EXPECTED.get(dtype, dtype)
+    if dtype in ("date", "timestamp"):
+        span = f"from {options.min_date.isoformat()} to {options.max_date.isoformat()}"
+        expected = expected.replace("a date ", f"a date {span} ")
+    elif dtype in ("float64", "int64") and options.decimal == ",":
+        expected = (
+            "a number with a decimal comma (expected e.g. 1234,50, 1.234,50, (12,50))"
+            if dtype == "float64"
+            else "a whole number (expected e.g. 3, 1.200)"
+        )
+    return f"{column}: {value!r} is not {expected}"
 
 
 def missing_reason(column: str) -> str:
