@@ -303,3 +303,10 @@ def test_the_exit_codes_are_documented_where_users_look():
     }
     for code in set(EXIT_CODES.values()) - {1}:
         assert f" {code} " in EXIT_CODES_HELP
+
+
+def test_a_usage_error_off_a_terminal_has_no_box_drawing():
+    result = run("export", "--segmnt", "champions")
+    assert result.exit_code == 2
+    assert "No such option: --segmnt" in result.output
+    assert not set("╭╮╰╯│─") & set(result.output)

@@ -8,6 +8,7 @@ import typer
 
 from crmlytics import __version__
 from crmlytics.cli import clv, core, demo, export, ingest, segments
+from crmlytics.cli.common import MARKUP_MODE
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 2 invalid option or setting; 3 bad input data or file, or an as-of "
@@ -21,6 +22,7 @@ app = typer.Typer(
     name="crmlytics",
     help="Analytical CRM toolkit: ingest, customer facts, segments, CLV on DuckDB or Spark.",
     epilog=EXIT_CODES_HELP,
+    rich_markup_mode=MARKUP_MODE,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from crmlytics.cli.common import (
+    MARKUP_MODE,
     AsOfOption,
     ConfigOption,
     DbOption,
@@ -32,6 +33,7 @@ clv_app = typer.Typer(
         "counts calendar weeks with a purchase and rounds to whole weeks)."
     ),
     no_args_is_help=True,
+    rich_markup_mode=MARKUP_MODE,
 )
 
 ModelOption = Annotated[

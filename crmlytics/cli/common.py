@@ -44,6 +44,10 @@ _LOG_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
 console = Console(width=_LOG_WIDTH, highlight=False)
 err_console = Console(stderr=True, width=_LOG_WIDTH, highlight=False)
 
+#: How typer formats help and usage errors: rich panels for a person at a terminal, plain text
+#: (no box drawing) in logs.
+MARKUP_MODE: Literal["rich"] | None = "rich" if sys.stderr.isatty() else None
+
 DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="warehouse file (default $CRMLYTICS_DB or data/crm.duckdb)"),
