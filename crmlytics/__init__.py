@@ -38,6 +38,7 @@ _LAZY = {
     "export_segment": "crmlytics.export",
     "score": "crmlytics.scoring",
     "latest_scores": "crmlytics.runs",
+    "localise": "crmlytics.labels",
 }
 
 __all__ = [

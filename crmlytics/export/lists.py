@@ -15,6 +15,10 @@ Suppression: customers whose ``customers.do_not_contact`` is true are left out u
 in ``customers`` now, whatever the as-of date of the scores: a customer who opted out after the
 as-of date must not be contacted from a list computed as of an earlier date.
 
+Locale: with ``zh``, CSV and Excel lists have Chinese headers and Chinese labels in every label
+column (:func:`crmlytics.labels.localise`); Parquet keeps column names and English keys unless
+``config.locale_machine_formats``.
+
 Formats: ``csv`` (UTF-8 with BOM, so Excel shows Chinese), ``xlsx``, ``parquet``. The format
 must agree with the extension of ``out`` (``--format xlsx --out list.csv`` is an error, not a
 silently renamed file: a scheduled job that reads ``list.csv`` afterwards must find it).
