@@ -456,6 +456,9 @@ register_headers(
         "loaded": "载入行数",
         "rejected": "拒收行数",
         "duplicate": "重复行数",
+        "duplicates": "重复行数",
+        "measure": "指标",
+        "value": "数值",
         "table": "表",
         "rows": "行数",
         # funnels

@@ -17,9 +17,17 @@ import pandas as pd
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.clv.predict import ClvModel, Progress, fit_clv, notify_step
 from crmlytics.clv.summary import AsOfLike, TimeUnit, calibration_holdout, purchase_days, unit_days
+from crmlytics.labels import register
 from crmlytics.workspace import Workspace
 
 MAX_BUCKET = 7  # frequency buckets 0 … 6 and "7+"
+
+#: The rows of the backtest totals (``source``): what happened, the model and the baseline.
+register(
+    "backtest_source",
+    {"actual": ("Actual", "实际"), "model": ("Model", "模型"), "naive": ("Naive", "朴素基线")},
+    columns=("source",),
+)
 
 
 @dataclass

@@ -149,8 +149,8 @@ def backtest_report(result: BacktestResult, path: str | Path, *, locale: Locale 
         path,
         title,
         [
-            localise(result.totals.reset_index(), locale),
-            localise(result.model.summary.reset_index(), locale),
+            localise(result.totals.reset_index(), locale).set_index(header("source", locale)),
+            localise(result.model.summary, locale),
             tracking_chart(result, locale=locale),
             calibration_holdout_chart(result, locale=locale),
             p_alive_matrix_chart(result.model.purchases, locale=locale),
