@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, cast
 
+import numpy as np
 import pandas as pd
 
 from crmlytics.errors import ConfigError
@@ -254,12 +255,15 @@ def _translated(series: pd.Series, places: list[str]) -> pd.Series:
     mapping: dict[str, str] = {}
     for place in reversed(places):  # the first bound domain wins
         mapping.update({_norm(k): zh for k, (_, zh) in _table(place).items()})
-    present = series.notna()
-    if not present.any():
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if not len(uniques):
         return series
-    text = series.astype(object).where(present, None)
-    mapped = [mapping.get(_norm(v), v) if isinstance(v, str) else v for v in text]
-    return pd.Series(mapped, index=series.index, dtype=object, name=series.name)
+    # one lookup per distinct value, not per row (lists have millions of rows)
+    shown = np.array(
+        [mapping.get(_norm(v), v) if isinstance(v, str) else v for v in uniques], dtype=object
+    )
+    values = np.where(codes >= 0, shown[np.maximum(codes, 0)], None)
+    return pd.Series(values, index=series.index, dtype=object, name=series.name)
 
 
 def for_people(out: str | Path | None, *, machine_formats: bool = False) -> bool:
