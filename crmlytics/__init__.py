@@ -39,6 +39,7 @@ _LAZY = {
     "export_segment": "crmlytics.export",
     "score": "crmlytics.scoring",
     "latest_scores": "crmlytics.runs",
+    "localise": "crmlytics.labels",
 }
 
 __all__ = [

@@ -78,6 +78,11 @@ class Config(Section):
     """All of crmlytics' settings. Each section is documented on its class."""
 
     locale: Literal["en", "zh"] = "en"
+    locale_machine_formats: bool = Field(
+        False,
+        description="with locale zh, also write Chinese headers and labels into Parquet and JSON "
+        "files (by default files for machines keep column names and English keys)",
+    )
     warehouse: WarehouseConfig = WarehouseConfig()
     facts: FactsConfig = FactsConfig()
     clv: ClvConfig = ClvConfig()

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crmlytics.cli import app
+from crmlytics.errors import ConfigError
 from crmlytics.segments import (
     SEGMENT_COLUMNS,
     SEGMENTATIONS,
@@ -79,9 +80,8 @@ def test_segment_column_names_the_column_of_a_key():
     assert segment_column("champions") == "rfm_segment"
     assert segment_column("gold") == "value_tier"
     assert segment_column("dormant") == "lifecycle"
-    assert segment_column("lost") == "rfm_segment"  # shared keys name the RFM segment ...
-    assert segment_column("lifecycle:lost") == "lifecycle"  # ... unless qualified
-    with pytest.raises(KeyError, match="valid keys are rfm_segment: champions"):
+    assert segment_column("lifecycle:lost") == "lifecycle"  # a shared key, qualified
+    with pytest.raises(ConfigError, match="valid keys are rfm_segment: champions"):
         segment_column("platinum")
 
 
@@ -152,7 +152,8 @@ def test_segments_command_prints_profiles_in_chinese(tmp_path):
     result = CliRunner().invoke(app, [*args, "--locale", "zh", "--out", str(out)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, encoding="utf-8-sig")
-    assert frame["label"].tolist()[0] == "黄金客户 (主力)"
-    assert frame["customers"].tolist() == [1, 1, 3, 1]
+    assert frame["客户群"].tolist() == ["黄金客户 (主力)", "一般客户", "零散客户", "无购买"]
+    assert frame["客户群名称"].tolist()[0] == "黄金客户 (主力)"
+    assert frame["客户数"].tolist() == [1, 1, 3, 1]
     bad = CliRunner().invoke(app, [*args[:-1], "colour"])
     assert bad.exit_code == 2 and "by must be one of" in bad.output

@@ -13,11 +13,13 @@ from crmlytics.cli.common import (
     ConfigOption,
     DbOption,
     FailOnEmptyOption,
+    LocaleOption,
     OutOption,
     check_not_empty,
     checked_as_of,
     command,
     emit,
+    locale_of,
     say,
     settings,
     warehouse,
@@ -94,6 +96,7 @@ def fit_command(
     unit: UnitOption = None,
     artifact: ArtifactOption = None,
     out: OutOption = None,
+    locale: LocaleOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -102,12 +105,19 @@ def fit_command(
     from crmlytics.clv.predict import fit_clv
 
     conf = settings(config)
+    chosen = locale_of(locale, conf)
     model, unit = _choices(conf, model, unit)
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
         with steps("summary", "fit") as progress:
             fitted = fit_clv(ws, point, model=model, unit=unit, progress=progress)
-    emit(fitted.summary(), out, title=f"{model} + Gamma-Gamma, {unit}, as of {fitted.as_of_}")
+    emit(
+        fitted.summary(),
+        out,
+        title=f"{model} + Gamma-Gamma, {unit}, as of {fitted.as_of_}",
+        locale=chosen,
+        machine_formats=conf.locale_machine_formats,
+    )
     if artifact is not None:
         say(f"saved model to {fitted.save(artifact)}")
 
@@ -123,6 +133,7 @@ def backtest_command(
     report: Annotated[
         Path | None, typer.Option("--report", help="write an HTML report (works offline)")
     ] = None,
+    locale: LocaleOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -137,6 +148,7 @@ def backtest_command(
     from crmlytics.errors import ConfigError, DataError
 
     conf = settings(config)
+    chosen = locale_of(locale, conf)
     model, unit = _choices(conf, model, unit)
     calibration, holdout = resolve(calibration_end), resolve(holdout_end)
     if holdout.date <= calibration.date:
@@ -152,12 +164,23 @@ def backtest_command(
         names = ("summary", "fit", "predict", "tracking")
         with steps(*names) as progress:
             result = backtest(ws, calibration, holdout, model=model, unit=unit, progress=progress)
-    emit(result.totals.reset_index(), None, title="holdout purchases: actual, model, naive")
-    emit(result.by_frequency, out, title="mean holdout purchases by calibration frequency")
+    emit(
+        result.totals.reset_index(),
+        None,
+        title="holdout purchases: actual, model, naive",
+        locale=chosen,
+    )
+    emit(
+        result.by_frequency,
+        out,
+        title="mean holdout purchases by calibration frequency",
+        locale=chosen,
+        machine_formats=conf.locale_machine_formats,
+    )
     if report is not None:
         from crmlytics.clv.charts import backtest_report
 
-        say(f"wrote report to {backtest_report(result, report)}")
+        say(f"wrote report to {backtest_report(result, report, locale=chosen)}")
 
 
 @clv_app.command("predict", help=PREDICT_HELP)
@@ -180,6 +203,7 @@ def predict_command(
     ] = None,
     artifact: ArtifactOption = None,
     out: OutOption = None,
+    locale: LocaleOption = None,
     fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -189,6 +213,7 @@ def predict_command(
     from crmlytics.clv.predict import predict
 
     conf = settings(config)
+    chosen = locale_of(locale, conf)
     model, unit = _choices(conf, model, unit)
     clv = _validated(
         conf,
@@ -212,7 +237,13 @@ def predict_command(
                 progress=progress,
             )
     check_not_empty(len(frame), "the CLV table", fail_on_empty)
-    emit(frame, out, title=f"CLV over {clv.horizon_months} months")
+    emit(
+        frame,
+        out,
+        title=f"CLV over {clv.horizon_months} months",
+        locale=chosen,
+        machine_formats=conf.locale_machine_formats,
+    )
 
 
 def _choices(conf: Any, model: str | None, unit: str | None) -> tuple[str, str]:

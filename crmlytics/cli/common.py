@@ -236,13 +236,30 @@ def steps(labels: dict[str, str]) -> Iterator[Callable[[str], None]]:
 
 
 # -- tables ---------------------------------------------------------------------------------------
-def emit(frame: Any, out: Path | None, *, title: str | None = None, limit: int = 50) -> None:
+def emit(
+    frame: Any,
+    out: Path | None,
+    *,
+    title: str | None = None,
+    limit: int = 50,
+    locale: str | None = None,
+    domains: dict[str, Any] | None = None,
+    machine_formats: bool = False,
+) -> None:
     """Write ``frame`` to ``out`` if given, else print it (first ``limit`` rows).
 
     On a terminal the table is a rich table; otherwise plain aligned columns without box
-    drawing, so logs stay readable.
+    drawing, so logs stay readable. With ``locale`` the frame is rendered by
+    :func:`crmlytics.labels.localise` (``domains``: extra label columns) when printed or written
+    as CSV / Excel; Parquet and JSON keep column names and keys unless ``machine_formats``.
     """
     from crmlytics.io import write_frame
+
+    if locale is not None:
+        from crmlytics.labels import for_people, localise
+
+        if for_people(out, machine_formats=machine_formats):
+            frame = localise(frame, locale, domains=domains)  # type: ignore[arg-type]
 
     if out is not None:
         path = write_frame(frame, out)

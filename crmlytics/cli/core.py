@@ -12,12 +12,14 @@ from crmlytics.cli.common import (
     ConfigOption,
     DbOption,
     FailOnEmptyOption,
+    LocaleOption,
     OutOption,
     WaitOption,
     check_not_empty,
     checked_as_of,
     command,
     emit,
+    locale_of,
     say,
     settings,
     step,
@@ -39,6 +41,7 @@ def facts_command(
         typer.Option("--window-days", help="only the last N days (default: config facts)"),
     ] = None,
     out: OutOption = None,
+    locale: LocaleOption = None,
     fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -48,6 +51,7 @@ def facts_command(
     from crmlytics.facts import facts
 
     conf = settings(config)
+    chosen = locale_of(locale, conf)
     days = conf.facts.window_days if window_days is None else window_days
     check_window_days(days, "--window-days")
     with warehouse(db, conf) as ws:
@@ -56,7 +60,13 @@ def facts_command(
             frame = facts(ws, point, window_days=days)
             s.rows = len(frame)
     check_not_empty(len(frame), "the customer facts table", fail_on_empty)
-    emit(frame, out, title=f"customer facts as of {point}")
+    emit(
+        frame,
+        out,
+        title=f"customer facts as of {point}",
+        locale=chosen,
+        machine_formats=conf.locale_machine_formats,
+    )
 
 
 @command
@@ -64,6 +74,7 @@ def quickstart_command(
     customers: int = typer.Option(2000, "--customers", min=1, help="demo customers to simulate"),
     seed: int = typer.Option(7, "--seed", help="random seed of the demo data"),
     demo_dir: Path = typer.Option(Path("data/demo"), "--demo-dir", help="where demo files go"),
+    locale: LocaleOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -71,13 +82,13 @@ def quickstart_command(
     from crmlytics.cli.common import steps
     from crmlytics.quickstart import QUICKSTART_STEPS, quickstart
 
-    settings(config)  # validated even though the demo needs no setting
+    chosen = locale_of(locale, settings(config))
     with steps(QUICKSTART_STEPS) as progress:
         result = quickstart(
             db, customers=customers, seed=seed, demo_dir=demo_dir, progress=progress
         )
-    emit(result.loads, None, title=f"loaded into {result.db}")
-    emit(result.summary, None, title=f"customer facts as of {result.as_of}")
+    emit(result.loads, None, title=f"loaded into {result.db}", locale=chosen)
+    emit(result.summary, None, title=f"customer facts as of {result.as_of}", locale=chosen)
     say(f"next: crmlytics facts --db {result.db} --as-of {result.as_of} --out facts.xlsx")
 
 

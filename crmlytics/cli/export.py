@@ -16,6 +16,7 @@ from crmlytics.cli.common import (
     check_not_empty,
     checked_as_of,
     command,
+    locale_of,
     say,
     settings,
     step,
@@ -32,7 +33,10 @@ def export_command(
     segment: Annotated[
         str,
         typer.Option(
-            "--segment", help="segment key: champions, gold, dormant, ... (or lifecycle:lost)"
+            "--segment",
+            help="segment by key, English or Chinese label: champions, Gold, 沉寂客户, ...; "
+            "a name two segmentations share must be qualified: lifecycle:lost, rfm_segment:lost "
+            "(stage:new, activity:active reach the stage and activity views)",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="file to write (.csv, .xlsx, .parquet)")],
@@ -62,6 +66,7 @@ def export_command(
     from crmlytics.export import export_segment
 
     conf = settings(config)
+    chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
         with step("export", f"building the {segment} list") as s:
@@ -74,7 +79,7 @@ def export_command(
                 out=out,
                 include_opted_out=include_opted_out,
                 hash_pii=hash_pii,
-                locale=locale,
+                locale=chosen,
                 config=conf,
             )
             s.rows = result.rows

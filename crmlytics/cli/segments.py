@@ -56,14 +56,20 @@ def rfm_command(
 
     conf = settings(config)
     check_window_days(window_days, "--window-days")
-    locale_of(locale, conf)
+    chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
         with step("rfm", "computing RFM") as s:
             frame = rfm_report(ws, point, window_days=window_days, config=conf)
             s.rows = len(frame)
     check_not_empty(len(frame), "the RFM table", fail_on_empty)
-    emit(frame, out, title=f"RFM as of {point}")
+    emit(
+        frame,
+        out,
+        title=f"RFM as of {point}",
+        locale=chosen,
+        machine_formats=conf.locale_machine_formats,
+    )
 
 
 @command
@@ -90,4 +96,11 @@ def segments_command(
             frame = segment_profiles(ws, point, by, conf, locale=chosen)
             s.rows = len(frame)
     check_not_empty(len(frame), f"the {by} profile", fail_on_empty)
-    emit(frame, out, title=f"{by} profiles as of {point}")
+    emit(
+        frame,
+        out,
+        title=f"{by} profiles as of {point}",
+        locale=chosen,
+        domains={"segment": (by, "profile")},
+        machine_formats=conf.locale_machine_formats,
+    )

@@ -26,9 +26,17 @@ from crmlytics.clv.summary import (
     purchase_days,
     unit_days,
 )
+from crmlytics.labels import register
 from crmlytics.workspace import Workspace
 
 MAX_BUCKET = 7  # frequency buckets 0 … 6 and "7+"
+
+#: The rows of the backtest totals (``source``): what happened, the model and the baseline.
+register(
+    "backtest_source",
+    {"actual": ("Actual", "实际"), "model": ("Model", "模型"), "naive": ("Naive", "朴素基线")},
+    columns=("source",),
+)
 
 
 @dataclass

@@ -15,6 +15,10 @@ Suppression: customers whose ``customers.do_not_contact`` is true are left out u
 in ``customers`` now, whatever the as-of date of the scores: a customer who opted out after the
 as-of date must not be contacted from a list computed as of an earlier date.
 
+Locale: with ``zh``, CSV and Excel lists have Chinese headers and Chinese labels in every label
+column (:func:`crmlytics.labels.localise`); Parquet keeps column names and English keys unless
+``config.locale_machine_formats``.
+
 Formats: ``csv`` (UTF-8 with BOM, so Excel shows Chinese), ``xlsx``, ``parquet``. The format
 must agree with the extension of ``out`` (``--format xlsx --out list.csv`` is an error, not a
 silently renamed file: a scheduled job that reads ``list.csv`` afterwards must find it).
@@ -230,9 +234,10 @@ def export_segment(
     ws
         The warehouse.
     segment
-        A segment key: an RFM segment (``champions``), value tier (``gold``) or lifecycle class
-        (``dormant``); ``column:key`` (``lifecycle:lost``) picks the segmentation of a key
-        several share (:func:`crmlytics.segments.segment_column`).
+        An RFM segment (``champions``), value tier (``gold``) or lifecycle class (``dormant``)
+        by key, English label (any case) or Chinese label (``沉寂客户``); a name two
+        segmentations share must be qualified, ``lifecycle:lost``
+        (:func:`crmlytics.segments.resolve_segment`).
     as_of
         Scores see only data at or before this point (a date means the end of that day;
         default today). Opt-outs and contact details are taken as they are now.
@@ -247,7 +252,11 @@ def export_segment(
         ``"sha256"``: write ``email_sha256`` / ``phone_sha256`` (normalised, hashed; see
         :mod:`crmlytics.export.pii`) instead of clear-text ``email`` / ``phone``.
     locale
-        Language of ``rfm_segment_label`` (``en`` / ``zh``); default ``config.locale``.
+        ``en`` / ``zh`` (default ``config.locale``): the language of ``rfm_segment_label``
+        and, in CSV and Excel files, of the headers and of every label column
+        (:func:`crmlytics.labels.localise`: ``rfm_segment``, ``value_tier``, ``lifecycle``,
+        ``stage``, ``activity``, ``customer_type``). Parquet keeps column names and English
+        keys unless ``config.locale_machine_formats``.
     config
         Settings; ``config.segments`` for scoring, ``config.export`` for phone normalisation.
 
@@ -258,17 +267,15 @@ def export_segment(
         and how many of them had opted out.
     """
     from crmlytics.config import Config
-    from crmlytics.segments import labels, segment_column
+    from crmlytics.labels import check_locale, for_people, labels, localise
+    from crmlytics.segments import resolve_segment
 
     config = config or Config()
     path, fmt = check_format(out, format)
     if hash_pii is not None and hash_pii not in HASH_METHODS:
         raise ValueError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
-    locale = locale or config.locale
-    if locale not in ("en", "zh"):
-        raise ValueError(f"locale must be 'en' or 'zh', not {locale!r}")
-    column = segment_column(segment)
-    key = segment.partition(":")[2] if ":" in segment else segment
+    locale = check_locale(locale or config.locale)
+    column, key = resolve_segment(segment)
     if ws.table("customers").count().to_pyarrow().as_py() == 0:
         raise WarehouseError(
             "the customers table is empty, so opt-outs (do_not_contact) cannot be checked and "
@@ -297,6 +304,8 @@ def export_segment(
             default_country_code=config.export.default_country_code,
             remove_gmail_dots=config.export.remove_gmail_dots,
         )
+    if for_people(path, machine_formats=config.locale_machine_formats):
+        frame = localise(frame, locale)
     written = write_list(frame, path, fmt, csv_formula_guard=config.export.csv_formula_guard)
     return ExportResult(
         path=written,

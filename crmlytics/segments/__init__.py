@@ -16,6 +16,7 @@ from crmlytics.segments.core import (
     SEGMENT_COLUMNS,
     SEGMENTATIONS,
     customer_segments,
+    resolve_segment,
     segment_column,
 )
 from crmlytics.segments.degrees import four_degrees
@@ -41,6 +42,7 @@ __all__ = [
     "pareto",
     "pareto_chart",
     "pareto_summary",
+    "resolve_segment",
     "rf_grid",
     "rf_heatmap",
     "rfm",

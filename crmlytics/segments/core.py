@@ -12,6 +12,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts
 from crmlytics.joins import with_customer_columns
+from crmlytics.labels import find, label, pairs
 from crmlytics.segments.config import SegmentsConfig, segments_config
 from crmlytics.segments.degrees import degrees_from_facts
 from crmlytics.segments.labels import LIFECYCLE_CLASSES, RFM_SEGMENTS, VALUE_TIERS
@@ -55,24 +56,63 @@ SEGMENT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def segment_column(key: str) -> str:
-    """The column of :func:`customer_segments` a segment ``key`` belongs to.
+#: Segmentation columns a ``column:value`` form may name (:func:`resolve_segment`); a bare value
+#: is looked up in :data:`SEGMENTATIONS` only.
+QUALIFIED_SEGMENTATIONS: tuple[str, ...] = (*SEGMENTATIONS, "stage", "activity")
 
-    ``rfm_segment`` is checked first, then ``value_tier``, then ``lifecycle``; keys found in two
-    (``lost``, ``loyal``, ``prospect``) therefore name the RFM segment. A ``column:key`` form
-    (``lifecycle:lost``) picks the column explicitly. Unknown keys raise ``KeyError`` listing
-    the valid ones.
+
+def resolve_segment(text: str) -> tuple[str, str]:
+    """The segmentation column and key a segment name given by a person stands for.
+
+    ``text`` is a key (``lost``), its English label (``Lost``; keys and English labels are
+    matched ignoring case) or its Chinese label (``流失客户``), looked up in ``rfm_segment``,
+    ``value_tier`` and ``lifecycle``. A name found in more than one of them must be qualified
+    as ``column:name`` (``lifecycle:lost``); the error names every option. The qualified form
+    also reaches the ``stage`` and ``activity`` views (``activity:active``).
+
+    Raises :class:`~crmlytics.errors.ConfigError` for an unknown, ambiguous or badly qualified
+    name, listing what is valid.
     """
-    if ":" in key:
-        column, _, bare = key.partition(":")
-        if column in SEGMENTATIONS and bare in SEGMENTATIONS[column]:
-            return column
-    else:
-        for column, keys in SEGMENTATIONS.items():
-            if key in keys:
-                return column
-    valid = "; ".join(f"{column}: {', '.join(keys)}" for column, keys in SEGMENTATIONS.items())
-    raise KeyError(f"unknown segment key {key!r}; valid keys are {valid}")
+    from crmlytics.errors import ConfigError
+
+    given = text.strip()
+    column, sep, name = given.partition(":")
+    if sep:
+        column, name = column.strip(), name.strip()
+        if column not in QUALIFIED_SEGMENTATIONS:
+            raise ConfigError(
+                f"unknown segmentation {column!r} in segment {text!r}; "
+                f"use one of {', '.join(QUALIFIED_SEGMENTATIONS)}"
+            )
+        key = find(column, name)
+        if key is None:
+            raise ConfigError(
+                f"{column} has no segment {name!r}; its segments are {_choices(column)}"
+            )
+        return column, key
+    found = [(c, k) for c in SEGMENTATIONS if (k := find(c, given)) is not None]
+    if not found:
+        valid = "; ".join(f"{c}: {', '.join(keys)}" for c, keys in SEGMENTATIONS.items())
+        raise ConfigError(f"unknown segment key {text!r}; valid keys are {valid}")
+    if len(found) > 1:
+        options = " or ".join(f"{c}:{k}" for c, k in found)
+        where = ", ".join(
+            f"{c} ({label(k, 'en', domain=c)}, {label(k, 'zh', domain=c)})" for c, k in found
+        )
+        raise ConfigError(
+            f"segment {text!r} is in more than one segmentation: {where}; say which: {options}"
+        )
+    return found[0]
+
+
+def _choices(column: str) -> str:
+    return ", ".join(f"{k} ({en} / {zh})" for k, (en, zh) in pairs(column).items())
+
+
+def segment_column(key: str) -> str:
+    """The column of :func:`customer_segments` a segment name belongs to
+    (:func:`resolve_segment`, which also gives the key)."""
+    return resolve_segment(key)[0]
 
 
 def materialise(ws: Workspace, expr: ir.Table) -> ir.Table:
@@ -169,9 +209,11 @@ def customer_segments(
 
 
 __all__ = [
+    "QUALIFIED_SEGMENTATIONS",
     "SEGMENTATIONS",
     "SEGMENT_COLUMNS",
     "customer_segments",
+    "resolve_segment",
     "segment_column",
     "segments_config",
 ]
