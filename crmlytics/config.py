@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.errors import ConfigError
 from crmlytics.segments.config import SegmentsConfig
@@ -55,6 +56,7 @@ class Config(Section):
     clv: ClvConfig = ClvConfig()
     export: ExportConfig = ExportConfig()
     segments: SegmentsConfig = SegmentsConfig()
+    churn: ChurnConfig = ChurnConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""
