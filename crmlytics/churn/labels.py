@@ -147,6 +147,4 @@ def churn_labels(
 
 def _check_definition(definition: str) -> None:
     if definition not in ("purchase", "contract"):
-        raise ConfigError(
-            f"churn definition must be 'purchase' or 'contract', not {definition!r}"
-        )
+        raise ConfigError(f"churn definition must be 'purchase' or 'contract', not {definition!r}")

@@ -72,7 +72,9 @@ def calibration_table(y: np.ndarray, probability: np.ndarray, bins: int = 10) ->
     order = np.argsort(p, kind="stable")
     groups = np.array_split(order, min(bins, max(len(p), 1)))
     rows = [
-        (i + 1, len(g), float(p[g].mean()), float(y[g].mean())) for i, g in enumerate(groups) if len(g)
+        (i + 1, len(g), float(p[g].mean()), float(y[g].mean()))
+        for i, g in enumerate(groups)
+        if len(g)
     ]
     return pd.DataFrame(rows, columns=["bin", "customers", "predicted", "observed"])
 
