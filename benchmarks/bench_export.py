@@ -86,9 +86,9 @@ def synthetic(customers: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame
     scores = pd.DataFrame(
         {
             "customer_id": ids,
-            "recency_days": rng.integers(0, 700, total),
-            "frequency": rng.integers(0, 40, total),
-            "monetary": rng.gamma(2.0, 300.0, total).round(2),
+            "days_since_last_purchase": rng.integers(0, 700, total),
+            "rfm_frequency": rng.integers(0, 40, total),
+            "rfm_monetary": rng.gamma(2.0, 300.0, total).round(2),
             "orders": rng.integers(1, 40, total),
             "net_revenue": rng.gamma(2.0, 300.0, total).round(2),
             "r_score": r,

@@ -56,9 +56,9 @@ SELECT customer_id,
        count(DISTINCT order_id) AS orders,
        count(DISTINCT order_ts::DATE) AS purchase_days,
        sum(CASE WHEN amount >= 0 THEN amount ELSE 0 END) AS gross_revenue,
-       sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS returns,
+       sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS returned_revenue,
        sum(amount - sign(amount) * abs(cost)) AS profit,
-       count(DISTINCT category) AS categories
+       count(DISTINCT category) AS categories_bought
 FROM transactions WHERE order_ts < TIMESTAMP '2025-01-01'
 GROUP BY customer_id
 """
@@ -102,8 +102,8 @@ frame["gross"] = np.where(sale, frame.amount, 0.0)
 frame["ret"] = np.where(sale, 0.0, -frame.amount)
 frame["profit"] = frame.amount - np.sign(frame.amount) * frame.cost.abs()
 money = frame.groupby("customer_id").agg(
-    gross=("gross", "sum"), returns=("ret", "sum"), profit=("profit", "sum"),
-    categories=("category", "nunique"))
+    gross_revenue=("gross", "sum"), returned_revenue=("ret", "sum"), profit=("profit", "sum"),
+    categories_bought=("category", "nunique"))
 facts = money.join(purchases, how="left")
 """,
 }

@@ -92,3 +92,8 @@ def __getattr__(name: str) -> Any:
 
         return NotFittedError
     raise AttributeError(f"module 'crmlytics.errors' has no attribute {name!r}")
+
+
+class CrmlyticsWarning(UserWarning):
+    """Root of the warnings crmlytics gives: the result is computed, but something about it
+    surprises (the CLI prints these as one line each)."""

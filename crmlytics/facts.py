@@ -19,16 +19,15 @@ FACT_COLUMNS = (
     "last_purchase_date",
     "orders",
     "purchase_days",
-    "frequency",
-    "recency_days",
-    "tenure_days",
+    "purchase_span_days",
+    "days_since_first_purchase",
     "days_since_last_purchase",
     "gross_revenue",
-    "returns",
+    "returned_revenue",
     "net_revenue",
     "profit",
     "avg_order_value",
-    "categories",
+    "categories_bought",
     "complaints",
     "contacts",
 )
@@ -84,10 +83,10 @@ def order_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> i
 
 def sold_categories(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> ir.Table:
     """Distinct categories of the sale lines (no returns) each customer bought as of ``as_of``:
-    one row per customer with ``categories`` (count)."""
+    one row per customer with ``categories_bought`` (count)."""
     sold = _with_category(_visible(ws, as_of, window_days, sales_only=True), ws)
     sold = sold.filter(sold.category.notnull())
-    return sold.group_by("customer_id").aggregate(categories=sold.category.nunique())
+    return sold.group_by("customer_id").aggregate(categories_bought=sold.category.nunique())
 
 
 NET_DECIMALS = 6
@@ -106,7 +105,7 @@ def orders(lines: ir.Table) -> ir.Table:
     - ``order_day``: day of the order's first sale line (of any line, if it has none);
     - ``order_net``: sum of all its lines, returns included, rounded to ``NET_DECIMALS``
       (a fully returned order nets to exactly zero);
-    - ``gross`` (sale lines), ``returns`` (return lines, positive), ``profit`` (see
+    - ``gross_revenue`` (sale lines), ``returned_revenue`` (return lines, positive), ``profit`` (see
       :func:`customer_facts`; null when no line has a cost), ``return_lines`` (count).
     """
     returned = is_return(lines)
@@ -116,8 +115,8 @@ def orders(lines: ir.Table) -> ir.Table:
             lines.order_ts.min(where=lines.kind == "sale"), lines.order_ts.min()
         ).date(),
         order_net=lines.amount.sum().round(NET_DECIMALS),
-        gross=lines.amount.sum(where=~returned).fill_null(0.0),
-        returns=lines.amount.abs().sum(where=returned).fill_null(0.0),
+        gross_revenue=lines.amount.sum(where=~returned).fill_null(0.0),
+        returned_revenue=lines.amount.abs().sum(where=returned).fill_null(0.0),
         profit=line_profit.sum(where=lines.cost.notnull()),
         return_lines=lines.order_id.count(where=returned),
     )
@@ -133,21 +132,24 @@ def customer_facts(
 
     Only rows at or before the as-of point are seen (a date means the end of that day). Customers
     are those in ``customers`` who signed up by the as-of date, plus anyone with a visible
-    transaction; prospects have null purchase facts and zero counts.
+    transaction; prospects have null purchase facts and zero counts. A *purchase* is defined once,
+    in ``docs/glossary.md`` ("A purchase"); here it is an order whose rounded net is positive.
 
-    Columns (money in source currency units, durations in whole days from the as-of date):
+    Columns (money in source currency units, durations in whole days; every column is defined in
+    ``docs/glossary.md``):
 
-    - ``first_purchase_date`` / ``last_purchase_date``: days of the first and last purchase;
-      a purchase is an order whose net (sales minus returns on that order) is positive.
-    - ``orders``: distinct purchases; ``purchase_days``: distinct days with a purchase;
-      ``frequency``: BTYD repeat frequency, ``purchase_days - 1``.
-    - ``recency_days``: BTYD recency, last minus first purchase day; ``tenure_days`` (BTYD T):
-      as-of date minus first purchase day; ``days_since_last_purchase``.
-    - ``gross_revenue``: sum of sale lines; ``returns``: sum of return lines (``kind = 'return'``
-      or a negative amount) as a positive number; ``net_revenue``: gross minus returns.
+    - ``first_purchase_date`` / ``last_purchase_date``: days of the first and last purchase.
+    - ``orders``: distinct purchases; ``purchase_days``: distinct days with a purchase.
+    - ``purchase_span_days``: last minus first purchase day;
+      ``days_since_first_purchase``: as-of date minus first purchase day;
+      ``days_since_last_purchase``: as-of date minus last purchase day.
+    - ``gross_revenue``: sum of sale lines; ``returned_revenue``: sum of return lines
+      (``kind = 'return'`` or a negative amount) as a positive number; ``net_revenue``: gross
+      minus returned revenue.
     - ``profit``: sum over lines of ``amount - sign(amount) * |cost|`` where cost is known
       (a return gives its cost back); null when no line has a cost.
-    - ``avg_order_value``: net revenue per purchase; ``categories``: distinct categories bought.
+    - ``avg_order_value``: net revenue per purchase; ``categories_bought``: distinct categories
+      of the sale lines.
     - ``complaints`` / ``contacts``: complaints opened and interactions up to the as-of point.
 
     ``window_days`` restricts transactions (not complaints or contacts) to the last N days.
@@ -160,8 +162,8 @@ def customer_facts(
         last_purchase_date=per_order.order_day.max(where=purchase),
         orders=per_order.order_id.count(where=purchase),
         purchase_days=per_order.order_day.nunique(where=purchase),
-        gross_revenue=per_order.gross.sum(),
-        returns=per_order.returns.sum(),
+        gross_revenue=per_order.gross_revenue.sum(),
+        returned_revenue=per_order.returned_revenue.sum(),
         profit=per_order.profit.sum(),
     )
     categories = sold_categories(ws, point, window_days)
@@ -196,16 +198,17 @@ def customer_facts(
         last_purchase_date=t.last_purchase_date,
         orders=t.orders.fill_null(0).cast("int64"),
         purchase_days=t.purchase_days.fill_null(0).cast("int64"),
-        frequency=(t.purchase_days - 1).cast("int64"),
-        recency_days=t.last_purchase_date.delta(t.first_purchase_date, unit="day").cast("int64"),
-        tenure_days=as_of_day.delta(t.first_purchase_date, unit="day").cast("int64"),
+        purchase_span_days=t.last_purchase_date.delta(t.first_purchase_date, unit="day").cast(
+            "int64"
+        ),
+        days_since_first_purchase=as_of_day.delta(t.first_purchase_date, unit="day").cast("int64"),
         days_since_last_purchase=as_of_day.delta(t.last_purchase_date, unit="day").cast("int64"),
         gross_revenue=t.gross_revenue.fill_null(0.0),
-        returns=t.returns.fill_null(0.0),
-        net_revenue=(t.gross_revenue.fill_null(0.0) - t.returns.fill_null(0.0)),
+        returned_revenue=t.returned_revenue.fill_null(0.0),
+        net_revenue=(t.gross_revenue.fill_null(0.0) - t.returned_revenue.fill_null(0.0)),
         profit=t.profit,
-        avg_order_value=(t.gross_revenue - t.returns) / t.orders.nullif(0),
-        categories=t.categories.fill_null(0).cast("int64"),
+        avg_order_value=(t.gross_revenue - t.returned_revenue) / t.orders.nullif(0),
+        categories_bought=t.categories_bought.fill_null(0).cast("int64"),
         complaints=t.complaints.fill_null(0).cast("int64"),
         contacts=t.contacts.fill_null(0).cast("int64"),
     )
@@ -223,7 +226,8 @@ def facts(
 
 
 def facts_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Headline figures of a facts frame: customers, buyers, repeat buyers, revenue, returns."""
+    """Headline figures of a facts frame: customers, buyers, repeat buyers, revenue, returned
+    revenue."""
     buyers = frame["orders"] > 0
     rows = [
         ("customers", len(frame)),
@@ -231,7 +235,7 @@ def facts_summary(frame: pd.DataFrame) -> pd.DataFrame:
         ("repeat buyers (≥2 purchase days)", int((frame["purchase_days"] >= 2).sum())),
         ("prospects (no purchase)", int((~buyers).sum())),
         ("gross revenue", round(float(frame["gross_revenue"].sum()), 2)),
-        ("returns", round(float(frame["returns"].sum()), 2)),
+        ("returned revenue", round(float(frame["returned_revenue"].sum()), 2)),
         ("net revenue", round(float(frame["net_revenue"].sum()), 2)),
         ("avg order value", round(float(frame.loc[buyers, "avg_order_value"].mean()), 2)),
         ("complaints", int(frame["complaints"].sum())),

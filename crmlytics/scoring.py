@@ -40,15 +40,19 @@ def customer_scores(
 ) -> pd.DataFrame:
     """Segments (:func:`crmlytics.segments.customer_segments`) and CLV predictions
     (:func:`crmlytics.clv.predict.predict`, settings from ``config.clv``) of every customer as
-    of ``as_of``, one row per customer. Customers without a purchase have null CLV columns."""
+    of ``as_of``, one row per customer. Customers without a purchase have null CLV columns.
+    Every column is defined in ``docs/glossary.md``. Warns
+    (:class:`crmlytics.segments.rfm.RfmEmptyLevelWarning`) when an RFM score level is empty."""
     from crmlytics.clv.predict import predict
     from crmlytics.segments import customer_segments
+    from crmlytics.segments.rfm import warn_empty_levels
 
     config = config or Config()
     say = progress or (lambda message: None)
     point = resolve_as_of(as_of)
     say(f"segments as of {point}")
     segments = customer_segments(ws, point, config).to_pandas()
+    warn_empty_levels(segments, config.segments.rfm.bins)
     say("CLV: summary, fit and predictions")
     clv = config.clv
     predictions = predict(

@@ -437,7 +437,9 @@ def test_lifetimes_recovers_the_planted_bgnbd_from_the_customer_facts(demo, ws):
     buyers = f[f["orders"] > 0]
     with np.errstate(all="ignore"):
         fitted = lifetimes.BetaGeoFitter().fit(
-            buyers["frequency"], buyers["recency_days"], buyers["tenure_days"]
+            buyers["purchase_days"] - 1,
+            buyers["purchase_span_days"],
+            buyers["days_since_first_purchase"],
         )
     bg = demo.truth.params.bgnbd
     summary = fitted.summary

@@ -22,14 +22,18 @@ def test_columns_are_the_documented_facts(small_ws):
 def test_partial_return_reduces_revenue_but_keeps_the_order(small_ws):
     # a: o1 = 100 + 50 on 1 Jan, the 100 line returned on 3 Jan; o2 = 30 on 10 Jan.
     a = _row(facts(small_ws, "2024-01-10"), "a")
-    assert a.orders == 2 and a.purchase_days == 2 and a.frequency == 1
+    assert a.orders == 2 and a.purchase_days == 2
     assert a.gross_revenue == 180.0
-    assert a.returns == 100.0
+    assert a.returned_revenue == 100.0
     assert a.net_revenue == 80.0
     assert a.avg_order_value == 40.0  # 80 over 2 purchases
     assert a.first_purchase_date == pd.Timestamp("2024-01-01")
     assert a.last_purchase_date == pd.Timestamp("2024-01-10")
-    assert (a.recency_days, a.tenure_days, a.days_since_last_purchase) == (9, 9, 0)
+    assert (a.purchase_span_days, a.days_since_first_purchase, a.days_since_last_purchase) == (
+        9,
+        9,
+        0,
+    )
 
 
 def test_profit_counts_only_lines_with_cost_and_a_return_gives_its_cost_back(small_ws):
@@ -41,25 +45,29 @@ def test_profit_counts_only_lines_with_cost_and_a_return_gives_its_cost_back(sma
 def test_fully_returned_order_is_not_a_purchase(small_ws):
     # b: o3 = 20 and o4 = 40 on 5 Jan; o4 fully returned on 6 Jan.
     b = _row(facts(small_ws, "2024-01-10"), "b")
-    assert b.orders == 1 and b.purchase_days == 1 and b.frequency == 0
-    assert (b.gross_revenue, b.returns, b.net_revenue) == (60.0, 40.0, 20.0)
-    assert (b.recency_days, b.tenure_days, b.days_since_last_purchase) == (0, 5, 5)
+    assert b.orders == 1 and b.purchase_days == 1
+    assert (b.gross_revenue, b.returned_revenue, b.net_revenue) == (60.0, 40.0, 20.0)
+    assert (b.purchase_span_days, b.days_since_first_purchase, b.days_since_last_purchase) == (
+        0,
+        5,
+        5,
+    )
 
 
 def test_return_not_yet_made_as_of_is_not_seen(small_ws):
     a = _row(facts(small_ws, "2024-01-02"), "a")
-    assert (a.gross_revenue, a.returns, a.net_revenue, a.orders) == (150.0, 0.0, 150.0, 1)
+    assert (a.gross_revenue, a.returned_revenue, a.net_revenue, a.orders) == (150.0, 0.0, 150.0, 1)
 
 
 def test_categories_fall_back_to_the_product_category(small_ws):
     # a bought p1 (line category tea) and p2 (no line category; product category cups).
-    assert _row(facts(small_ws, "2024-01-10"), "a").categories == 2
+    assert _row(facts(small_ws, "2024-01-10"), "a").categories_bought == 2
 
 
 def test_as_of_exactly_on_an_order_timestamp_includes_that_order(small_ws):
     frame = facts(small_ws, "2024-01-10T08:59:59")
     d = _row(frame, "d")
-    assert d.orders == 1 and d.net_revenue == 15.5 and d.tenure_days == 0
+    assert d.orders == 1 and d.net_revenue == 15.5 and d.days_since_first_purchase == 0
     # a's order at 09:00 the same day is one second too late
     a = _row(frame, "a")
     assert a.orders == 1 and a.net_revenue == 50.0 and a.days_since_last_purchase == 9
@@ -75,7 +83,7 @@ def test_a_date_as_of_sees_the_whole_day(small_ws):
 def test_prospects_are_listed_with_zero_counts_and_no_purchase_dates(small_ws):
     c = _row(facts(small_ws, "2024-01-10"), "c")
     assert c.orders == 0 and c.net_revenue == 0.0 and c.contacts == 1
-    assert pd.isna(c.first_purchase_date) and pd.isna(c.frequency)
+    assert pd.isna(c.first_purchase_date) and pd.isna(c.purchase_span_days)
 
 
 def test_customers_who_sign_up_after_as_of_are_not_yet_customers(small_ws):
@@ -95,7 +103,7 @@ def test_window_days_keeps_only_the_last_n_days_of_transactions(small_ws):
     frame = facts(small_ws, "2024-01-10", window_days=5)
     a, b = _row(frame, "a"), _row(frame, "b")
     assert (a.orders, a.net_revenue) == (1, 30.0)
-    assert (b.orders, b.gross_revenue, b.returns) == (0, 0.0, 40.0)
+    assert (b.orders, b.gross_revenue, b.returned_revenue) == (0, 0.0, 40.0)
 
 
 def test_rerunning_the_same_as_of_gives_identical_results(small_ws):

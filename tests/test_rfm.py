@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from crmlytics.cli import app
 from crmlytics.segments import rfm, rfm_report
 from crmlytics.segments.config import RfmConfig, RfmRule
-from crmlytics.segments.rfm import check_segment_map
+from crmlytics.segments.rfm import RfmEmptyLevelWarning, check_segment_map, warn_empty_levels
 from tests.builders import sale
 
 
@@ -156,10 +156,10 @@ def window_ws(ws):
 
 def test_window_scores_only_recent_purchases_and_marks_earlier_buyers_lost(window_ws):
     frame = rfm_report(window_ws, "2024-06-30", window_days=30).set_index("customer_id")
-    assert frame.loc["new", ["frequency", "monetary"]].tolist() == [2, 120.0]
+    assert frame.loc["new", ["rfm_frequency", "rfm_monetary"]].tolist() == [2, 120.0]
     assert frame.loc["old", "rfm_segment"] == "lost"
     assert pd.isna(frame.loc["old", "r_score"])
-    assert frame.loc["old", "recency_days"] == 177  # 5 Jan -> 30 Jun 2024
+    assert frame.loc["old", "days_since_last_purchase"] == 177  # 5 Jan -> 30 Jun 2024
     assert frame.loc["never", "rfm_segment"] == "prospect"
     # all history: old has the larger M
     full = rfm_report(window_ws, "2024-06-30").set_index("customer_id")
@@ -211,3 +211,114 @@ def test_segment_map_and_bins_come_from_the_config_file(window_ws, tmp_path):
     )
     with pytest.raises(ConfigError, match="segments.rfm.colour"):
         load_config(path)
+
+
+# -- the R rfm package's conventions: empty levels, its segment table as a preset -------------
+
+
+def test_a_tie_of_43_percent_at_one_purchase_leaves_f_level_2_empty_and_warns():
+    # 7 buyers, orders 1, 1, 1, 2, 3, 4, 5: the three 1s have k = 0 -> F = 1; the 2 has k = 3
+    # worse customers -> 1 + floor(5 * 3 / 7) = 3; 3 -> 1 + floor(20/7) = 3; 4 -> 4; 5 -> 5.
+    ids = [f"c{i}" for i in range(7)]
+    t = facts_frame(
+        customer_id=ids,
+        orders=[1, 1, 1, 2, 3, 4, 5],
+        days_since_last_purchase=[0, 10, 20, 30, 40, 50, 60],
+        net_revenue=[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0],
+    )
+    frame = rfm(t).order_by("customer_id").to_pandas()
+    assert frame["f_score"].tolist() == [1, 1, 1, 3, 3, 4, 5]
+    with pytest.warns(RfmEmptyLevelWarning) as caught:
+        empty = warn_empty_levels(frame, 5)
+    # R: k = 0..6 -> 5, 5, 4, 3, 3, 2, 1 (less recent is worse); M likewise 1, 1, 2, 3, 3, 4, 5
+    assert empty == {"f_score": [2]}
+    (message,) = [str(w.message) for w in caught]
+    assert "f_score level 2 has no customer" in message
+    assert "43% of the 7 scored customers share rfm_frequency = 1 (all scored 1)" in message
+
+
+def test_rfm_report_warns_when_a_level_is_empty(window_ws):
+    # two buyers in 5 bins: scores 1 and 1 + floor(5 * 1 / 2) = 3; levels 2, 4, 5 are empty
+    with pytest.warns(RfmEmptyLevelWarning) as caught:
+        rfm_report(window_ws, "2024-06-30")
+    messages = {str(w.message) for w in caught}
+    for score in ("r_score", "f_score", "m_score"):
+        expected = f"{score} level 2, 4, 5 has no customer: only 2 scored customers for 5 levels"
+        assert expected in messages
+
+
+R_RFM_CELLS = {
+    # cell: segment of the first row of the R rfm package's table that holds it, by hand
+    "555": "champions",  # R 5, F 5, M 5
+    "554": "potential_loyalist",  # R 3-5, F 3-5, M 2-5
+    "333": "potential_loyalist",  # before loyal (R 2-4, F 2-4, M 2-4): first match wins
+    "222": "loyal",  # R 2 is below potential_loyalist's 3
+    "315": "promising",  # R 3-4, F 1-3, M 3-5
+    "411": "new",  # M 1 misses promising; R 4-5, F 1-3
+    "145": "cant_lose_them",  # R 1-2, F 3-4, M 4-5
+    "255": "at_risk",  # F 5 misses cant_lose_them; R 1-2, F 2-5, M 4-5
+    "133": "need_attention",  # M 3 misses at_risk; R 1-3, F 3-5, M 3-5
+    "211": "about_to_sleep",  # R 2-3, F 1-3, M 1-4
+    "111": "lost",  # R 1
+    "551": "others",  # M 1 misses potential_loyalist; R 5 misses loyal/promising; F 5 misses new
+    "215": "others",  # M 5 misses about_to_sleep; R 2 misses lost
+}
+
+
+def test_the_r_rfm_preset_names_hand_chosen_cells_as_the_r_package_does():
+    from crmlytics.segments.rfm import segment_of
+
+    rules = RfmConfig(segment_map="r_rfm").segment_map
+    cells = list(R_RFM_CELLS)
+    t = ibis.memtable(
+        pd.DataFrame(
+            {"cell": cells, **{k: [int(c[i]) for c in cells] for i, k in enumerate("rfm")}}
+        )
+    )
+    named = t.select("cell", segment=segment_of(t.r, t.f, t.m, rules)).to_pandas()
+    assert dict(zip(named["cell"], named["segment"], strict=True)) == R_RFM_CELLS
+    check_segment_map(rules, 5)  # the catch-all names every cell
+
+
+def test_r_rfm_preset_from_the_config_file_scores_and_labels_others(window_ws, tmp_path):
+    from crmlytics.config import load_config
+
+    path = tmp_path / "crmlytics.yaml"
+    path.write_text("segments:\n  rfm:\n    segment_map: r_rfm\n", encoding="utf-8")
+    with pytest.warns(RfmEmptyLevelWarning):
+        frame = rfm_report(window_ws, "2024-06-30", config=load_config(path))
+    frame = frame.set_index("customer_id")
+    # new: R 3 (5 days < 177), F 3 (2 orders > 1), M 1 (120 < 500): cell 331 -> R 3 is in
+    # potential_loyalist's 3-5 and F 3 too, but M 1 is below its 2; loyal needs M >= 2;
+    # promising M >= 3; new R >= 4; need_attention M >= 3; about_to_sleep R 2-3, F 1-3, M 1-4.
+    assert frame.loc["new", "rfm_cell"] == "331"
+    assert frame.loc["new", "rfm_segment"] == "about_to_sleep"
+    # old: R 1, F 1, M 3 -> lost (R 1)
+    assert (frame.loc["old", "rfm_cell"], frame.loc["old", "rfm_segment"]) == ("113", "lost")
+
+
+def test_others_has_english_and_chinese_labels():
+    from crmlytics.segments import label
+
+    assert label("others", "en", segmentation="rfm_segment") == "Others"
+    assert label("others", "zh", segmentation="rfm_segment") == "其他客户"
+
+
+def test_unknown_preset_and_r_rfm_with_other_bins_are_refused(tmp_path):
+    from crmlytics.config import ConfigError, load_config
+
+    path = tmp_path / "crmlytics.yaml"
+    path.write_text("segments:\n  rfm:\n    segment_map: r_fm\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown segment_map preset 'r_fm'.*default, r_rfm"):
+        load_config(path)
+    path.write_text("segments:\n  rfm:\n    bins: 3\n    segment_map: r_rfm\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="set bins: 5, not 3"):
+        load_config(path)
+
+
+def test_rfm_help_says_ties_share_the_lowest_score_and_names_the_preset():
+    result = CliRunner().invoke(app, ["rfm", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.output.split())
+    assert "tied values share the lowest score of their tie" in text
+    assert "F = 2 is empty when 43% of buyers bought once" in text
+    assert "segment_map: r_rfm" in text

@@ -100,7 +100,9 @@ def test_every_key_has_english_and_chinese_labels():
 
 def test_rf_grid_cells_are_mean_monetary_by_hand():
     frame = pd.DataFrame(
-        dict(r_score=[5, 5, 1, None], f_score=[5, 5, 2, None], monetary=[100.0, 50.0, 10.0, None])
+        dict(
+            r_score=[5, 5, 1, None], f_score=[5, 5, 2, None], rfm_monetary=[100.0, 50.0, 10.0, None]
+        )
     )
     grid = rf_grid(frame)
     assert grid.loc[5, 5] == 75.0 and grid.loc[1, 2] == 10.0
@@ -108,6 +110,12 @@ def test_rf_grid_cells_are_mean_monetary_by_hand():
     heat = rf_heatmap(frame).data[0]
     z = np.array(heat.z, dtype=float)
     assert z[4, 4] == 75.0 and z[0, 1] == 10.0 and np.isnan(z[2, 2])
+
+
+def test_rf_heatmap_says_why_a_score_level_can_be_empty():
+    frame = pd.DataFrame(dict(r_score=[5], f_score=[3], rfm_monetary=[10.0]))
+    notes = [a.text for a in rf_heatmap(frame).layout.annotations]
+    assert any("share the lowest score of their tie" in n and "can be empty" in n for n in notes)
 
 
 def test_pareto_chart_plots_the_curve_from_the_origin():

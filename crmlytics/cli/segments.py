@@ -33,7 +33,15 @@ def rfm_command(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """RFM scores (1-5 by quintile), cell and segment of every customer as of a date."""
+    """RFM scores (1-5 by quintile), cell and segment of every customer as of a date.
+
+    Ties follow the R rfm package's scorer: tied values share the lowest score of their tie, so
+    a score level can be empty (F = 2 is empty when 43% of buyers bought once: they all get
+    F = 1 and the next value starts at 3); a warning names each empty level. The default
+    segment map uses the R package's segment names with crmlytics' own ranges; set
+    segments.rfm.segment_map: r_rfm in crmlytics.yaml for the R package's own table (cells it
+    leaves unnamed are "others"). Ranges and columns: docs/glossary.md.
+    """
     from crmlytics.config import load_config
     from crmlytics.segments import rfm_report
     from crmlytics.workspace import Workspace

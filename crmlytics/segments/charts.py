@@ -25,20 +25,31 @@ def pareto_chart(curve: pd.DataFrame, *, target: float = 0.8) -> go.Figure:
 
 
 def rf_grid(segments: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
-    """Mean ``monetary`` per (R score row, F score column), scores 1..bins; NaN for empty cells.
+    """Mean ``rfm_monetary`` per (R score row, F score column), scores 1..bins; NaN for empty cells.
 
     ``segments`` is a materialised :func:`crmlytics.segments.customer_segments` (customer grain).
     """
     scored = segments.dropna(subset=["r_score", "f_score"])
-    grid = scored.pivot_table(index="r_score", columns="f_score", values="monetary", aggfunc="mean")
+    grid = scored.pivot_table(
+        index="r_score", columns="f_score", values="rfm_monetary", aggfunc="mean"
+    )
     levels = list(range(1, bins + 1))
     grid = grid.reindex(index=levels, columns=levels)
     grid.index.name, grid.columns.name = "r_score", "f_score"
     return grid
 
 
+#: Said under the R x F chart: why a row or column can be blank.
+TIES_NOTE = (
+    "Tied values share the lowest score of their tie (as in the R rfm package), "
+    "so a score level can be empty: blank row or column"
+)
+
+
 def rf_heatmap(segments: pd.DataFrame, bins: int = 5) -> go.Figure:
-    """Heatmap of R score (y) by F score (x) coloured by mean M value (see :func:`rf_grid`)."""
+    """Heatmap of R score (y) by F score (x) coloured by mean M value (see :func:`rf_grid`),
+    with :data:`TIES_NOTE` under it: an empty level (e.g. F = 2 when many bought once) shows as
+    a blank column, not as a bug."""
     grid = rf_grid(segments, bins)
     fig = go.Figure(
         go.Heatmap(
@@ -52,6 +63,17 @@ def rf_heatmap(segments: pd.DataFrame, bins: int = 5) -> go.Figure:
         title="R x F, coloured by mean monetary value",
         xaxis_title="F score",
         yaxis_title="R score",
+        margin=dict(b=110),
+    )
+    fig.add_annotation(
+        text=TIES_NOTE,
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=-0.22,
+        xanchor="left",
+        showarrow=False,
+        font=dict(size=11),
     )
     return fig
 

@@ -6,7 +6,7 @@ validated like the rest of the file: unknown keys and out-of-range values are er
 Example::
 
     segments:
-      rfm: {bins: 5, window_days: 365}
+      rfm: {bins: 5, window_days: 365}            # or add segment_map: r_rfm
       value: {gold: 0.2, silver: 0.3, measure: revenue}
       lifecycle: {lost_days: 365, dormant_gap_multiple: 3}
       degrees: {weights: {satisfaction: 1, loyalty: 2, contribution: 2, dependence: 1}}
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -47,6 +47,26 @@ class RfmRule(_Section):
 
 
 #: The default segment map (first match wins). It covers every (R, F, M) cell of 5 bins.
+#: It uses the segment names of the R ``rfm`` package but its own ranges, chosen so that every
+#: cell has a named segment and M only separates the top-value customers:
+#:
+#: ==================  =====  =====  =====
+#: segment             R      F      M
+#: ==================  =====  =====  =====
+#: champions           4-5    4-5    4-5
+#: loyal               3-5    4-5    1-5
+#: cant_lose_them      1-2    4-5    4-5
+#: at_risk             1-2    3-5    1-5
+#: potential_loyalist  4-5    2-3    1-5
+#: new                 5      1      1-5
+#: promising           4      1      1-5
+#: need_attention      3      2-3    1-5
+#: about_to_sleep      3      1      1-5
+#: hibernating         2      1-2    1-5
+#: lost                1      1-2    1-5
+#: ==================  =====  =====  =====
+#:
+#: The R package's own table is the preset :data:`R_RFM_MAP` (``segment_map: r_rfm``).
 DEFAULT_RFM_MAP: tuple[RfmRule, ...] = (
     RfmRule(segment="champions", r=(4, 5), f=(4, 5), m=(4, 5)),
     RfmRule(segment="loyal", r=(3, 5), f=(4, 5)),
@@ -61,9 +81,57 @@ DEFAULT_RFM_MAP: tuple[RfmRule, ...] = (
     RfmRule(segment="lost", r=(1, 1), f=(1, 2)),
 )
 
+#: The segment table of the R ``rfm`` package (the ``rfm_segment`` example of its reference
+#: documentation, version 0.3.0), first match wins, with its catch-all ``others`` for the cells
+#: no range names. Keys: "Loyal Customers" is ``loyal``, "New Customers" is ``new``; the other
+#: names are the R names in snake case. Defined on scores 1-5 only (``bins: 5``).
+#:
+#: ==================  =====  =====  =====
+#: segment             R      F      M
+#: ==================  =====  =====  =====
+#: champions           5      5      5
+#: potential_loyalist  3-5    3-5    2-5
+#: loyal               2-4    2-4    2-4
+#: promising           3-4    1-3    3-5
+#: new                 4-5    1-3    1-5
+#: cant_lose_them      1-2    3-4    4-5
+#: at_risk             1-2    2-5    4-5
+#: need_attention      1-3    3-5    3-5
+#: about_to_sleep      2-3    1-3    1-4
+#: lost                1      1-5    1-5
+#: others              1-5    1-5    1-5
+#: ==================  =====  =====  =====
+R_RFM_MAP: tuple[RfmRule, ...] = (
+    RfmRule(segment="champions", r=(5, 5), f=(5, 5), m=(5, 5)),
+    RfmRule(segment="potential_loyalist", r=(3, 5), f=(3, 5), m=(2, 5)),
+    RfmRule(segment="loyal", r=(2, 4), f=(2, 4), m=(2, 4)),
+    RfmRule(segment="promising", r=(3, 4), f=(1, 3), m=(3, 5)),
+    RfmRule(segment="new", r=(4, 5), f=(1, 3), m=(1, 5)),
+    RfmRule(segment="cant_lose_them", r=(1, 2), f=(3, 4), m=(4, 5)),
+    RfmRule(segment="at_risk", r=(1, 2), f=(2, 5), m=(4, 5)),
+    RfmRule(segment="need_attention", r=(1, 3), f=(3, 5), m=(3, 5)),
+    RfmRule(segment="about_to_sleep", r=(2, 3), f=(1, 3), m=(1, 4)),
+    RfmRule(segment="lost", r=(1, 1), f=(1, 5), m=(1, 5)),
+    RfmRule(segment="others"),
+)
+
+#: Named segment maps: ``segment_map: r_rfm`` in ``crmlytics.yaml`` picks one.
+SEGMENT_MAP_PRESETS: dict[str, tuple[RfmRule, ...]] = {
+    "default": DEFAULT_RFM_MAP,
+    "r_rfm": R_RFM_MAP,
+}
+
 
 class RfmConfig(_Section):
-    """RFM scoring: quintile bins, scoring window, the measures behind F and M, the segment map."""
+    """RFM scoring: quintile bins, scoring window, the measures behind F and M, the segment map.
+
+    ``segment_map`` is a list of rules (:class:`RfmRule`, first match wins) or the name of a
+    preset in :data:`SEGMENT_MAP_PRESETS`: ``default`` (:data:`DEFAULT_RFM_MAP`, the R package's
+    segment names with crmlytics' own ranges, tabled there) or ``r_rfm`` (:data:`R_RFM_MAP`, the
+    R ``rfm`` package's own table with its catch-all ``others``; needs ``bins: 5``).
+    Scores follow the R package's scorer: tied values share the lowest score of their tie, so a
+    level can be empty (see :mod:`crmlytics.segments.rfm`).
+    """
 
     bins: int = Field(5, ge=2, le=9, description="score levels (5 = quintiles)")
     window_days: int | None = Field(
@@ -72,6 +140,26 @@ class RfmConfig(_Section):
     frequency_measure: Literal["orders", "purchase_days"] = "orders"
     monetary_measure: Literal["net_revenue", "avg_order_value"] = "net_revenue"
     segment_map: tuple[RfmRule, ...] = DEFAULT_RFM_MAP
+
+    @field_validator("segment_map", mode="before")
+    @classmethod
+    def _preset(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value not in SEGMENT_MAP_PRESETS:
+                raise ValueError(
+                    f"unknown segment_map preset {value!r}; use one of "
+                    f"{', '.join(SEGMENT_MAP_PRESETS)} or a list of rules"
+                )
+            return SEGMENT_MAP_PRESETS[value]
+        return value
+
+    @model_validator(mode="after")
+    def _preset_bins(self) -> RfmConfig:
+        if self.segment_map == R_RFM_MAP and self.bins != 5:
+            raise ValueError(
+                f"segment_map r_rfm is defined on scores 1-5: set bins: 5, not {self.bins}"
+            )
+        return self
 
 
 class ValueConfig(_Section):

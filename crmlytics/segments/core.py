@@ -33,9 +33,9 @@ SEGMENTATIONS: dict[str, list[str]] = {
 #: Columns of :func:`customer_segments`, in order.
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "customer_id",
-    "recency_days",
-    "frequency",
-    "monetary",
+    "days_since_last_purchase",
+    "rfm_frequency",
+    "rfm_monetary",
     "orders",
     "net_revenue",
     "r_score",
@@ -102,10 +102,10 @@ def customer_segments(
 
     Columns, in this order (:data:`SEGMENT_COLUMNS`):
 
-    - ``recency_days``: days from the last purchase to the as-of date (all history);
-    - ``frequency``, ``monetary``: the F and M values scored (purchases and net revenue in the
-      RFM window by default), ``orders``, ``net_revenue``: purchases and net revenue (currency)
-      in the RFM window;
+    - ``days_since_last_purchase``: as-of date minus the last purchase day (all history);
+    - ``rfm_frequency``, ``rfm_monetary``: the F and M values scored (purchases and net revenue
+      in the RFM window by default), ``orders``, ``net_revenue``: purchases and net revenue
+      (currency) in the RFM window;
     - ``r_score, f_score, m_score`` (1-5, null without a purchase in the RFM window),
       ``rfm_cell``, ``rfm_segment`` (:func:`crmlytics.segments.rfm`; ``prospect`` for customers
       who never bought, ``lost`` for those who bought only before the RFM window);
@@ -115,6 +115,8 @@ def customer_segments(
     - ``satisfaction, loyalty, contribution, dependence, composite`` (0-100,
       :func:`crmlytics.segments.four_degrees`);
     - ``stage`` (future / new / established) and ``activity`` (active / lapsed / prospect).
+
+    Every column is defined in ``docs/glossary.md``.
     """
     c = segments_config(config)
     point = resolve_as_of(as_of)
@@ -144,9 +146,9 @@ def customer_segments(
         t = with_customer_columns(t, part)
     return t.select(
         customer_id=t.customer_id,
-        recency_days=t.recency_days,
-        frequency=t.frequency,
-        monetary=t.monetary,
+        days_since_last_purchase=t.days_since_last_purchase,
+        rfm_frequency=t.rfm_frequency,
+        rfm_monetary=t.rfm_monetary,
         orders=t.orders.fill_null(0),
         net_revenue=t.net_revenue.fill_null(0.0),
         r_score=t.r_score,

@@ -60,14 +60,15 @@ def four_degrees(
       opened in the last ``complaint_window_days``; base = 25 x (mean satisfaction score - 1)
       (score 1..5 maps to 0..100) when any of those complaints carries a score, else
       ``neutral_satisfaction`` (50). A customer with no complaint data is exactly neutral.
-    - **loyalty** = 50 x min(1, tenure_days / ``full_tenure_days``) + 50 x active / eligible,
-      where the last ``regularity_periods`` 30-day periods before the as-of date are checked,
-      ``active`` counts those with a purchase and ``eligible = min(periods, tenure_days // 30 +
-      1)`` those since the first purchase. 0 without a purchase.
+    - **loyalty** = 50 x min(1, days_since_first_purchase / ``full_tenure_days``)
+      + 50 x active / eligible, where the last ``regularity_periods`` 30-day periods before the
+      as-of date are checked, ``active`` counts those with a purchase and ``eligible =
+      min(periods, days_since_first_purchase // 30 + 1)`` those since the first purchase.
+      0 without a purchase.
     - **contribution** = 100 x cume_dist of value (net revenue, or profit: ``measure`` as in
       :func:`crmlytics.segments.value.resolve_measure`) among buyers, i.e. the share of buyers
       worth no more than this one (ties share the higher value). 0 without a purchase.
-    - **dependence** (share-of-wallet proxy) = 100 x categories bought / categories sold to
+    - **dependence** (share-of-wallet proxy) = 100 x ``categories_bought`` / categories sold to
       anyone; null when no line carries a category.
     - **composite** = weighted mean of the non-null degrees with ``weights``.
     """
@@ -98,8 +99,10 @@ def degrees_from_facts(
     base = t.mean_score.notnull().ifelse(25.0 * (t.mean_score - 1.0), c.neutral_satisfaction)
     satisfaction = (base - c.complaint_penalty * t.recent_complaints.fill_null(0)).clip(0.0, 100.0)
 
-    tenure_part = ibis.least(t.tenure_days.cast("float64") / c.full_tenure_days, 1.0)
-    eligible = ibis.least((t.tenure_days / PERIOD_DAYS).floor() + 1, c.regularity_periods)
+    tenure_part = ibis.least(t.days_since_first_purchase.cast("float64") / c.full_tenure_days, 1.0)
+    eligible = ibis.least(
+        (t.days_since_first_purchase / PERIOD_DAYS).floor() + 1, c.regularity_periods
+    )
     regularity = t.active_periods.fill_null(0).cast("float64") / eligible
     loyalty = bought.ifelse(50.0 * tenure_part + 50.0 * regularity, 0.0)
 
@@ -107,7 +110,9 @@ def degrees_from_facts(
     contribution = bought.ifelse(100.0 * ibis.cume_dist().over(window), 0.0)
 
     dependence = (
-        100.0 * t.categories.cast("float64") / t.categories_available.nullif(0).cast("float64")
+        100.0
+        * t.categories_bought.cast("float64")
+        / t.categories_available.nullif(0).cast("float64")
     )
     scored = t.select(
         customer_id=t.customer_id,

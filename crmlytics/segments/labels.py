@@ -17,6 +17,7 @@ RFM_SEGMENTS: tuple[str, ...] = (
     "at_risk",
     "cant_lose_them",
     "hibernating",
+    "others",
     "lost",
     "prospect",
 )
@@ -47,6 +48,7 @@ _LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "at_risk": ("At Risk", "流失风险客户"),
         "cant_lose_them": ("Can't Lose Them", "不能失去的客户"),
         "hibernating": ("Hibernating", "休眠客户"),
+        "others": ("Others", "其他客户"),
         "lost": ("Lost", "流失客户"),
         "prospect": ("Prospect", "潜在客户"),
     },

@@ -7,9 +7,10 @@ Precedence, first that holds wins:
 2. ``lost``       no purchase for more than ``lost_days`` (default 365).
 3. ``dormant``    days since the last purchase > ``max(min_dormant_days, k x gap)``, where for a
    customer with >= 2 purchase days ``gap`` is their own average gap between purchase days
-   (``recency_days / frequency``) and ``k = dormant_gap_multiple`` (default 3); for a one-day
-   buyer the threshold is ``one_off_dormant_days`` if set, else ``k`` times the mean average gap
-   of all repeat buyers (one-off buyers are never dormant if there is no repeat buyer).
+   (``purchase_span_days / (purchase_days - 1)``) and ``k = dormant_gap_multiple`` (default 3);
+   for a one-day buyer the threshold is ``one_off_dormant_days`` if set, else ``k`` times the
+   mean average gap of all repeat buyers (one-off buyers are never dormant if there is no
+   repeat buyer).
 4. ``advocate``   referred at least one customer who signed up by the as-of date.
 5. ``loyal``      >= ``loyal_min_purchase_days`` purchase days (4) and a purchase within
    ``loyal_recent_days`` (90).
@@ -60,10 +61,11 @@ def lifecycle_from_facts(
         customer_id=t.customer_id,
         purchase_days=t.purchase_days,
         days_since=t.days_since_last_purchase,
-        tenure_days=t.tenure_days,
+        days_since_first=t.days_since_first_purchase,
         referrals=t.referrals.fill_null(0).cast("int64"),
         own_gap=(t.purchase_days >= 2).ifelse(
-            t.recency_days.cast("float64") / t.frequency.nullif(0), ibis.null("float64")
+            t.purchase_span_days.cast("float64") / (t.purchase_days - 1).nullif(0),
+            ibis.null("float64"),
         ),
     )
     if c.one_off_dormant_days is not None:
@@ -89,7 +91,7 @@ def lifecycle_from_facts(
         else_="first_time",
     )
     stage = ibis.cases(
-        (~bought, "future"), (t.tenure_days <= c.new_days, "new"), else_="established"
+        (~bought, "future"), (t.days_since_first <= c.new_days, "new"), else_="established"
     )
     activity = ibis.cases(
         (~bought, "prospect"), (t.days_since <= c.active_days, "active"), else_="lapsed"

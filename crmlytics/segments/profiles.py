@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 #: Columns averaged per segment.
 PROFILE_MEANS = (
-    "recency_days",
-    "frequency",
-    "monetary",
+    "days_since_last_purchase",
+    "rfm_frequency",
+    "rfm_monetary",
     "orders",
     "net_revenue",
     "satisfaction",
@@ -66,9 +66,9 @@ def segment_profiles(
     Built on :func:`customer_segments` as of ``as_of``. One row per segment with customers, in
     best-first order: ``segment`` (key), ``label`` (in ``locale``), ``customers``,
     ``customer_share`` (0..1), ``revenue`` (net revenue in the RFM window, currency),
-    ``revenue_share`` (0..1) and ``mean_<fact>`` for recency_days, frequency, monetary, orders,
-    net_revenue and the four degrees (means over customers with a value). Customers without a
-    value tier form the segment ``"none"``.
+    ``revenue_share`` (0..1) and ``mean_<fact>`` for days_since_last_purchase, rfm_frequency,
+    rfm_monetary, orders, net_revenue and the four degrees (means over customers with a
+    value). Customers without a value tier form the segment ``"none"``.
     """
     if by not in SEGMENTATIONS:
         raise ValueError(f"by must be one of {', '.join(SEGMENTATIONS)}, not {by!r}")

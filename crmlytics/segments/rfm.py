@@ -7,11 +7,18 @@ into ``bins`` equal-count groups (quintiles for ``bins=5``); **tied values get t
 one of the lowest-ranked member of the tie, so no customer id or row order ever decides a score.
 "Worse" means an older last purchase for R, fewer purchases for F and less money for M, so 5 is
 always best. Non-buyers get null scores.
+
+This is the scorer of the R ``rfm`` package, and it has the same surprise: **a score level can be
+empty**. When 43% of buyers bought once, they all share F = 1; the next value has ``k >= 0.43 n``
+worse customers and scores ``1 + floor(5 x 0.43) = 3``, so nobody has F = 2. :func:`rfm_report`
+and the nightly scoring warn (:class:`RfmEmptyLevelWarning`) when a level is empty. What a
+purchase is, and every output column, is defined in ``docs/glossary.md``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Sequence
 from itertools import product
 
@@ -21,6 +28,7 @@ import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.errors import CrmlyticsWarning
 from crmlytics.facts import customer_facts
 from crmlytics.segments.config import DEFAULT_RFM_MAP, RfmConfig, RfmRule, segments_config
 from crmlytics.segments.labels import Locale, label
@@ -30,6 +38,17 @@ from crmlytics.workspace import Workspace
 PROSPECT = "prospect"
 #: RFM segment of customers who bought before the scoring window but not inside it.
 LAPSED_SEGMENT = "lost"
+#: Each score column and the value it ranks.
+SCORED_VALUES: dict[str, str] = {
+    "r_score": "days_since_last_purchase",
+    "f_score": "rfm_frequency",
+    "m_score": "rfm_monetary",
+}
+
+
+class RfmEmptyLevelWarning(CrmlyticsWarning):
+    """A score level (e.g. F = 2) has no customer because tied values share the lowest score of
+    their tie (the R ``rfm`` package's scorer); the scores are right, the level is just empty."""
 
 
 def quantile_score(
@@ -107,10 +126,11 @@ def rfm(
     Returns
     -------
     ibis.Table
-        ``customer_id, recency_days`` (days from the last purchase to the as-of date),
-        ``frequency, monetary, r_score, f_score, m_score`` (1..bins, null for customers with
-        no purchase in the facts' window), ``rfm_cell`` (e.g. ``"545"``) and ``rfm_segment``
-        (``"prospect"`` for customers without a purchase).
+        ``customer_id, days_since_last_purchase`` (as-of date minus last purchase day),
+        ``rfm_frequency`` (the F value), ``rfm_monetary`` (the M value, currency),
+        ``r_score, f_score, m_score`` (1..bins, null for customers with no purchase in the
+        facts' window), ``rfm_cell`` (e.g. ``"545"``) and ``rfm_segment`` (``"prospect"`` for
+        customers without a purchase). Every column is defined in ``docs/glossary.md``.
     """
     check_segment_map(segment_map, bins)
     for name, allowed, given in (
@@ -126,9 +146,9 @@ def rfm(
     monetary = buyer.ifelse(t[monetary_measure], ibis.null("float64"))
     scored = t.select(
         customer_id=t.customer_id,
-        recency_days=recency,
-        frequency=frequency,
-        monetary=monetary,
+        days_since_last_purchase=recency,
+        rfm_frequency=frequency,
+        rfm_monetary=monetary,
         r_score=quantile_score(recency, bins, is_member=buyer, higher_is_better=False),
         f_score=quantile_score(frequency, bins, is_member=buyer),
         m_score=quantile_score(monetary, bins, is_member=buyer),
@@ -140,6 +160,44 @@ def rfm(
     )
     segment = segment_of(scored.r_score, scored.f_score, scored.m_score, segment_map)
     return scored.mutate(rfm_cell=cell, rfm_segment=segment.fill_null(PROSPECT))
+
+
+def empty_levels(scored: pd.DataFrame, bins: int) -> dict[str, list[int]]:
+    """Score levels ``1..bins`` that no customer has, per score column of an :func:`rfm`
+    frame (only columns with at least one score; levels with customers are left out)."""
+    empty: dict[str, list[int]] = {}
+    for column in SCORED_VALUES:
+        present = set(scored[column].dropna().astype(int))
+        missing = [level for level in range(1, bins + 1) if level not in present]
+        if present and missing:
+            empty[column] = missing
+    return empty
+
+
+def warn_empty_levels(scored: pd.DataFrame, bins: int) -> dict[str, list[int]]:
+    """Warn (:class:`RfmEmptyLevelWarning`) once per score column with an empty level, naming
+    the largest tie of its value (or, without ties, that there are fewer customers than levels:
+    with distinct values every level is used once ``n >= bins``); return :func:`empty_levels`."""
+    empty = empty_levels(scored, bins)
+    for column, levels in empty.items():
+        value = SCORED_VALUES[column]
+        members = scored.loc[scored[column].notna(), [value, column]]
+        counts = members[value].value_counts()
+        tied, size = counts.index[0], int(counts.iloc[0])
+        score = int(members.loc[members[value] == tied, column].iloc[0])
+        shown = ", ".join(str(level) for level in levels)
+        if size > 1:
+            why = (
+                f"{size / len(members):.0%} of the {len(members)} scored customers share "
+                f"{value} = {tied} (all scored {score}); tied values share the lowest score of "
+                "their tie, as in the R rfm package"
+            )
+        else:
+            why = f"only {len(members)} scored customers for {bins} levels"
+        warnings.warn(
+            RfmEmptyLevelWarning(f"{column} level {shown} has no customer: {why}"), stacklevel=2
+        )
+    return empty
 
 
 def rfm_from_config(facts_expr: ir.Table, config: RfmConfig | None = None) -> ir.Table:
@@ -166,8 +224,9 @@ def rfm_as_of(
 
     Transactions at or before ``as_of`` (a date means the end of that day) inside the last
     ``window_days`` (default ``config.window_days``; None = all history) are scored.
-    ``recency_days`` counts from the last purchase of all history; customers who bought only
-    before the window get null scores and segment ``lost``; those who never bought ``prospect``.
+    ``days_since_last_purchase`` counts from the last purchase of all history; customers who
+    bought only before the window get null scores and segment ``lost``; those who never bought
+    ``prospect``.
     ``history`` may pass in the all-history facts as of the same date, already computed.
     """
     settings = config or RfmConfig()
@@ -182,15 +241,17 @@ def rfm_as_of(
     )
     if days is None:
         return scored
-    scored = scored.drop("recency_days").rename(scored_id="customer_id")
+    scored = scored.drop("days_since_last_purchase").rename(scored_id="customer_id")
     t = history.select("customer_id", "orders", "days_since_last_purchase")
     t = t.left_join(scored, t.customer_id == scored.scored_id)
     lapsed = (t.orders > 0) & t.r_score.isnull()
     return t.select(
         customer_id=t.customer_id,
-        recency_days=(t.orders > 0).ifelse(t.days_since_last_purchase, ibis.null("int64")),
-        frequency=t.frequency,
-        monetary=t.monetary,
+        days_since_last_purchase=(t.orders > 0).ifelse(
+            t.days_since_last_purchase, ibis.null("int64")
+        ),
+        rfm_frequency=t.rfm_frequency,
+        rfm_monetary=t.rfm_monetary,
         r_score=t.r_score,
         f_score=t.f_score,
         m_score=t.m_score,
@@ -209,15 +270,17 @@ def rfm_report(
     """RFM of every customer as of a date (the ``crmlytics rfm`` command), sorted by customer.
 
     :func:`rfm_as_of` with ``config.segments.rfm`` settings, materialised, plus ``rfm_label``
-    (English) and ``rfm_label_zh`` (Chinese). Scores are nullable integers.
+    (English) and ``rfm_label_zh`` (Chinese). Scores are nullable integers. Warns
+    (:class:`RfmEmptyLevelWarning`) when a score level has no customer (see the module doc).
     """
     settings = segments_config(config).rfm
     expr = rfm_as_of(ws, as_of, settings, window_days=window_days)
     frame = expr.order_by("customer_id").to_pandas()
-    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+    for column in ("days_since_last_purchase", "rfm_frequency", "r_score", "f_score", "m_score"):
         frame[column] = frame[column].astype("Int64")
     for column, locale in (("rfm_label", "en"), ("rfm_label_zh", "zh")):
         frame[column] = [_label(key, locale) for key in frame["rfm_segment"]]
+    warn_empty_levels(frame, settings.bins)
     return frame
 
 
