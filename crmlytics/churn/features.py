@@ -85,20 +85,6 @@ FEATURES: tuple[str, ...] = (
 #: Features computed by the relational layer (all but P(alive)).
 RELATIONAL_FEATURES: tuple[str, ...] = FEATURES[:-1]
 
-# facts columns by their decided names, with the names they had before the vocabulary change
-_FACT_ALIASES = {
-    "returned_revenue": "returns",
-    "categories_bought": "categories",
-    "days_since_first_purchase": "tenure_days",
-    "purchase_span_days": "recency_days",
-}
-
-
-def _fact(facts: ir.Table, name: str) -> ir.Value:
-    old = _FACT_ALIASES.get(name)
-    return facts[name] if name in facts.columns or old is None else facts[old]
-
-
 def _trend(recent: ir.NumericValue, prior: ir.NumericValue) -> ir.FloatingValue:
     total = recent + prior
     return (total == 0).ifelse(0.0, (recent - prior).cast("float64") / total.nullif(0))
@@ -206,9 +192,9 @@ def churn_features(
         campaign_features(ws, point),
     ):
         t = with_customer_columns(t, part)
-    days_since = _fact(t, "days_since_last_purchase").cast("float64")
-    gross = _fact(t, "gross_revenue")
-    returned = _fact(t, "returned_revenue")
+    days_since = t.days_since_last_purchase.cast("float64")
+    gross = t.gross_revenue
+    returned = t.returned_revenue
     zero = ibis.literal(0, "int64")
     orders_recent = t.orders_recent.fill_null(zero)
     orders_prior = t.orders_prior.fill_null(zero)
@@ -218,9 +204,9 @@ def churn_features(
     opens = t.campaign_opens.fill_null(zero)
     return t.select(
         customer_id=t.customer_id,
-        days_since_last_purchase=_fact(t, "days_since_last_purchase"),
-        days_since_first_purchase=_fact(t, "days_since_first_purchase"),
-        purchase_span_days=_fact(t, "purchase_span_days"),
+        days_since_last_purchase=t.days_since_last_purchase,
+        days_since_first_purchase=t.days_since_first_purchase,
+        purchase_span_days=t.purchase_span_days,
         orders=t.orders.fill_null(zero),
         purchase_days=t.purchase_days.fill_null(zero),
         net_revenue=t.net_revenue.fill_null(0.0),
@@ -241,13 +227,13 @@ def churn_features(
         unresolved_complaints=t.unresolved_complaints.fill_null(zero),
         slow_complaints=t.slow_complaints.fill_null(zero),
         mean_satisfaction=t.mean_satisfaction,
-        contacts=_fact(t, "contacts").fill_null(zero),
+        contacts=t.contacts.fill_null(zero),
         contacts_recent=t.contacts_recent.fill_null(zero),
         campaign_touches=touches,
         campaign_opens=opens,
         campaign_clicks=t.campaign_clicks.fill_null(zero),
         campaign_open_rate=opens.cast("float64") / touches.nullif(0),
-        categories_bought=_fact(t, "categories_bought").fill_null(zero),
+        categories_bought=t.categories_bought.fill_null(zero),
         value_tier_level=t.value_tier.cases(("gold", 3), ("silver", 2), ("bronze", 1)),
     )
 
