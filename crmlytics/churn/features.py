@@ -85,6 +85,7 @@ FEATURES: tuple[str, ...] = (
 #: Features computed by the relational layer (all but P(alive)).
 RELATIONAL_FEATURES: tuple[str, ...] = FEATURES[:-1]
 
+
 def _trend(recent: ir.NumericValue, prior: ir.NumericValue) -> ir.FloatingValue:
     total = recent + prior
     return (total == 0).ifelse(0.0, (recent - prior).cast("float64") / total.nullif(0))
