@@ -474,9 +474,10 @@ def simulate_snapshots(
     """Labelled snapshots with a planted churn driver, for tests and examples.
 
     Each customer at each cutoff (90 days apart) gets independent features; the true churn
-    probability is ``sigmoid(-1.2 + 1.6 * driver + 0.004 * (days_since_last_purchase - 60))``
-    where ``driver`` is the planted feature (a Poisson(0.4) count), so the planted feature and
-    days since the last purchase are the only features that matter. Columns: ``cutoff,
+    probability is ``sigmoid(-1.6 + 1.8 * min(driver, 2) + 1.2 * [days_since_last_purchase >
+    90])`` where ``driver`` is the planted feature (a Poisson(0.4) count) and
+    ``days_since_last_purchase`` is exponential with mean 60 days, so these two are the only
+    features that matter, both non-linearly (a cap and a threshold). Columns: ``cutoff,
     customer_id``, every :data:`FEATURES` column and ``churned``; also ``true_probability``.
     """
     rng = np.random.default_rng(seed)
@@ -488,7 +489,11 @@ def simulate_snapshots(
         frame["days_since_last_purchase"] = rng.exponential(60.0, n).round()
         frame["p_alive"] = rng.uniform(0, 1, n)
         frame[driver] = rng.poisson(0.4, n).astype("float64")
-        logit = -1.2 + 1.6 * frame[driver] + 0.004 * (frame["days_since_last_purchase"] - 60)
+        logit = (
+            -1.6
+            + 1.8 * np.minimum(frame[driver], 2.0)
+            + 1.2 * (frame["days_since_last_purchase"] > 90)
+        )
         p = 1.0 / (1.0 + np.exp(-logit))
         frame.insert(0, "customer_id", [f"c{i:05d}" for i in range(n)])
         frame.insert(0, "cutoff", start + _dt.timedelta(days=90 * k))
