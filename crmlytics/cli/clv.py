@@ -20,7 +20,14 @@ from crmlytics.cli.common import (
 )
 
 clv_app = typer.Typer(
-    help="Customer lifetime value: BG/NBD-family + Gamma-Gamma.", no_args_is_help=True
+    help=(
+        "Customer lifetime value: BG/NBD-family + Gamma-Gamma on the BTYD summary "
+        "(btyd_frequency, btyd_recency_<unit>, btyd_age_<unit>, btyd_monetary_value). "
+        "In days it equals lifetimes' summary_data_from_transaction_data(..., freq='D'); in "
+        "weeks it is that daily summary divided by 7, not lifetimes' freq='W' summary (which "
+        "counts calendar weeks with a purchase and rounds to whole weeks)."
+    ),
+    no_args_is_help=True,
 )
 
 ModelOption = Annotated[str, typer.Option("--model", help="bgnbd (default), pareto or mbgnbd")]
@@ -29,6 +36,27 @@ ArtifactOption = Annotated[
     Path | None, typer.Option("--artifact", help="model file (JSON) to write / read")
 ]
 
+
+FIT_HELP = (
+    "Fit the purchase model and Gamma-Gamma on the warehouse as of a date; print parameters."
+    "\n\n"
+    "The BTYD summary is in --unit: in days it equals lifetimes' "
+    "summary_data_from_transaction_data(..., freq='D'); in weeks it is that daily summary "
+    "divided by 7, not lifetimes' freq='W' summary. alpha (beta) is reported in that unit. "
+    "--artifact writes the fitted model (JSON: parameters, as-of, data hash, features, library "
+    "versions) for `clv predict --artifact`."
+)
+PREDICT_HELP = (
+    "Per-customer P(alive), expected purchases, expected order value and discounted CLV."
+    "\n\n"
+    "A month is 365.25 / 12 = 30.4375 days; the horizon is --horizon-months such months. "
+    "--discount-rate is a compound yearly rate (0.10 = 10% a year), converted to the monthly "
+    "rate (1 + rate) ** (1 / 12) - 1 (10% a year = 0.797% a month); month t's expected margin "
+    "is divided by (1 + monthly rate) ** t."
+    "\n\n"
+    "With --artifact the saved model scores the customers in its own unit; a model that does "
+    "not match the data (unit, columns, model kind) is refused."
+)
 
 STEP_LABELS = {
     "summary": "summary (warehouse)",
@@ -78,7 +106,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(clv_app, name="clv")
 
 
-@clv_app.command("fit")
+@clv_app.command("fit", help=FIT_HELP)
 @fails_cleanly
 def fit_command(
     as_of: AsOfOption = None,
@@ -88,18 +116,18 @@ def fit_command(
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Fit the purchase model and Gamma-Gamma on the warehouse as of a date; print parameters."""
-    from crmlytics.clv.artifacts import save_model
-    from crmlytics.clv.predict import fit
+    """Fit the purchase model and Gamma-Gamma on the warehouse as of a date; print parameters
+    (the help text is :data:`FIT_HELP`)."""
+    from crmlytics.clv.predict import fit_clv
     from crmlytics.workspace import Workspace
 
     with Workspace.open(db, read_only=True) as ws, steps("summary", "fit") as progress:
-        fitted = fit(ws, as_of, model=model, unit=unit, progress=progress)
-    emit(fitted.summary, out, title=f"{model} + Gamma-Gamma, {unit}, as of {fitted.as_of}")
-    for note in fitted.notes:
+        fitted = fit_clv(ws, as_of, model=model, unit=unit, progress=progress)
+    emit(fitted.summary(), out, title=f"{model} + Gamma-Gamma, {unit}, as of {fitted.as_of_}")
+    for note in fitted.notes_:
         err_console.print(f"note: {note}")
     if artifact is not None:
-        console.print(f"saved model to {save_model(fitted, artifact)}")
+        console.print(f"saved model to {fitted.save(artifact)}")
 
 
 @clv_app.command("backtest")
@@ -130,7 +158,7 @@ def backtest_command(
         console.print(f"wrote report to {backtest_report(result, report)}")
 
 
-@clv_app.command("predict")
+@clv_app.command("predict", help=PREDICT_HELP)
 @fails_cleanly
 def predict_command(
     as_of: AsOfOption = None,
@@ -145,7 +173,8 @@ def predict_command(
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Per-customer P(alive), expected purchases, expected order value and discounted CLV."""
+    """Per-customer P(alive), expected purchases, expected order value and discounted CLV
+    (the help text is :data:`PREDICT_HELP`)."""
     from crmlytics.clv.predict import predict
     from crmlytics.workspace import Workspace
 

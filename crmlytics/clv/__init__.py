@@ -1,7 +1,9 @@
 """Customer lifetime value: BTYD summaries from the warehouse, robust BG/NBD-family and
-Gamma-Gamma fits over lifetimes, per-customer predictions, backtests, artifacts and charts.
+Gamma-Gamma fits over lifetimes, per-customer predictions, backtests and charts.
 
-The workflow functions live in their modules (``crmlytics.clv.predict.predict``,
+CLV is fitted from the warehouse with :func:`fit_clv` (``crm.fit_clv``), or on a summary frame
+with ``ClvModel(...).fit(summary)``; a fitted model is kept with ``save`` / ``ClvModel.load``.
+The other workflow functions live in their modules (``crmlytics.clv.predict.predict``,
 ``crmlytics.clv.backtest.backtest``: the package attributes ``predict`` and ``backtest`` are
 those modules). Names are imported lazily, so ``crmlytics.config`` can use :class:`ClvConfig`
 without loading lifetimes and scipy.
@@ -23,12 +25,14 @@ _EXPORTS = {
     "GammaGamma": "models",
     "ModifiedBetaGeo": "models",
     "NotFittedError": "models",
+    "ModelMismatchError": "models",
     "ParetoNBD": "models",
     "count_model": "models",
     "ClvModel": "predict",
-    "fit": "predict",
     "fit_clv": "predict",
     "btyd_summary": "summary",
+    "history_columns": "summary",
+    "summary_columns": "summary",
     "calibration_holdout": "summary",
     "compress": "summary",
     "customer_summary": "summary",
@@ -37,8 +41,6 @@ _EXPORTS = {
     "spend_patterns": "summary",
     "summary_patterns": "summary",
     "purchase_days": "summary",
-    "save_model": "artifacts",
-    "load_model": "artifacts",
 }
 
 __all__ = ["ClvConfig", *sorted(_EXPORTS)]

@@ -1,7 +1,7 @@
 """Backtest: fit on a calibration period, predict the holdout, compare with what happened.
 
 Reported next to a naive baseline in which every customer keeps their calibration repeat rate
-(``frequency / T`` per time unit, 0 for a customer first seen on the calibration end) for the
+(``btyd_frequency / btyd_age_<unit>``, 0 for a customer first seen on the calibration end) for the
 length of the holdout: totals, a per-frequency-bucket comparison, and the mean absolute error per
 customer, plus the cumulative repeat-purchase tracking series (weekly or daily).
 """
@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 
 from crmlytics.asof import as_of as resolve_as_of
-from crmlytics.clv.predict import ClvModel, Progress, fit_clv, notify_step
-from crmlytics.clv.summary import AsOfLike, TimeUnit, calibration_holdout, purchase_days, unit_days
+from crmlytics.clv.predict import ClvModel, Progress, notify_step
+from crmlytics.clv.summary import (
+    FREQUENCY,
+    AsOfLike,
+    TimeUnit,
+    age_column,
+    calibration_holdout,
+    history_columns,
+    purchase_days,
+    unit_days,
+)
 from crmlytics.workspace import Workspace
 
 MAX_BUCKET = 7  # frequency buckets 0 … 6 and "7+"
@@ -29,8 +38,9 @@ class BacktestResult:
     ``customers``: per customer calibration summary, ``holdout_purchases`` (actual),
     ``predicted`` (model) and ``naive``. ``totals``: one row per source (actual / model / naive)
     with total holdout purchases and MAE per customer. ``by_frequency``: mean holdout purchases
-    per calibration-frequency bucket. ``tracking``: cumulative repeat purchases per period since
-    the first customer's first purchase, actual and expected by the model.
+    per calibration ``btyd_frequency`` bucket ("0" … "6", "7+"). ``tracking``: cumulative
+    repeat purchases per period since the first customer's first purchase, actual and expected
+    by the model.
     """
 
     model: ClvModel
@@ -51,9 +61,12 @@ class BacktestResult:
         return float(self.totals.loc["naive", "mae_per_customer"])
 
 
-def naive_forecast(frequency: np.ndarray, T: np.ndarray, holdout_length: float) -> np.ndarray:
-    """Calibration repeat rate (``frequency / T``, 0 when ``T = 0``) × holdout length."""
-    f, t = np.asarray(frequency, dtype=float), np.asarray(T, dtype=float)
+def naive_forecast(frequency: np.ndarray, age: np.ndarray, holdout_length: float) -> np.ndarray:
+    """Calibration repeat rate (``frequency / age``, 0 when ``age = 0``) × holdout length.
+
+    ``age`` (lifetimes' ``T``) and ``holdout_length`` in the same time unit.
+    """
+    f, t = np.asarray(frequency, dtype=float), np.asarray(age, dtype=float)
     rate = np.divide(f, t, out=np.zeros_like(f), where=t > 0)
     return rate * holdout_length
 
@@ -73,7 +86,7 @@ def compare(customers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "mae_per_customer": float(np.mean(np.abs(values - actual))),
         }
     totals = pd.DataFrame.from_dict(rows, orient="index").rename_axis("source")
-    bucket = np.minimum(customers["frequency"].to_numpy(), MAX_BUCKET)
+    bucket = np.minimum(customers[FREQUENCY].to_numpy(), MAX_BUCKET)
     labels = [str(b) if b < MAX_BUCKET else f"{MAX_BUCKET}+" for b in range(MAX_BUCKET + 1)]
     by = (
         customers.assign(bucket=bucket)
@@ -86,8 +99,8 @@ def compare(customers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         .reset_index()
     )
-    by["frequency"] = [labels[int(b)] for b in by["bucket"]]
-    return totals, by[["frequency", "customers", "actual", "model", "naive"]]
+    by[FREQUENCY] = [labels[int(b)] for b in by["bucket"]]
+    return totals, by[[FREQUENCY, "customers", "actual", "model", "naive"]]
 
 
 def repeat_purchases_by_period(
@@ -117,13 +130,13 @@ def tracking_series(
     The expectation sums, over customers, the unconditional expected repeat purchases of a new
     customer for the time since their first purchase (Fader, Hardie & Lee's tracking plot).
     """
-    T = customers["T"].to_numpy(dtype=float)
+    T = customers[age_column(model.unit)].to_numpy(dtype=float)
     max_T = float(T.max())
     born, counts = np.unique(max_T - T, return_counts=True)
     periods = int(np.ceil(max_T + holdout_length))
     ends = np.arange(1, periods + 1, dtype=float)
     age = np.clip(ends[:, None] - born[None, :], 0.0, None)
-    expected = model.purchases.expected_purchases_new_customer(age.ravel()).reshape(age.shape)
+    expected = model.purchases_.expected_purchases_new_customer(age.ravel()).reshape(age.shape)
     expected = np.where(age > 0, expected, 0.0) @ counts
     per = np.zeros(periods)
     for period, n in zip(actual["period"], actual["repeat_purchases"], strict=True):
@@ -160,14 +173,13 @@ def backtest(
     frame = calibration_holdout(ws, cal, hold, unit=unit).order_by("customer_id").to_pandas()
     frame.attrs.update(unit=unit, as_of=cal.date.isoformat())
     notify_step(progress, "fit")
-    fitted = fit_clv(frame, model=model, unit=unit, penalizer=penalizer)
+    fitted = ClvModel(model=model, unit=unit, penalizer=penalizer).fit(frame)
     notify_step(progress, "predict")
     length = (hold.date - cal.date).days / unit_days(unit)
     customers = frame.copy()
-    customers["predicted"] = fitted.purchases.expected_purchases(
-        length, customers["frequency"], customers["recency"], customers["T"]
-    )
-    customers["naive"] = naive_forecast(customers["frequency"], customers["T"], length)
+    history = [customers[c] for c in history_columns(unit)]
+    customers["predicted"] = fitted.purchases_.expected_purchases(length, *history)
+    customers["naive"] = naive_forecast(history[0], history[2], length)
     totals, by_frequency = compare(customers)
     notify_step(progress, "tracking")
     actual = repeat_purchases_by_period(ws, cal, hold, unit)

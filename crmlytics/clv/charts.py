@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from crmlytics.clv.backtest import BacktestResult
 from crmlytics.clv.models import _CountModel
+from crmlytics.clv.summary import FREQUENCY
 
 
 def calibration_holdout_chart(result: BacktestResult) -> go.Figure:
@@ -16,10 +17,10 @@ def calibration_holdout_chart(result: BacktestResult) -> go.Figure:
     by = result.by_frequency
     fig = go.Figure()
     for column, dash in (("actual", "solid"), ("model", "dash"), ("naive", "dot")):
-        fig.add_scatter(x=by["frequency"], y=by[column], name=column, line={"dash": dash})
+        fig.add_scatter(x=by[FREQUENCY], y=by[column], name=column, line={"dash": dash})
     fig.update_layout(
         title="Calibration vs holdout purchases",
-        xaxis_title="repeat purchases in calibration period",
+        xaxis_title="repeat purchases in calibration period (btyd_frequency)",
         yaxis_title=f"mean purchases in holdout ({result.unit})",
     )
     return fig
@@ -30,7 +31,7 @@ def p_alive_matrix_chart(
 ) -> go.Figure:
     """Heatmap of P(alive) by frequency and recency for a customer aged ``max_recency``."""
     f_max = int(max_frequency or min(getattr(model, "max_frequency_", 30), 60))
-    T = float(max_recency or getattr(model, "max_T_", 52.0))
+    T = float(max_recency or getattr(model, "max_age_", 52.0))
     recency = np.linspace(0.0, T, 60)
     freq = np.arange(0, f_max + 1)
     x, tx = np.meshgrid(freq, recency)
@@ -39,9 +40,9 @@ def p_alive_matrix_chart(
         go.Heatmap(x=freq, y=recency, z=z, zmin=0, zmax=1, colorbar={"title": "P(alive)"})
     )
     fig.update_layout(
-        title=f"P(alive) by frequency and recency (customer age {T:g} {model.unit_})",
-        xaxis_title="repeat purchases (frequency)",
-        yaxis_title=f"recency ({model.unit_})",
+        title=f"P(alive) by repeat purchases and recency (customer age {T:g} {model.unit_})",
+        xaxis_title="repeat purchases (btyd_frequency)",
+        yaxis_title=f"last − first purchase (btyd_recency_{model.unit_})",
     )
     return fig
 
@@ -69,13 +70,13 @@ def backtest_report(result: BacktestResult, path: str | Path) -> Path:
     figures = [
         tracking_chart(result),
         calibration_holdout_chart(result),
-        p_alive_matrix_chart(result.model.purchases),
+        p_alive_matrix_chart(result.model.purchases_),
     ]
     parts = [
         f"<h1>CLV backtest: calibration to {result.calibration_end}, "
         f"holdout to {result.holdout_end}</h1>",
         result.totals.to_html(float_format=lambda v: f"{v:,.3f}"),
-        result.model.summary.to_html(float_format=lambda v: f"{v:,.4g}", index=False),
+        result.model.summary().to_html(float_format=lambda v: f"{v:,.4g}", index=False),
     ]
     for i, fig in enumerate(figures):
         parts.append(fig.to_html(full_html=False, include_plotlyjs="cdn" if i == 0 else False))

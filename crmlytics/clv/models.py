@@ -1,15 +1,16 @@
-"""BTYD models in scikit-learn shape over lifetimes.
+"""BTYD models in scikit-learn shape over lifetimes (BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma).
 
-BetaGeo, ParetoNBD, ModifiedBetaGeo and GammaGamma:
-
+Each follows the model contract of :mod:`crmlytics.base` and is registered with it:
 ``__init__`` only stores parameters; ``fit(summary)`` does the work (on the compressed summary,
 through :mod:`crmlytics.clv.fitting`) and returns ``self``; learnt values end in ``_``;
-prediction before ``fit`` raises :class:`NotFittedError`. ``summary`` holds the estimates with
-standard errors and 95% intervals (computed on the log scale, so they stay positive).
+prediction before ``fit`` raises :class:`NotFittedError`; ``summary()`` returns the estimates
+with standard errors and 95% intervals (computed on the log scale, so they stay positive);
+``save`` / ``load`` keep a fitted model in a JSON file.
 
-A summary frame has ``frequency``, ``recency``, ``T`` (and ``monetary_value`` for Gamma-Gamma),
-optionally ``weights``; :func:`crmlytics.clv.summary.customer_summary` makes one from the warehouse
-and records its time unit and as-of date in ``frame.attrs``.
+A summary frame (:func:`crmlytics.clv.summary.customer_summary`) has ``btyd_frequency``,
+``btyd_recency_<unit>``, ``btyd_age_<unit>`` (and ``btyd_monetary_value`` for Gamma-Gamma),
+optionally ``weights``, with ``<unit>`` weeks or days; a count model reads the columns of its
+own ``unit`` and refuses a summary in another unit. ``frame.attrs`` carries the unit and as-of.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from scipy.special import hyp2f1
 
-from crmlytics.base import NotFittedError
+from crmlytics.base import (
+    ContractData,
+    Model,
+    ModelMismatchError,
+    NotFittedError,
+    frame_hash,
+    missing_columns,
+    register_model,
+)
 from crmlytics.clv.fitting import (
     MODEL_NAMES,
     ClvFitError,
@@ -31,7 +40,19 @@ from crmlytics.clv.fitting import (
     fit_count_model,
     fit_spend_model,
 )
-from crmlytics.clv.summary import compress, patterns_hash, unit_days
+from crmlytics.clv.summary import (
+    FREQUENCY,
+    MONETARY_VALUE,
+    age_column,
+    columns_unit,
+    compress,
+    history_columns,
+    patterns_hash,
+    recency_column,
+    summary_unit,
+    unit_days,
+)
+from crmlytics.errors import ConfigError, DataError
 
 Z95 = 1.959963984540054
 CORRELATION_WARNING = 0.3
@@ -51,12 +72,26 @@ def _summary_table(params: dict[str, float], ses: dict[str, float]) -> pd.DataFr
     ).rename_axis("param")
 
 
-def _columns(frame: pd.DataFrame, needed: tuple[str, ...]) -> None:
-    missing = [c for c in needed if c not in frame.columns]
+def _require(frame: pd.DataFrame, needed: tuple[str, ...]) -> None:
+    missing = missing_columns(frame, needed)
     if missing:
-        raise ValueError(
-            f"summary lacks columns {missing}; build it with crmlytics.clv.customer_summary"
+        raise DataError(
+            f"summary lacks columns {', '.join(missing)} (it has "
+            f"{', '.join(map(str, frame.columns))}); build it with "
+            "crmlytics.clv.summary.customer_summary"
         )
+
+
+def unit_mismatch(frame: pd.DataFrame, unit: str) -> str | None:
+    """A sentence if ``frame`` is a summary in another unit than ``unit``, else ``None``."""
+    frame_unit = frame.attrs.get("unit") or columns_unit(frame.columns)
+    if frame_unit is None or frame_unit == unit:
+        return None
+    return (
+        f"the summary is in {frame_unit} ({recency_column(frame_unit)}, "
+        f"{age_column(frame_unit)}) but the model is in {unit} ({recency_column(unit)}, "
+        f"{age_column(unit)})"
+    )
 
 
 def _pair_index(x: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,8 +103,71 @@ def _pair_index(x: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return codes, np.asarray(xu)[uniques // width], np.asarray(tu)[uniques % width]
 
 
-class _CountModel:
-    """Shared machinery of the purchase-count models (BG/NBD family and Pareto/NBD)."""
+def contract_summary(unit: str = "weeks", n: int = 300, seed: int = 7) -> pd.DataFrame:
+    """A small seeded BTYD summary for the model contract test, indexed by ``customer_id``.
+
+    ``n`` customers drawn from a BG/NBD process (r = 0.8, alpha = 4 weeks, a = 0.6, b = 3,
+    ages 20-40 weeks) with whole-day histories and Gamma(6, 3) repeat spend; in ``unit``.
+    """
+    rng = np.random.default_rng(seed)
+    age_days = np.floor(rng.uniform(140, 280, n))
+    rate = rng.gamma(0.8, 1 / 4.0, n) / 7  # purchases per day
+    p = rng.beta(0.6, 3.0, n)
+    arrivals = rng.poisson(rate * age_days)
+    x = np.minimum(arrivals, rng.geometric(p))
+    last = age_days * rng.beta(np.maximum(x, 1), np.maximum(arrivals - x + 1, 1))
+    recency_days = np.where(x > 0, np.floor(last), 0.0)
+    x = np.where((x > 0) & (recency_days == 0), 0, x)
+    length = unit_days(unit)
+    frame = pd.DataFrame(
+        {
+            FREQUENCY: x.astype("int64"),
+            recency_column(unit): recency_days / length,
+            age_column(unit): age_days / length,
+            MONETARY_VALUE: np.where(x > 0, rng.gamma(6.0, 3.0, n), 0.0),
+        },
+        index=pd.Index([f"c{i:04d}" for i in range(n)], name="customer_id"),
+    )
+    frame.attrs.update(unit=unit, as_of="2024-06-30")
+    return frame
+
+
+def summary_mismatches(frame: pd.DataFrame, unit: str) -> tuple[tuple[pd.DataFrame, str], ...]:
+    """Two summaries a model fitted on ``frame`` (in ``unit``) must refuse: ``frame`` in the
+    other unit, and ``frame`` without its age column (with the regex their message matches)."""
+    other = "days" if unit == "weeks" else "weeks"
+    factor = unit_days(unit) / unit_days(other)
+    converted = frame.rename(
+        columns={recency_column(unit): recency_column(other), age_column(unit): age_column(other)}
+    )
+    for column in (recency_column(other), age_column(other)):
+        converted[column] = converted[column] * factor
+    converted.attrs.update(unit=other)
+    no_age = frame.drop(columns=[age_column(unit)])
+    return (
+        (converted, f"summary is in {other}.*model is in {unit}"),
+        (no_age, f"lacks column\\(s\\) {age_column(unit)}"),
+    )
+
+
+class _CountModel(Model):
+    """Shared machinery of the purchase-count models (BG/NBD family and Pareto/NBD).
+
+    Parameters
+    ----------
+    unit : "weeks" (default) or "days"
+        Time unit of the summary columns read (``btyd_recency_<unit>``, ``btyd_age_<unit>``);
+        the time-scale parameter (``alpha``, ``beta``) is reported in it.
+    penalizer : float, optional
+        Fixed L2 penalty; ``None`` fits unpenalised and searches a penalty only if needed.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        The estimates (time-scale parameters in ``unit_``).
+    standard_errors_, log_likelihood_, diagnostics_ (:class:`FitResult`), unit_, n_customers_,
+    max_frequency_, max_age_ (largest age in ``unit_``), as_of_, data_hash_, features_, fitter_.
+    """
 
     model: ClassVar[str]
     _lifetimes: ClassVar[type]
@@ -80,63 +178,84 @@ class _CountModel:
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, summary: pd.DataFrame) -> _CountModel:
-        """Fit on a BTYD summary (``frequency``, ``recency``, ``T`` in ``self.unit``).
+        """Fit on a BTYD summary (``btyd_frequency``, ``btyd_recency_<unit>``,
+        ``btyd_age_<unit>`` in ``self.unit``; optional ``weights``).
 
-        Identical (frequency, recency, T) rows are grouped with weights first (exact). Raises
-        :class:`ClvFitError` naming what in the data prevents the fit.
+        Identical histories are grouped with weights first (exact). Raises
+        :class:`ClvFitError` naming what in the data prevents the fit, and
+        :class:`DataError` for a summary in another unit or without the columns.
         """
-        unit_days(self.unit)
-        _columns(summary, ("frequency", "recency", "T"))
-        frame_unit = summary.attrs.get("unit")
-        if frame_unit is not None and frame_unit != self.unit:
-            raise ValueError(
-                f"the summary is in {frame_unit} but the model was set up for {self.unit}; "
-                f"use {type(self).__name__}(unit={frame_unit!r})"
-            )
+        columns = history_columns(self.unit)
+        problem = unit_mismatch(summary, self.unit)
+        if problem is not None:
+            raise DataError(f"{problem}; use {type(self).__name__}(unit={summary_unit(summary)!r})")
+        _require(summary, columns)
         packed = compress(summary)
         result = fit_count_model(
             self.model,
-            packed["frequency"].to_numpy(),
-            packed["recency"].to_numpy(),
-            packed["T"].to_numpy(),
+            *(packed[c].to_numpy() for c in columns),
             packed["weights"].to_numpy(),
             penalizer=self.penalizer,
         )
         self._set_result(result)
         self.as_of_ = summary.attrs.get("as_of")
         self.data_hash_ = patterns_hash(packed)
-        self.max_frequency_ = int(packed["frequency"].max())
-        self.max_T_ = float(packed["T"].max())
+        self.features_ = list(columns)
+        self.max_frequency_ = int(packed[columns[0]].max())
+        self.max_age_ = float(packed[columns[2]].max())
         for note in result.notes:
             warnings.warn(f"{MODEL_NAMES[self.model]}: {note}", ClvFitWarning, stacklevel=2)
         return self
 
     def _set_result(self, result: FitResult) -> None:
-        self.params_ = pd.Series(result.params, dtype=float)
         self.standard_errors_ = pd.Series(result.standard_errors, dtype=float)
         self.log_likelihood_ = result.log_likelihood
         self.diagnostics_ = result
         self.unit_ = self.unit
         self.n_customers_ = result.n_customers
+        params = pd.Series(result.params, dtype=float)
         fitter = self._lifetimes()
-        fitter.params_ = self.params_.copy()
+        fitter.params_ = params.copy()
         self.fitter_ = fitter
+        self.params_ = params
 
-    @property
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "fit": self.diagnostics_.as_dict(),
+            "max_frequency": self.max_frequency_,
+            "max_age": self.max_age_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self._set_result(_fit_result(state["fit"]))
+        self.max_frequency_ = int(state["max_frequency"])
+        self.max_age_ = float(state["max_age"])
+
+    @classmethod
+    def _contract_data(cls) -> ContractData:
+        frame = contract_summary("weeks")
+        return ContractData(
+            fit_args=(frame,),
+            predict_input=frame.sample(frac=0.2, random_state=1),
+            predict_kwargs={"horizon": 13.0},
+            mismatches=summary_mismatches(frame, "weeks"),
+        )
+
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95% intervals (time parameters in ``unit_``)."""
         self._check_fitted()
         return _summary_table(self.params_.to_dict(), self.standard_errors_.to_dict())
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call .fit(summary) first"
-            )
+    def _mismatches(self, X: pd.DataFrame) -> list[str]:
+        problem = unit_mismatch(X, self.unit_)
+        return [problem] if problem is not None else super()._mismatches(X)
 
     # -- prediction (durations in the model's unit) -------------------------------------------
     def p_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
-        """Probability that a customer with this history is still active at the as-of date."""
+        """Probability that a customer with this history is still active at the as-of date.
+
+        ``frequency`` (repeat purchases), ``recency`` and ``T`` (age) in the model's unit.
+        """
         self._check_fitted()
         x, tx, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -177,13 +296,17 @@ class _CountModel:
         )
 
     def predict(self, summary: pd.DataFrame, horizon: float) -> pd.DataFrame:
-        """P(alive) and expected purchases over ``horizon`` units, one row per summary row."""
-        self._check_fitted()
-        _columns(summary, ("frequency", "recency", "T"))
+        """P(alive) and expected repeat purchases over ``horizon`` units (the model's unit).
+
+        One row per summary row, with the summary's index (and its ``customer_id`` column, if
+        any). A summary in another unit or without the history columns is refused with
+        :class:`ModelMismatchError`.
+        """
+        self._check_compatible(summary)
         out = pd.DataFrame(index=summary.index)
         if "customer_id" in summary.columns:
             out["customer_id"] = summary["customer_id"]
-        args = (summary["frequency"], summary["recency"], summary["T"])
+        args = tuple(summary[c] for c in self.features_)
         out["p_alive"] = self.p_alive(*args)
         out["expected_purchases"] = self.expected_purchases(horizon, *args)
         return out
@@ -195,13 +318,19 @@ class _CountModel:
         return f"{type(self).__name__}({values}; unit={self.unit_}, n={self.n_customers_:,})"
 
 
+def _fit_result(d: dict[str, Any]) -> FitResult:
+    keys = FitResult.__dataclass_fields__
+    return FitResult(**{k: v for k, v in d.items() if k in keys})
+
+
+@register_model
 class BetaGeo(_CountModel):
     """BG/NBD purchase-count model (the default CLV model).
 
     Parameters
     ----------
-    unit : "days" or "weeks"
-        Time unit of ``recency`` / ``T``; ``alpha`` is reported in this unit.
+    unit : "weeks" (default) or "days"
+        Time unit of the summary columns read; ``alpha`` is reported in this unit.
     penalizer : float, optional
         Fixed L2 penalty; ``None`` fits unpenalised and searches a penalty only if needed.
 
@@ -209,7 +338,8 @@ class BetaGeo(_CountModel):
     ----------
     params_ : pandas.Series
         r, alpha (time unit), a, b.
-    standard_errors_, log_likelihood_, diagnostics_ (:class:`FitResult`), as_of_, data_hash_.
+    standard_errors_, log_likelihood_, diagnostics_ (:class:`FitResult`), as_of_, data_hash_,
+    features_, unit_, n_customers_, max_frequency_, max_age_.
 
     References
     ----------
@@ -217,6 +347,7 @@ class BetaGeo(_CountModel):
     Way: An Alternative to the Pareto/NBD Model." Marketing Science 24(2), 275-284.
     """
 
+    kind = "bgnbd"
     model = "bgnbd"
     _lifetimes = BetaGeoFitter
 
@@ -254,8 +385,11 @@ class BetaGeo(_CountModel):
         return np.where(np.isfinite(e), np.maximum(e, 0.0), 0.0)
 
 
+@register_model
 class ParetoNBD(_CountModel):
     """Pareto/NBD purchase-count model; params r, alpha, s, beta (alpha, beta in time units).
+
+    Parameters and attributes as :class:`BetaGeo`.
 
     References
     ----------
@@ -263,12 +397,16 @@ class ParetoNBD(_CountModel):
     Are They and What Will They Do Next?" Management Science 33(1), 1-24.
     """
 
+    kind = "pareto"
     model = "pareto"
     _lifetimes = ParetoNBDFitter
 
 
+@register_model
 class ModifiedBetaGeo(_CountModel):
     """MBG/NBD purchase-count model (customers may drop out at time 0); params r, alpha, a, b.
+
+    Parameters and attributes as :class:`BetaGeo`.
 
     References
     ----------
@@ -276,6 +414,7 @@ class ModifiedBetaGeo(_CountModel):
     comparison of models for customer base analysis." IJRM 24(3), 201-209.
     """
 
+    kind = "mbgnbd"
     model = "mbgnbd"
     _lifetimes = ModifiedBetaGeoFitter
 
@@ -292,7 +431,7 @@ def count_model(model: str, unit: str = "weeks", penalizer: float | None = None)
     try:
         return COUNT_MODEL_CLASSES[model](unit=unit, penalizer=penalizer)
     except KeyError:
-        raise ValueError(
+        raise ConfigError(
             f"unknown model {model!r}; use one of {', '.join(COUNT_MODEL_CLASSES)}"
         ) from None
 
@@ -306,20 +445,30 @@ def _weighted_correlation(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return float(cov / (sx * sy)) if sx > 0 and sy > 0 else float("nan")
 
 
-class GammaGamma:
+CORRELATION_ROW = f"corr({FREQUENCY}, {MONETARY_VALUE})"
+
+
+@register_model
+class GammaGamma(Model):
     """Gamma-Gamma spend model: expected value of a customer's future purchases (currency units).
 
-    Fitted on repeat buyers' mean repeat spend (``monetary_value`` of customers with
-    ``frequency > 0``; rows may carry ``weights``, e.g. from
+    Fitted on repeat buyers' mean repeat spend (``btyd_monetary_value`` of customers with
+    ``btyd_frequency > 0``; rows may carry ``weights``, e.g. from
     :func:`crmlytics.clv.summary.spend_patterns`). The model assumes spend is independent of
     purchase frequency: ``correlation_`` (Pearson, among the customers fitted on) is reported
-    in ``summary`` and a :class:`ClvFitWarning` is raised when ``|correlation_| > 0.3``.
+    in ``summary()`` and a :class:`ClvFitWarning` is raised when ``|correlation_| > 0.3``.
+
+    Parameters
+    ----------
+    penalizer : float, optional
+        Fixed L2 penalty; ``None`` fits unpenalised and searches a penalty only if needed.
 
     Attributes
     ----------
     params_ : pandas.Series
         p, q, v (v in currency units; ``gamma`` in the paper).
-    standard_errors_, log_likelihood_, correlation_, diagnostics_, data_hash_.
+    standard_errors_, log_likelihood_, correlation_, diagnostics_, n_customers_, as_of_,
+    data_hash_, features_, fitter_.
 
     References
     ----------
@@ -327,38 +476,62 @@ class GammaGamma:
     http://www.brucehardie.com/notes/025/
     """
 
+    kind = "gamma_gamma"
+
     def __init__(self, penalizer: float | None = None) -> None:
         self.penalizer = penalizer
 
     def fit(self, summary: pd.DataFrame) -> GammaGamma:
-        """Fit on ``frequency`` and ``monetary_value`` of the repeat buyers in ``summary``."""
-        _columns(summary, ("frequency", "monetary_value"))
+        """Fit on ``btyd_frequency`` and ``btyd_monetary_value`` of the repeat buyers."""
+        features = (FREQUENCY, MONETARY_VALUE)
+        _require(summary, features)
         weights = summary["weights"] if "weights" in summary.columns else None
+        x = summary[FREQUENCY].to_numpy(dtype=float)
+        m = summary[MONETARY_VALUE].to_numpy(dtype=float)
         result = fit_spend_model(
-            summary["frequency"].to_numpy(),
-            summary["monetary_value"].to_numpy(),
-            None if weights is None else weights.to_numpy(),
-            penalizer=self.penalizer,
+            x, m, None if weights is None else weights.to_numpy(), penalizer=self.penalizer
         )
-        x = summary["frequency"].to_numpy(dtype=float)
-        m = summary["monetary_value"].to_numpy(dtype=float)
         keep = (x > 0) & (m > 0)
         w = np.ones(keep.sum()) if weights is None else weights.to_numpy(dtype=float)[keep]
-        self.correlation_ = _weighted_correlation(x[keep], m[keep], w)
-        self.params_ = pd.Series(result.params, dtype=float)
-        self.standard_errors_ = pd.Series(result.standard_errors, dtype=float)
-        self.log_likelihood_ = result.log_likelihood
-        self.diagnostics_ = result
-        self.n_customers_ = result.n_customers
-        self.data_hash_ = None  # set by fit_clv to the hash of the data of the count model
-        fitter = GammaGammaFitter()
-        fitter.params_ = self.params_.copy()
-        self.fitter_ = fitter
+        self._set_result(result, _weighted_correlation(x[keep], m[keep], w))
+        self.as_of_ = summary.attrs.get("as_of")
+        hashed = [*features, "weights"] if weights is not None else list(features)
+        self.data_hash_ = frame_hash(summary, hashed)
+        self.features_ = list(features)
         for note in result.notes:
             warnings.warn(f"Gamma-Gamma: {note}", ClvFitWarning, stacklevel=2)
         if abs(self.correlation_) > CORRELATION_WARNING:
             warnings.warn(self.independence_note, ClvFitWarning, stacklevel=2)
         return self
+
+    def _set_result(self, result: FitResult, correlation: float) -> None:
+        self.correlation_ = float(correlation)
+        self.standard_errors_ = pd.Series(result.standard_errors, dtype=float)
+        self.log_likelihood_ = result.log_likelihood
+        self.diagnostics_ = result
+        self.n_customers_ = result.n_customers
+        params = pd.Series(result.params, dtype=float)
+        fitter = GammaGammaFitter()
+        fitter.params_ = params.copy()
+        self.fitter_ = fitter
+        self.params_ = params
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"fit": self.diagnostics_.as_dict(), "correlation": self.correlation_}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self._set_result(_fit_result(state["fit"]), state["correlation"])
+
+    @classmethod
+    def _contract_data(cls) -> ContractData:
+        frame = contract_summary("weeks")
+        return ContractData(
+            fit_args=(frame,),
+            predict_input=frame.sample(frac=0.2, random_state=1),
+            mismatches=(
+                (frame.drop(columns=[MONETARY_VALUE]), f"lacks column\\(s\\) {MONETARY_VALUE}"),
+            ),
+        )
 
     @property
     def independence_note(self) -> str:
@@ -376,17 +549,12 @@ class GammaGamma:
             )
         )
 
-    @property
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95% intervals, plus the independence check row."""
         self._check_fitted()
         table = _summary_table(self.params_.to_dict(), self.standard_errors_.to_dict())
-        table.loc["corr(frequency, monetary_value)"] = [self.correlation_, np.nan, np.nan, np.nan]
+        table.loc[CORRELATION_ROW] = [self.correlation_, np.nan, np.nan, np.nan]
         return table
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("this GammaGamma is not fitted yet; call .fit(summary) first")
 
     def expected_order_value(self, frequency: Any, monetary_value: Any) -> np.ndarray:
         """Expected value of a future purchase (currency units) given a customer's history.
@@ -407,6 +575,17 @@ class GammaGamma:
         weight = p * x / (p * x + q - 1)
         return (1 - weight) * (p * v / (q - 1)) + weight * m
 
+    def predict(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """``expected_order_value`` (currency) per summary row, with the summary's index."""
+        self._check_compatible(summary)
+        out = pd.DataFrame(index=summary.index)
+        if "customer_id" in summary.columns:
+            out["customer_id"] = summary["customer_id"]
+        out["expected_order_value"] = self.expected_order_value(
+            summary[FREQUENCY], summary[MONETARY_VALUE]
+        )
+        return out
+
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
             return f"GammaGamma(penalizer={self.penalizer!r})"
@@ -418,6 +597,7 @@ __all__ = [
     "BetaGeo",
     "ClvFitError",
     "GammaGamma",
+    "ModelMismatchError",
     "ModifiedBetaGeo",
     "NotFittedError",
     "ParetoNBD",

@@ -12,42 +12,52 @@ from __future__ import annotations
 import datetime as _dt
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.base import ContractData, Model, register_model
 from crmlytics.clv.fitting import ClvFitError, ClvFitWarning
-from crmlytics.clv.models import GammaGamma, _CountModel, count_model
+from crmlytics.clv.models import (
+    GammaGamma,
+    contract_summary,
+    count_model,
+    summary_mismatches,
+    unit_mismatch,
+)
 from crmlytics.clv.summary import (
     DAYS_PER_MONTH,
+    FREQUENCY,
+    MONETARY_VALUE,
     AsOfLike,
     TimeUnit,
     customer_summary,
     fit_inputs,
+    history_columns,
     pattern_index,
+    summary_columns,
     unit_days,
 )
+from crmlytics.errors import ConfigError
 from crmlytics.workspace import Workspace
 
-PREDICTION_COLUMNS = (
-    "customer_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "p_alive",
-    "expected_purchases",
-    "expected_order_value",
-    "clv",
-)
+PREDICTED = ("p_alive", "expected_purchases", "expected_order_value", "clv")
+"""What :meth:`ClvModel.predict` adds to the summary columns (see :func:`prediction_columns`)."""
+
+
+def prediction_columns(unit: str) -> tuple[str, ...]:
+    """Columns of :meth:`ClvModel.predict` for a summary in ``unit``, in order."""
+    return (*summary_columns(unit), *PREDICTED)
 
 
 def monthly_rate(discount_rate: float) -> float:
     """Monthly discount rate equivalent to the yearly ``discount_rate`` (0.10 = 10% a year)."""
     if not np.isfinite(discount_rate) or discount_rate <= -1:
-        raise ValueError(f"discount rate {discount_rate!r} must be a number above -1 (0.10 = 10%)")
+        raise ConfigError(
+            f"discount rate {discount_rate!r} must be a number above -1 (0.10 = 10% a year)"
+        )
     return (1.0 + discount_rate) ** (1.0 / 12.0) - 1.0
 
 
@@ -77,29 +87,121 @@ def clv_from_cumulative(
     return discounted_value(per_period * value, rate_per_period)
 
 
-@dataclass
-class ClvModel:
-    """A purchase-count model and (if it could be fitted) a Gamma-Gamma spend model together.
+@register_model
+class ClvModel(Model):
+    """A purchase-count model and (if it can be fitted) Gamma-Gamma together: CLV per customer.
 
-    ``spend`` is ``None`` when Gamma-Gamma could not be fitted; ``spend_error`` then says why,
-    and CLV is missing while P(alive) and expected purchases are still predicted.
+    Parameters
+    ----------
+    model : "bgnbd" (default), "pareto" or "mbgnbd"
+        The purchase-count model (:func:`crmlytics.clv.models.count_model`).
+    unit : "weeks" (default) or "days"
+        Time unit of the summary columns read (``btyd_recency_<unit>``, ``btyd_age_<unit>``).
+    penalizer : float, optional
+        Fixed L2 penalty of both fits; ``None`` searches one only if needed.
+
+    Attributes
+    ----------
+    purchases_ : BetaGeo, ParetoNBD or ModifiedBetaGeo
+        The fitted purchase-count model.
+    spend_ : GammaGamma or None
+        ``None`` when Gamma-Gamma could not be fitted; ``spend_error_`` then says why, and CLV
+        is missing while P(alive) and expected purchases are still predicted.
+    spend_error_ : str or None
+    notes_ : list of str
+        What the fits needed (a penalty) and the frequency–spend independence check.
+    as_of_, data_hash_ (of the purchase histories), features_.
     """
 
-    purchases: _CountModel
-    spend: GammaGamma | None
-    unit: str
-    as_of: str | None
-    spend_error: str | None = None
-    notes: list[str] = field(default_factory=list)
-    versions: dict[str, str] = field(default_factory=dict)
+    kind = "clv"
+    _fitted_marker = "purchases_"
 
-    @property
+    def __init__(
+        self, model: str = "bgnbd", unit: str = "weeks", penalizer: float | None = None
+    ) -> None:
+        self.model = model
+        self.unit = unit
+        self.penalizer = penalizer
+
+    def fit(self, summary: pd.DataFrame, spend: pd.DataFrame | None = None) -> ClvModel:
+        """Fit the purchase-count model and Gamma-Gamma on a BTYD summary frame.
+
+        ``summary`` has one row per customer, or per (frequency, recency, age) pattern with
+        ``weights``; ``spend`` (optional, e.g. from :func:`crmlytics.clv.summary.spend_patterns`)
+        is what Gamma-Gamma is fitted on instead of ``summary``. A Gamma-Gamma refusal (e.g. too
+        few repeat buyers) does not stop the count model: the reason is kept in
+        ``spend_error_`` and warned about. A count-model refusal raises :class:`ClvFitError`.
+        """
+        purchases = count_model(self.model, unit=self.unit, penalizer=self.penalizer)
+        purchases.fit(summary)
+        spend_model, spend_error = None, None
+        try:
+            spend_model = GammaGamma(penalizer=self.penalizer).fit(
+                summary if spend is None else spend
+            )
+        except ClvFitError as exc:
+            spend_error = str(exc)
+            warnings.warn(f"no CLV, only purchase predictions: {exc}", ClvFitWarning, stacklevel=2)
+        notes = list(purchases.diagnostics_.notes)
+        if spend_model is not None:
+            notes.append(spend_model.independence_note)
+        self.spend_ = spend_model
+        self.spend_error_ = spend_error
+        self.notes_ = notes
+        self.as_of_ = purchases.as_of_
+        self.data_hash_ = purchases.data_hash_
+        self.features_ = [*history_columns(self.unit), MONETARY_VALUE]
+        self.purchases_ = purchases
+        return self
+
     def summary(self) -> pd.DataFrame:
-        """Parameter table of both models (``model`` column: purchases / spend)."""
-        parts = [self.purchases.summary.assign(model=self.purchases.model)]
-        if self.spend is not None:
-            parts.append(self.spend.summary.assign(model="gamma_gamma"))
+        """Parameter table of both models (``model`` column: the count model / gamma_gamma)."""
+        self._check_fitted()
+        parts = [self.purchases_.summary().assign(model=self.purchases_.model)]
+        if self.spend_ is not None:
+            parts.append(self.spend_.summary().assign(model="gamma_gamma"))
         return pd.concat(parts).reset_index()
+
+    def _mismatches(self, X: pd.DataFrame) -> list[str]:
+        problem = unit_mismatch(X, self.unit)
+        return [problem] if problem is not None else super()._mismatches(X)
+
+    def _get_state(self) -> dict[str, Any]:
+        spend = self.spend_
+        return {
+            "purchases": self.purchases_._get_state(),
+            "spend": None
+            if spend is None
+            else spend._get_state() | {"data_hash": spend.data_hash_, "as_of": spend.as_of_},
+            "spend_error": self.spend_error_,
+            "notes": list(self.notes_),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        purchases = count_model(self.model, unit=self.unit, penalizer=self.penalizer)
+        purchases._set_state(state["purchases"])
+        purchases.as_of_, purchases.data_hash_ = self.as_of_, self.data_hash_
+        purchases.features_ = list(history_columns(self.unit))
+        spend = None
+        if state["spend"] is not None:
+            spend = GammaGamma(penalizer=self.penalizer)
+            spend._set_state(state["spend"])
+            spend.as_of_, spend.data_hash_ = state["spend"]["as_of"], state["spend"]["data_hash"]
+            spend.features_ = [FREQUENCY, MONETARY_VALUE]
+        self.spend_ = spend
+        self.spend_error_ = state["spend_error"]
+        self.notes_ = list(state["notes"])
+        self.purchases_ = purchases
+
+    @classmethod
+    def _contract_data(cls) -> ContractData:
+        frame = contract_summary("weeks")
+        return ContractData(
+            fit_args=(frame,),
+            predict_input=frame.sample(frac=0.2, random_state=1),
+            predict_kwargs={"horizon_months": 3},
+            mismatches=summary_mismatches(frame, "weeks"),
+        )
 
     def predict(
         self,
@@ -111,35 +213,61 @@ class ClvModel:
     ) -> pd.DataFrame:
         """One row per customer: P(alive), expected purchases and value over the horizon, CLV.
 
-        ``expected_purchases`` counts repeat purchases in the ``horizon_months`` after the
-        as-of date; ``expected_order_value`` (currency) comes from Gamma-Gamma; ``clv`` is the
-        discounted expected margin (see the module doc). Predictions are computed once per
-        distinct (frequency, recency, T) pattern and gathered back to the customers.
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            A BTYD summary in the model's unit (:func:`crmlytics.clv.summary.customer_summary`);
+            a summary in another unit or without the model's columns is refused with
+            :class:`crmlytics.base.ModelMismatchError`.
+        horizon_months : int
+            Months of 365.25 / 12 days after the as-of date.
+        discount_rate : float
+            Compound yearly rate (0.10 = 10% a year), applied monthly as
+            ``(1 + discount_rate) ** (1 / 12) - 1``.
+        margin : float
+            Share of spend that is margin.
+
+        Returns
+        -------
+        pandas.DataFrame
+            With ``summary``'s index: its ``customer_id`` (if a column) and BTYD columns, then
+            ``p_alive``, ``expected_purchases`` (repeat purchases in the horizon),
+            ``expected_order_value`` (currency, Gamma-Gamma) and ``clv`` (the discounted
+            expected margin, see the module doc). Computed once per distinct history pattern.
         """
+        self._check_compatible(summary)
         if horizon_months < 1:
-            raise ValueError(f"horizon_months must be at least 1, got {horizon_months}")
+            raise ConfigError(f"horizon_months must be at least 1, got {horizon_months}")
         rate = monthly_rate(discount_rate)
         month = DAYS_PER_MONTH / unit_days(self.unit)
         codes, patterns = pattern_index(summary)
-        args = (patterns["frequency"], patterns["recency"], patterns["T"])
+        args = tuple(patterns[c] for c in history_columns(self.unit))
         horizons = month * np.arange(1, horizon_months + 1)
-        cum = self.purchases.expected_purchases_cumulative(horizons, *args)
-        p_alive = self.purchases.p_alive(*args)
+        cum = self.purchases_.expected_purchases_cumulative(horizons, *args)
+        p_alive = self.purchases_.p_alive(*args)
         # discounted purchases per pattern; CLV is linear in the order value
         per_month = np.diff(cum, axis=1, prepend=0.0)
         discounted = discounted_value(per_month, rate)
-        columns = ("customer_id", "frequency", "recency", "T", "monetary_value")
-        out = pd.DataFrame({c: summary[c].to_numpy() for c in columns if c in summary.columns})
+        out = pd.DataFrame(
+            {c: summary[c].to_numpy() for c in summary_columns(self.unit) if c in summary.columns},
+            index=summary.index,
+        )
         out["p_alive"] = p_alive[codes]
         out["expected_purchases"] = cum[codes, -1]
-        if self.spend is None:
+        if self.spend_ is None:
             out["expected_order_value"] = np.nan
             out["clv"] = np.nan
             return out
-        eov = self.spend.expected_order_value(out["frequency"], out["monetary_value"])
+        eov = self.spend_.expected_order_value(out[FREQUENCY], out[MONETARY_VALUE])
         out["expected_order_value"] = eov
         out["clv"] = eov * margin * discounted[codes]
         return out
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "purchases_"):
+            return f"ClvModel(model={self.model!r}, unit={self.unit!r})"
+        spend = "no spend model" if self.spend_ is None else repr(self.spend_)
+        return f"ClvModel({self.purchases_!r}; {spend})"
 
 
 Progress = Callable[[str], None] | None
@@ -153,36 +281,6 @@ def notify_step(progress: Progress, name: str) -> None:
 
 
 def fit_clv(
-    summary: pd.DataFrame,
-    *,
-    model: str = "bgnbd",
-    unit: TimeUnit = "weeks",
-    penalizer: float | None = None,
-    spend: pd.DataFrame | None = None,
-) -> ClvModel:
-    """Fit the purchase-count ``model`` and Gamma-Gamma on a BTYD summary frame.
-
-    ``summary`` has one row per customer or per (frequency, recency, T) pattern with
-    ``weights``; ``spend`` (optional, e.g. from :func:`crmlytics.clv.summary.spend_patterns`)
-    is what Gamma-Gamma is fitted on instead of ``summary``. A Gamma-Gamma refusal (e.g. too
-    few repeat buyers) does not stop the count model: the reason is kept in ``spend_error`` and
-    warned about. A count-model refusal raises :class:`ClvFitError`.
-    """
-    purchases = count_model(model, unit=unit, penalizer=penalizer).fit(summary)
-    spend_model, spend_error = None, None
-    try:
-        spend_model = GammaGamma().fit(summary if spend is None else spend)
-        spend_model.data_hash_ = purchases.data_hash_
-    except ClvFitError as exc:
-        spend_error = str(exc)
-        warnings.warn(f"no CLV, only purchase predictions: {exc}", ClvFitWarning, stacklevel=2)
-    notes = list(purchases.diagnostics_.notes)
-    if spend_model is not None:
-        notes.append(spend_model.independence_note)
-    return ClvModel(purchases, spend_model, unit, summary.attrs.get("as_of"), spend_error, notes)
-
-
-def fit(
     ws: Workspace,
     as_of: AsOfLike,
     *,
@@ -191,16 +289,28 @@ def fit(
     penalizer: float | None = None,
     progress: Progress = None,
 ) -> ClvModel:
-    """Fit :func:`fit_clv` on the warehouse as of ``as_of`` (durations in ``unit``).
+    """Fit a :class:`ClvModel` on the warehouse as of ``as_of`` (the one way to fit CLV).
+
+    Parameters
+    ----------
+    ws : Workspace
+    as_of : date, str or AsOf
+        Only transactions at or before it are seen (a date means the end of that day).
+    model : "bgnbd" (default), "pareto" or "mbgnbd"
+    unit : "weeks" (default) or "days"
+        Time unit of the durations and of the time-scale parameters.
+    penalizer : float, optional
+    progress : callable, optional
+        Called with each step's name ("summary", "fit") as it starts.
 
     Only the compressed summary (:func:`crmlytics.clv.summary.fit_inputs`: distinct
-    histories and distinct repeat spends with counts) leaves the warehouse. ``progress`` is
-    called with each step's name ("summary", "fit") as it starts.
+    histories and distinct repeat spends with counts) leaves the warehouse. To fit on a
+    summary frame instead, use ``ClvModel(model=..., unit=...).fit(summary)``.
     """
     notify_step(progress, "summary")
     patterns, spend = fit_inputs(ws, as_of, unit=unit)
     notify_step(progress, "fit")
-    return fit_clv(patterns, model=model, unit=unit, penalizer=penalizer, spend=spend)
+    return ClvModel(model=model, unit=unit, penalizer=penalizer).fit(patterns, spend=spend)
 
 
 def predict(
@@ -217,24 +327,22 @@ def predict(
 ) -> pd.DataFrame:
     """Per-customer CLV predictions as of ``as_of`` (see :meth:`ClvModel.predict`).
 
-    With ``artifact`` (a file written by :func:`crmlytics.clv.artifacts.save_model`) the saved
-    parameters score the customers as of ``as_of`` in the artifact's unit; otherwise ``model``
-    is fitted on the same summary first (compressed in memory: every customer's row is needed
+    With ``artifact`` (a file written by :meth:`ClvModel.save`) the saved parameters score the
+    customers as of ``as_of`` in the artifact's unit; otherwise ``model`` is fitted on the same
+    summary first (compressed in memory: every customer's row is needed
     for the scores anyway). ``progress`` is called with each step's name ("summary", "fit",
     "predict") as it starts.
     """
     point = resolve_as_of(as_of)
-    fitted = None
+    fitted: ClvModel | None = None
     if artifact is not None:
-        from crmlytics.clv.artifacts import load_model
-
-        fitted = load_model(artifact)
-        unit = fitted.unit  # type: ignore[assignment]
+        fitted = ClvModel.load(artifact)  # type: ignore[assignment]
+        unit = fitted.unit  # type: ignore[union-attr]
     notify_step(progress, "summary")
     summary = customer_summary(ws, point, unit=unit)
     if fitted is None:
         notify_step(progress, "fit")
-        fitted = fit_clv(summary, model=model, unit=unit)
+        fitted = ClvModel(model=model, unit=unit).fit(summary)
     notify_step(progress, "predict")
     frame = fitted.predict(
         summary, horizon_months=horizon_months, discount_rate=discount_rate, margin=margin

@@ -1,9 +1,10 @@
-"""BTYD customer summaries from the warehouse: frequency, recency, T and spend as of a date.
+"""BTYD customer summaries from the warehouse: repeat purchases, recency, age and spend.
 
 Everything that touches transaction rows is an Ibis expression, so it runs on DuckDB or Spark;
 only customer-grain results come into pandas.
 
-Definitions (lifetimes' conventions, on the design's notion of a purchase):
+Definitions (lifetimes' conventions, on the design's notion of a purchase; ``<unit>`` is
+``weeks`` (default) or ``days``):
 
 - a *purchase* is an order whose net (its sale lines minus its returns, up to the as-of point) is
   positive, as in the customer facts, or a free order (net zero and nothing returned: a purchase
@@ -12,18 +13,24 @@ Definitions (lifetimes' conventions, on the design's notion of a purchase):
   day is the day of its first sale line (:func:`crmlytics.facts.orders`);
 - a *purchase day* is a day on which a customer made at least one purchase; its value is the sum
   of the nets of that day's purchases, so several orders on one day count once;
-- ``frequency``: purchase days − 1 (repeat purchases);
-- ``recency``: last − first purchase day; ``T``: as-of date − first purchase day;
-- ``monetary_value``: mean value of the repeat purchase days (the first day excluded, as
-  lifetimes does and Gamma-Gamma needs); 0 for customers without a repeat purchase.
+- ``btyd_frequency``: purchase days − 1 (repeat purchases, free orders included);
+- ``btyd_recency_<unit>``: last − first purchase day; ``btyd_age_<unit>`` (lifetimes' ``T``):
+  as-of date − first purchase day;
+- ``btyd_monetary_value``: mean value of the repeat purchase days (the first day excluded, as
+  lifetimes does and Gamma-Gamma needs; currency units); 0 without a repeat purchase.
 
-Durations are whole days divided by the length of the time unit (1 for days, 7 for weeks).
+Durations are whole days divided by the length of the time unit (1 for days, 7 for weeks). So
+the weekly summary equals lifetimes' ``summary_data_from_transaction_data(..., freq="D")`` with
+``recency`` and ``T`` divided by 7 — not its ``freq="W"`` summary, which counts calendar weeks
+with a purchase (two purchases in one week are one there, two here) and rounds the durations
+to whole weeks.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from collections.abc import Iterable
 from typing import Literal
 
 import ibis
@@ -34,19 +41,16 @@ import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.errors import ConfigError, DataError
 from crmlytics.facts import orders, visible_lines
 from crmlytics.workspace import Workspace
 
 TimeUnit = Literal["days", "weeks"]
 UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 DAYS_PER_MONTH = 365.25 / 12
-SUMMARY_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
-HOLDOUT_COLUMNS = (
-    *SUMMARY_COLUMNS,
-    "holdout_purchases",
-    "holdout_spend",
-    "holdout_length",
-)
+FREQUENCY = "btyd_frequency"
+MONETARY_VALUE = "btyd_monetary_value"
+HOLDOUT_COLUMNS = ("holdout_purchases", "holdout_spend", "holdout_length")
 
 AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
 
@@ -56,7 +60,54 @@ def unit_days(unit: str) -> float:
     try:
         return UNIT_DAYS[unit]
     except KeyError:
-        raise ValueError(f"unknown time unit {unit!r}; use one of {', '.join(UNIT_DAYS)}") from None
+        raise ConfigError(
+            f"unknown time unit {unit!r}; use one of {', '.join(UNIT_DAYS)}"
+        ) from None
+
+
+def recency_column(unit: str) -> str:
+    """``btyd_recency_<unit>``: last − first purchase day in ``unit``."""
+    unit_days(unit)
+    return f"btyd_recency_{unit}"
+
+
+def age_column(unit: str) -> str:
+    """``btyd_age_<unit>`` (lifetimes' ``T``): as-of date − first purchase day in ``unit``."""
+    unit_days(unit)
+    return f"btyd_age_{unit}"
+
+
+def history_columns(unit: str) -> tuple[str, str, str]:
+    """The purchase-history columns a count model reads: frequency, recency and age in ``unit``."""
+    return (FREQUENCY, recency_column(unit), age_column(unit))
+
+
+def summary_columns(unit: str) -> tuple[str, ...]:
+    """Columns of a :func:`btyd_summary` in ``unit``, in order."""
+    return ("customer_id", *history_columns(unit), MONETARY_VALUE)
+
+
+def columns_unit(columns: Iterable[str]) -> str | None:
+    """The unit whose ``btyd_recency_<unit>`` and ``btyd_age_<unit>`` are among ``columns``."""
+    present = set(columns)
+    units = [u for u in UNIT_DAYS if {recency_column(u), age_column(u)} <= present]
+    return units[0] if len(units) == 1 else None
+
+
+def summary_unit(frame: pd.DataFrame) -> str:
+    """Time unit of a summary frame: ``frame.attrs["unit"]`` or, without it, its column names.
+
+    Raises :class:`DataError` naming the expected columns when neither tells.
+    """
+    unit = frame.attrs.get("unit") or columns_unit(frame.columns)
+    if unit is None:
+        raise DataError(
+            "the summary has no btyd_recency_<unit> / btyd_age_<unit> columns (unit weeks or "
+            f"days); it has {', '.join(map(str, frame.columns))}. Build it with "
+            "crmlytics.clv.summary.customer_summary"
+        )
+    unit_days(unit)
+    return unit
 
 
 @ibis.udf.agg.builtin(name="min_by")
@@ -99,22 +150,44 @@ def _summary_from_days(days: ir.Table, as_of_date: _dt.date, unit: str) -> ir.Ta
     repeats = t.n_days - 1
     return t.select(
         customer_id=t.customer_id,
-        frequency=repeats.cast("int64"),
-        recency=t.last_day.delta(t.first_day, unit="day").cast("float64") / length,
-        T=as_of_day.delta(t.first_day, unit="day").cast("float64") / length,
-        monetary_value=(repeats > 0)
-        .ifelse((t.total_value - t.first_value) / repeats.cast("float64"), 0.0)
-        .cast("float64"),
+        **{
+            FREQUENCY: repeats.cast("int64"),
+            recency_column(unit): t.last_day.delta(t.first_day, unit="day").cast("float64")
+            / length,
+            age_column(unit): as_of_day.delta(t.first_day, unit="day").cast("float64") / length,
+            MONETARY_VALUE: (repeats > 0)
+            .ifelse((t.total_value - t.first_value) / repeats.cast("float64"), 0.0)
+            .cast("float64"),
+        },
     )
 
 
 def btyd_summary(ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks") -> ir.Table:
     """BTYD summary as of ``as_of``: one row per customer with a purchase, as an Ibis expression.
 
-    Columns: ``customer_id``, ``frequency`` (repeat purchase days), ``recency`` and ``T`` in
-    ``unit`` (days or weeks, from whole days), ``monetary_value`` (mean value of repeat purchase
-    days, currency units; 0 without a repeat). Only rows at or before the as-of point are seen;
-    a date means the end of that day, and ``T`` is measured to the as-of date.
+    Parameters
+    ----------
+    ws : Workspace
+    as_of : date, str or AsOf
+        Only rows at or before the as-of point are seen; a date means the end of that day.
+    unit : "weeks" (default) or "days"
+        Time unit of the durations (whole days divided by 7 for weeks).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id``; ``btyd_frequency`` (repeat purchase days, free orders included);
+        ``btyd_recency_<unit>`` (last − first purchase day); ``btyd_age_<unit>`` (lifetimes'
+        ``T``: as-of date − first purchase day); ``btyd_monetary_value`` (mean value of the
+        repeat purchase days, currency units; 0 without a repeat).
+
+    Notes
+    -----
+    In days this is lifetimes' ``summary_data_from_transaction_data(transactions, ...,
+    observation_period_end=as_of, freq="D")`` (on crmlytics' purchases: returns netted, fully
+    returned orders dropped); in weeks it is that same daily summary with recency and ``T``
+    divided by 7, *not* lifetimes' ``freq="W"`` summary (which counts calendar weeks with a
+    purchase as repeat purchases and rounds the durations to whole weeks).
     """
     point = resolve_as_of(as_of)
     return _summary_from_days(purchase_days(ws, point), point.date, unit)
@@ -138,7 +211,7 @@ def calibration_holdout(
     """
     cal, hold = resolve_as_of(calibration_end), resolve_as_of(holdout_end)
     if hold.date <= cal.date:
-        raise ValueError(f"holdout end {hold.date} must be after calibration end {cal.date}")
+        raise ConfigError(f"holdout end {hold.date} must be after calibration end {cal.date}")
     summary = btyd_summary(ws, cal, unit=unit)
     later = purchase_days(ws, hold)
     later = later.filter(later.day > ibis.date(cal.date))
@@ -149,7 +222,7 @@ def calibration_holdout(
     t = summary.left_join(holdout, summary.customer_id == holdout.holdout_id)
     length = (hold.date - cal.date).days / unit_days(unit)
     return t.select(
-        *SUMMARY_COLUMNS,
+        *summary_columns(unit),
         holdout_purchases=t.holdout_purchases.fill_null(0).cast("int64"),
         holdout_spend=t.holdout_spend.fill_null(0.0).cast("float64"),
         holdout_length=ibis.literal(length, type="float64"),
@@ -165,12 +238,23 @@ def customer_summary(ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks"
 
 
 def summary_patterns(summary: ir.Table) -> ir.Table:
-    """Customers of a :func:`btyd_summary` grouped by identical (frequency, recency, T).
+    """Customers of a :func:`btyd_summary` grouped by identical (frequency, recency, age).
 
     One row per distinct history with ``weights`` (the number of customers): the input of the
     purchase-count fit, computed where the rows are so only the patterns reach Python.
     """
-    return summary.group_by(["frequency", "recency", "T"]).aggregate(weights=summary.count())
+    columns = _table_history(summary)
+    return summary.group_by(list(columns)).aggregate(weights=summary.count())
+
+
+def _table_history(summary: ir.Table) -> tuple[str, str, str]:
+    unit = columns_unit(summary.columns)
+    if unit is None:
+        raise DataError(
+            f"not a BTYD summary: no btyd_recency_<unit> / btyd_age_<unit> among "
+            f"{', '.join(summary.columns)}"
+        )
+    return history_columns(unit)
 
 
 def spend_patterns(summary: ir.Table) -> ir.Table:
@@ -178,8 +262,8 @@ def spend_patterns(summary: ir.Table) -> ir.Table:
 
     One row per distinct pair with ``weights``: the input of the Gamma-Gamma fit.
     """
-    repeat = summary.filter((summary.frequency > 0) & (summary.monetary_value > 0))
-    return repeat.group_by(["frequency", "monetary_value"]).aggregate(weights=repeat.count())
+    repeat = summary.filter((summary[FREQUENCY] > 0) & (summary[MONETARY_VALUE] > 0))
+    return repeat.group_by([FREQUENCY, MONETARY_VALUE]).aggregate(weights=repeat.count())
 
 
 def fit_inputs(
@@ -193,8 +277,8 @@ def fit_inputs(
     point = resolve_as_of(as_of)
     expr = btyd_summary(ws, point, unit=unit)
     with expr.cache() as cached:
-        patterns = summary_patterns(cached).order_by(["frequency", "recency", "T"]).to_pandas()
-        spend = spend_patterns(cached).order_by(["frequency", "monetary_value"]).to_pandas()
+        patterns = summary_patterns(cached).order_by(list(history_columns(unit))).to_pandas()
+        spend = spend_patterns(cached).order_by([FREQUENCY, MONETARY_VALUE]).to_pandas()
     for frame in (patterns, spend):
         frame["weights"] = frame["weights"].astype("int64")
         frame.attrs.update(unit=unit, as_of=point.date.isoformat())
@@ -202,22 +286,26 @@ def fit_inputs(
 
 
 def pattern_index(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Distinct (frequency, recency, T) of ``frame``, sorted, and each row's pattern number.
+    """Distinct (frequency, recency, age) of a summary ``frame``, sorted, and each row's number.
 
-    Returns ``(codes, patterns)``: ``patterns`` has one row per distinct history with
-    ``weights`` (summed ``weights`` if ``frame`` has them, else row counts) and
-    ``patterns.iloc[codes]`` lines up with ``frame``. Hash-based: one pass per column.
+    Returns ``(codes, patterns)``: ``patterns`` has the frame's three history columns (in its
+    unit, :func:`summary_unit`) and ``weights`` (summed ``weights`` if ``frame`` has them, else
+    row counts), one row per distinct history; ``patterns.iloc[codes]`` lines up with
+    ``frame``. Hash-based: one pass per column.
     """
-    missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
+    columns = history_columns(summary_unit(frame))
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"summary lacks columns {missing}; expected frequency, recency, T")
+        raise DataError(
+            f"summary lacks columns {', '.join(missing)}; expected {', '.join(columns)}"
+        )
     parts = []
-    for column in ("frequency", "recency", "T"):
+    for column in columns:
         values = frame[column].to_numpy()
         if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-            raise ValueError(f"{column} has missing or infinite values; a summary needs numbers")
+            raise DataError(f"{column} has missing or infinite values; a summary needs numbers")
         if values.dtype.kind not in "iuf":
-            raise ValueError(f"{column} must be numeric, got {frame[column].dtype}")
+            raise DataError(f"{column} must be numeric, got {frame[column].dtype}")
         parts.append(pd.factorize(values, sort=True))
     (fc, fu), (rc, ru), (tc, tu) = parts
     combined = (fc.astype(np.int64) * len(ru) + rc) * len(tu) + tc
@@ -229,34 +317,35 @@ def pattern_index(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     )
     patterns = pd.DataFrame(
         {
-            "frequency": np.asarray(fu)[uniques // (len(ru) * len(tu))],
-            "recency": np.asarray(ru)[(uniques // len(tu)) % len(ru)],
-            "T": np.asarray(tu)[uniques % len(tu)],
+            columns[0]: np.asarray(fu)[uniques // (len(ru) * len(tu))],
+            columns[1]: np.asarray(ru)[(uniques // len(tu)) % len(ru)],
+            columns[2]: np.asarray(tu)[uniques % len(tu)],
             "weights": np.bincount(codes, weights=weights, minlength=len(uniques)).astype("int64"),
         }
     )
+    patterns.attrs.update(frame.attrs)
     return codes, patterns
 
 
 def compress(frame: pd.DataFrame) -> pd.DataFrame:
-    """Identical (frequency, recency, T) rows grouped into one with a ``weights`` count.
+    """Identical (frequency, recency, age) rows grouped into one with a ``weights`` count.
 
     The BTYD likelihood of a customer depends only on these three numbers, so fitting the
     compressed frame with weights is exact and its cost independent of the number of customers.
     A frame that already has ``weights`` is grouped with those weights summed. Sorted by
-    (frequency, recency, T).
+    (frequency, recency, age).
     """
     return pattern_index(frame)[1]
 
 
 def data_hash(frame: pd.DataFrame) -> str:
-    """A short SHA-256 of the compressed (frequency, recency, T, weights) the model was fit on."""
+    """A short SHA-256 of the compressed (frequency, recency, age, weights) a model is fit on."""
     return patterns_hash(compress(frame))
 
 
 def patterns_hash(packed: pd.DataFrame) -> str:
     """:func:`data_hash` of a frame that :func:`compress` already produced."""
     digest = hashlib.sha256()
-    for column in ("frequency", "recency", "T", "weights"):
+    for column in (*history_columns(summary_unit(packed)), "weights"):
         digest.update(np.ascontiguousarray(packed[column].to_numpy(dtype="float64")).tobytes())
     return digest.hexdigest()[:16]
