@@ -98,7 +98,9 @@ def snapshots(
         if progress is not None:
             progress(f"snapshot {resolve_as_of(cutoff)}")
         parts.append(feature_frame(ws, cutoff, c, labels=True))
-    return pd.concat(parts, ignore_index=True)
+    frame = pd.concat(parts, ignore_index=True)
+    frame.attrs["as_of"] = max(str(resolve_as_of(cutoff)) for cutoff in cutoffs)
+    return frame
 
 
 def method_metrics(method: str, y: pd.Series, score, probability) -> dict[str, float | str]:  # noqa: ANN001
@@ -219,6 +221,7 @@ def backtest(
         if cutoff not in frames:
             frames[cutoff] = snapshots(ws, [cutoff], c, progress)
     train = pd.concat([frames[t] for t in training], ignore_index=True)
+    train.attrs["as_of"] = str(training[-1])
     test = frames[evaluation]
     if test.empty:
         raise DataError(f"no customer to evaluate at the cutoff {evaluation} (as of {point.date})")
@@ -292,5 +295,6 @@ def train(
     if progress is not None:
         progress(f"fit {chosen} on {len(final)} cutoffs")
     data = pd.concat([frames[t] for t in final], ignore_index=True)
+    data.attrs["as_of"] = str(final[-1])
     model = model_for(chosen, c).fit(data)
     return TrainResult(model, result)

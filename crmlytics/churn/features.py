@@ -246,8 +246,8 @@ def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
     ``p_alive`` is null and a warning says why.
     """
     from crmlytics.clv import ClvFitError, ClvFitWarning
-    from crmlytics.clv.predict import fit_clv
-    from crmlytics.clv.summary import customer_summary
+    from crmlytics.clv.predict import ClvModel
+    from crmlytics.clv.summary import customer_summary, history_columns
 
     point = resolve_as_of(cutoff)
     summary = customer_summary(ws, point, unit="weeks")
@@ -255,8 +255,8 @@ def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ClvFitWarning)
-            fitted = fit_clv(summary, unit="weeks")
-        values = fitted.purchases.p_alive(summary["frequency"], summary["recency"], summary["T"])
+            fitted = ClvModel(unit="weeks").fit(summary)
+        values = fitted.purchases_.p_alive(*(summary[c] for c in history_columns("weeks")))
     except ClvFitError as exc:
         warnings.warn(f"churn feature p_alive is missing as of {point}: {exc}", stacklevel=2)
         values = np.full(len(ids), np.nan)

@@ -101,7 +101,8 @@ class ChurnModel(Model):
     training_ : dict
         Rows, churn rate and cutoffs of the training and calibration parts.
     as_of_, data_hash_ : str
-        Latest training cutoff (ISO date) and a hash of the training frame.
+        ``X.attrs["as_of"]`` if set (:func:`crmlytics.churn.snapshots` sets the latest cutoff),
+        else the latest cutoff (ISO date); a hash of the training features.
     """
 
     kind = "churn"
@@ -217,8 +218,10 @@ class ChurnModel(Model):
             "calibration_rows": int(cal_rows.sum()),
             "iterations": int(getattr(self.estimator_, "n_iter_", 0) or 0),
         }
-        latest = max(cutoffs) if len(cutoffs) else None
-        self.as_of_ = None if latest is None else str(pd.Timestamp(latest).date())
+        latest = (
+            str(pd.Timestamp(max(cutoffs)).date()) if "cutoff" in X or cutoff is not None else None
+        )
+        self.as_of_ = X.attrs.get("as_of", latest)
         self.data_hash_ = frame_hash(X, features)
         return self
 
@@ -386,10 +389,11 @@ class ChurnModel(Model):
     def _contract_data(cls) -> ContractData:
         frame = simulate_snapshots(customers=400, cutoffs=2, seed=5)
         X = frame.set_index("customer_id")
+        X.attrs["as_of"] = str(X["cutoff"].max())
         latest = X[X["cutoff"] == X["cutoff"].max()]
         return ContractData(
             fit_args=(X,),
-            predict_input=latest.drop(columns=["churned"]).head(50),
+            predict_input=latest.drop(columns=["churned"]).head(50).iloc[::-1],
             mismatches=(
                 (
                     latest.drop(columns=["days_since_last_purchase"]).head(5),
