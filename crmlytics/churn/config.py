@@ -78,6 +78,14 @@ class ChurnConfig(_Section):
         0.2, gt=0, description="warn when a feature's PSI against training exceeds this"
     )
     random_state: int = 0
+    score_run: bool = Field(
+        True, description="add churn_probability, churn_risk_tier and reasons to score runs"
+    )
+    model_file: str | None = Field(
+        None,
+        description="churn model (crmlytics churn train --model FILE) the score run uses; "
+        "None trains one in the run",
+    )
 
 
 def churn_config(config: object | None) -> ChurnConfig:
