@@ -246,8 +246,8 @@ def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
     ``p_alive`` is null and a warning says why.
     """
     from crmlytics.clv import ClvFitError, ClvFitWarning
-    from crmlytics.clv.predict import ClvModel
-    from crmlytics.clv.summary import customer_summary, history_columns
+    from crmlytics.clv.models import count_model
+    from crmlytics.clv.summary import customer_summary, pattern_index
 
     point = resolve_as_of(cutoff)
     summary = customer_summary(ws, point, unit="weeks")
@@ -255,8 +255,11 @@ def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ClvFitWarning)
-            fitted = ClvModel(unit="weeks").fit(summary)
-        values = fitted.purchases_.p_alive(*(summary[c] for c in history_columns("weeks")))
+            # one fit and one P(alive) per distinct history, gathered back to the customers
+            codes, patterns = pattern_index(summary)
+            fitted = count_model("bgnbd", unit="weeks").fit(patterns)
+            history = [patterns[c] for c in patterns.columns if c != "weights"]
+            values = np.asarray(fitted.p_alive(*history))[codes]
     except ClvFitError as exc:
         warnings.warn(f"churn feature p_alive is missing as of {point}: {exc}", stacklevel=2)
         values = np.full(len(ids), np.nan)
