@@ -233,3 +233,21 @@ def test_backtest_cli_writes_one_row_per_method_with_the_issue_columns(tmp_path,
     assert list(report.columns) == list(REPORT_COLUMNS)
     assert sorted(report["method"]) == sorted(METHODS)
     assert report["roc_auc"].is_monotonic_decreasing
+
+
+def test_risk_by_segment_chart_shows_mean_probability_and_tier_counts():
+    from crmlytics.churn.charts import risk_by_segment
+
+    scores = pd.DataFrame(
+        {
+            "value_tier": ["gold", "gold", "gold", "bronze"],
+            "churn_probability": [0.8, 0.6, 0.1, 0.3],
+            "churn_risk_tier": ["high", "high", "low", "medium"],
+        }
+    )
+    fig = risk_by_segment(scores, "value_tier")
+    traces = {t.name: t for t in fig.data}
+    # gold: (0.8 + 0.6 + 0.1) / 3 = 0.5; bronze 0.3; highest mean first
+    assert list(traces["mean churn probability"].x) == ["gold", "bronze"]
+    assert list(traces["mean churn probability"].y) == pytest.approx([0.5, 0.3])
+    assert list(traces["high"].y) == [2, 0] and list(traces["medium"].y) == [0, 1]
