@@ -184,6 +184,8 @@ def warn_empty_levels(scored: pd.DataFrame, bins: int) -> dict[str, list[int]]:
         members = scored.loc[scored[column].notna(), [value, column]]
         counts = members[value].value_counts()
         tied, size = counts.index[0], int(counts.iloc[0])
+        if isinstance(tied, float) and tied.is_integer() and column != "m_score":
+            tied = int(tied)  # a nullable count read back as float: show 1, not 1.0
         score = int(members.loc[members[value] == tied, column].iloc[0])
         shown = ", ".join(str(level) for level in levels)
         if size > 1:
