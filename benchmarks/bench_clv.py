@@ -117,7 +117,7 @@ def load(ws, lines: pa.Table) -> None:
 
 def run_crmlytics(ws) -> dict[str, object]:
     """The steps of :func:`crmlytics.clv.predict.predict`, timed one by one."""
-    from crmlytics.clv.predict import fit_clv
+    from crmlytics.clv.predict import ClvModel
     from crmlytics.clv.summary import customer_summary
 
     times: dict[str, object] = {}
@@ -127,16 +127,16 @@ def run_crmlytics(ws) -> dict[str, object]:
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = fit_clv(summary, unit="weeks")
+        model = ClvModel(unit="weeks").fit(summary)
     times["fit_s"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     scores = model.predict(summary, horizon_months=12, discount_rate=0.10)
     times["predict_s"] = time.perf_counter() - t2
     times["total_s"] = time.perf_counter() - t0
     times["customers"] = len(scores)
-    times["patterns"] = model.purchases.diagnostics_.n_patterns
-    times["fit_method"] = model.purchases.diagnostics_.method
-    times["params"] = {k: round(v, 4) for k, v in model.purchases.params_.items()}
+    times["patterns"] = model.purchases_.diagnostics_.n_patterns
+    times["fit_method"] = model.purchases_.diagnostics_.method
+    times["params"] = {k: round(v, 4) for k, v in model.purchases_.params_.items()}
     times["planted"] = PLANTED
     times["object_columns"] = [c for c in scores.columns if scores[c].dtype == object]
     return times

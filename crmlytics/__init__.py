@@ -6,6 +6,7 @@ One import for a notebook::
     ws = crm.Workspace.open()
     crm.facts(ws, "2025-06-30")
     crm.customer_segments(ws, "2025-06-30").to_pandas()
+    model = crm.fit_clv(ws, "2025-06-30")  # a fitted crmlytics.clv.ClvModel
 
 The heavier parts (segments, CLV, export, scoring) load on first use; ingest is
 ``crmlytics.ingest.ingest`` and the quickstart ``crmlytics.quickstart.quickstart``.

@@ -11,13 +11,19 @@ from lifetimes import BetaGeoFitter
 
 from crmlytics.clv.fitting import ClvFitError, ClvFitWarning, _count_objective
 from crmlytics.clv.models import BetaGeo, GammaGamma, NotFittedError
+from crmlytics.clv.summary import history_columns
+from crmlytics.errors import DataError
 from tests.clv_data import simulate_bgnbd
 
 
-def frame(x, recency, T, **attrs) -> pd.DataFrame:
-    out = pd.DataFrame({"frequency": x, "recency": recency, "T": T})
+def frame(x, recency, T, unit="weeks", **attrs) -> pd.DataFrame:
+    out = pd.DataFrame(dict(zip(history_columns(unit), (x, recency, T), strict=True)))
     out.attrs.update(attrs)
     return out
+
+
+def spend(x, m) -> pd.DataFrame:
+    return pd.DataFrame({"btyd_frequency": x, "btyd_monetary_value": m})
 
 
 def within_3_se(model: BetaGeo, truth: dict[str, float]) -> dict[str, float]:
@@ -45,7 +51,7 @@ def test_heavy_buyers_over_long_histories_in_days_are_fitted_and_recover_truth()
     x, rec, T = simulate_bgnbd(5000, *truth.values(), 100, 2500, seed=35)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = BetaGeo(unit="days").fit(frame(x, rec, T))
+        model = BetaGeo(unit="days").fit(frame(x, rec, T, "days"))
     assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
     assert model.diagnostics_.converged and model.diagnostics_.penalizer == 0.0
     assert max(within_3_se(model, truth).values()) < 3
@@ -76,13 +82,13 @@ def test_data_without_dropout_is_refused_naming_the_runaway_parameter():
     k = rng.poisson(rng.gamma(2, 1 / 20, 2000) * T)
     rec = np.where(k > 0, T * rng.beta(np.maximum(k, 1), 1), 0.0)
     with pytest.raises(ClvFitError, match="a → 0"):
-        BetaGeo(unit="days").fit(frame(k, rec, T))
+        BetaGeo(unit="days").fit(frame(k, rec, T, "days"))
 
 
 def test_fitting_in_days_gives_seven_times_the_weekly_alpha_and_the_same_shape():
     x, rec, T = simulate_bgnbd(3000, 0.5, 5.0, 0.6, 3.0, 30, 50, seed=3)
     weeks = BetaGeo(unit="weeks").fit(frame(x, rec, T))
-    days = BetaGeo(unit="days").fit(frame(x, rec * 7, T * 7))
+    days = BetaGeo(unit="days").fit(frame(x, rec * 7, T * 7, "days"))
     assert days.params_["alpha"] == pytest.approx(7 * weeks.params_["alpha"], rel=1e-4)
     for p in ("r", "a", "b"):
         assert days.params_[p] == pytest.approx(weeks.params_[p], rel=1e-4)
@@ -94,12 +100,20 @@ def test_fitting_in_days_gives_seven_times_the_weekly_alpha_and_the_same_shape()
 
 def test_summary_unit_must_match_the_models_unit():
     x, rec, T = simulate_bgnbd(100, 0.5, 5.0, 0.6, 3.0, 30, 50, seed=3)
-    with pytest.raises(ValueError, match="summary is in days"):
-        BetaGeo(unit="weeks").fit(frame(x, rec, T, unit="days"))
+    days = frame(x, rec * 7, T * 7, "days")
+    message = (
+        r"summary is in days \(btyd_recency_days, btyd_age_days\) but the model is in weeks "
+        r"\(btyd_recency_weeks, btyd_age_weeks\); use BetaGeo\(unit='days'\)"
+    )
+    with pytest.raises(DataError, match=message):
+        BetaGeo(unit="weeks").fit(days)  # told by the column names
+    days.attrs["unit"] = "days"
+    with pytest.raises(DataError, match=message):
+        BetaGeo(unit="weeks").fit(days)  # and by the frame's unit
 
 
 def test_prediction_before_fit_is_refused():
-    with pytest.raises(NotFittedError, match="call .fit"):
+    with pytest.raises(NotFittedError, match=r"call \.fit"):
         BetaGeo().p_alive([1], [1.0], [2.0])
     with pytest.raises(NotFittedError):
         GammaGamma().expected_order_value([1], [10.0])
@@ -110,8 +124,8 @@ def test_gamma_gamma_in_cents_scales_v_by_100_and_keeps_p_q():
     x = rng.integers(1, 10, 800)
     nu = rng.gamma(3.0, 1 / 20.0, 800)  # q = 3, gamma = 20
     m = rng.gamma(6.0 * x, 1 / (nu * x))  # mean of x spends, each Gamma(p = 6, nu)
-    dollars = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
-    cents = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m * 100}))
+    dollars = GammaGamma().fit(spend(x, m))
+    cents = GammaGamma().fit(spend(x, m * 100))
     assert cents.params_["v"] == pytest.approx(100 * dollars.params_["v"], rel=1e-4)
     assert cents.params_[["p", "q"]].to_numpy() == pytest.approx(
         dollars.params_[["p", "q"]].to_numpy(), rel=1e-4
@@ -126,9 +140,9 @@ def test_gamma_gamma_warns_when_spend_rises_with_frequency():
     x = rng.integers(1, 20, 500)
     m = 5.0 * x + rng.gamma(2.0, 2.0, 500)  # spend grows with frequency
     with pytest.warns(ClvFitWarning, match="Gamma-Gamma assumes they are independent"):
-        model = GammaGamma().fit(pd.DataFrame({"frequency": x, "monetary_value": m}))
+        model = GammaGamma().fit(spend(x, m))
     assert model.correlation_ == pytest.approx(np.corrcoef(x, m)[0, 1])
-    assert model.summary.loc["corr(frequency, monetary_value)", "estimate"] > 0.3
+    assert model.summary().loc["corr(btyd_frequency, btyd_monetary_value)", "estimate"] > 0.3
 
 
 @pytest.mark.parametrize(
@@ -174,7 +188,7 @@ def test_fit_on_weighted_patterns_equals_fit_on_the_customers_they_stand_for():
     rec, T = np.floor(rec), np.floor(T)
     rec = np.where(x > 0, np.minimum(rec, T), 0.0)
     customers = BetaGeo().fit(frame(x, rec, T))
-    packed = frame(x, rec, T).groupby(["frequency", "recency", "T"], as_index=False).size()
+    packed = frame(x, rec, T).groupby(list(history_columns("weeks")), as_index=False).size()
     patterns = BetaGeo().fit(packed.rename(columns={"size": "weights"}))
     assert patterns.diagnostics_.n_patterns < 4000 / 2
     assert patterns.params_.to_numpy() == pytest.approx(customers.params_.to_numpy(), rel=1e-6)

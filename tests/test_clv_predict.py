@@ -1,4 +1,4 @@
-"""Discounting worked by hand; predictions, artifacts and the CLI on a small fitted model."""
+"""Discounting worked by hand; predictions, saved models and the CLI on a small fitted model."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from crmlytics.base import ModelMismatchError
 from crmlytics.cli import app
-from crmlytics.clv.artifacts import load_model, save_model
 from crmlytics.clv.backtest import compare, naive_forecast
-from crmlytics.clv.predict import clv_from_cumulative, discounted_value, fit_clv, monthly_rate
-from crmlytics.clv.summary import DAYS_PER_MONTH
+from crmlytics.clv.predict import ClvModel, clv_from_cumulative, discounted_value, monthly_rate
+from crmlytics.clv.summary import DAYS_PER_MONTH, history_columns
+from crmlytics.errors import ConfigError
 from tests.clv_data import simulate_bgnbd
 
 
@@ -37,7 +38,7 @@ def test_ten_percent_a_year_is_about_0_797_percent_a_month():
     assert discounted_value(np.full(12, 1.0), monthly_rate(0.10)) == pytest.approx(
         sum(1.1 ** (-t / 12) for t in range(1, 13))
     )
-    with pytest.raises(ValueError, match="above -1"):
+    with pytest.raises(ConfigError, match="above -1"):
         monthly_rate(-1.5)
 
 
@@ -46,7 +47,7 @@ def test_naive_baseline_keeps_the_calibration_rate_by_hand():
     assert got.tolist() == [4.0, 0.0, 0.0]  # 2/10 * 20; no repeats; T = 0 -> 0
     customers = pd.DataFrame(
         {
-            "frequency": [0, 1, 9],
+            "btyd_frequency": [0, 1, 9],
             "holdout_purchases": [1, 2, 4],
             "predicted": [0.5, 2.0, 5.0],
             "naive": [0.0, 3.0, 4.0],
@@ -55,7 +56,7 @@ def test_naive_baseline_keeps_the_calibration_rate_by_hand():
     totals, by = compare(customers)
     assert totals.loc["model", "mae_per_customer"] == pytest.approx((0.5 + 0 + 1) / 3)
     assert totals.loc["naive", "mae_per_customer"] == pytest.approx((1 + 1 + 0) / 3)
-    assert by["frequency"].tolist() == ["0", "1", "7+"]
+    assert by["btyd_frequency"].tolist() == ["0", "1", "7+"]
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +67,10 @@ def fitted_summary():
     frame = pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(x.size)],
-            "frequency": x,
-            "recency": rec,
-            "T": T,
-            "monetary_value": m,
+            "btyd_frequency": x,
+            "btyd_recency_weeks": rec,
+            "btyd_age_weeks": T,
+            "btyd_monetary_value": m,
         }
     )
     frame.attrs.update(unit="weeks", as_of="2024-06-30")
@@ -77,13 +78,10 @@ def fitted_summary():
 
 
 def test_one_month_clv_is_one_months_purchases_times_order_value_discounted(fitted_summary):
-    model = fit_clv(fitted_summary)
+    model = ClvModel().fit(fitted_summary)
     out = model.predict(fitted_summary, horizon_months=1, discount_rate=0.10)
-    one_month = model.purchases.expected_purchases(
-        DAYS_PER_MONTH / 7,
-        fitted_summary["frequency"],
-        fitted_summary["recency"],
-        fitted_summary["T"],
+    one_month = model.purchases_.expected_purchases(
+        DAYS_PER_MONTH / 7, *(fitted_summary[c] for c in history_columns("weeks"))
     )
     assert out["expected_purchases"].to_numpy() == pytest.approx(one_month)
     expected = one_month * out["expected_order_value"] / (1.1 ** (1 / 12))
@@ -91,18 +89,28 @@ def test_one_month_clv_is_one_months_purchases_times_order_value_discounted(fitt
     assert out["p_alive"].between(0, 1).all()
 
 
-def test_artifact_round_trip_predicts_the_same_and_records_provenance(fitted_summary, tmp_path):
-    model = fit_clv(fitted_summary)
-    path = save_model(model, tmp_path / "clv.json")
+def test_saved_model_predicts_the_same_and_records_provenance(fitted_summary, tmp_path):
+    model = ClvModel().fit(fitted_summary)
+    path = model.save(tmp_path / "clv.json")
     record = json.loads(path.read_text())
-    assert record["unit"] == "weeks" and record["as_of"] == "2024-06-30"
-    assert record["data_hash"] == model.purchases.data_hash_
-    assert set(record["versions"]) >= {"crmlytics", "lifetimes"}
-    loaded = load_model(path)
+    assert record["params"]["unit"] == "weeks" and record["as_of"] == "2024-06-30"
+    assert record["data_hash"] == model.purchases_.data_hash_
+    assert record["features"] == [
+        "btyd_frequency",
+        "btyd_recency_weeks",
+        "btyd_age_weeks",
+        "btyd_monetary_value",
+    ]
+    assert set(record["state"]["purchases"]["fit"]["params"]) == {"r", "alpha", "a", "b"}
+    loaded = ClvModel.load(path)
     pd.testing.assert_frame_equal(loaded.predict(fitted_summary), model.predict(fitted_summary))
-    (tmp_path / "bad.json").write_text("{}")
-    with pytest.raises(ValueError, match="not a crmlytics CLV model artifact"):
-        load_model(tmp_path / "bad.json")
+    # the same customers in days: the weekly model refuses them, naming both units
+    days = fitted_summary.rename(
+        columns={"btyd_recency_weeks": "btyd_recency_days", "btyd_age_weeks": "btyd_age_days"}
+    )
+    days.attrs["unit"] = "days"
+    with pytest.raises(ModelMismatchError, match="summary is in days .* model is in weeks"):
+        loaded.predict(days)
 
 
 def test_cli_fit_predict_and_refusal(tmp_path):
@@ -129,7 +137,7 @@ def test_cli_fit_predict_and_refusal(tmp_path):
     # the steps are shown one line each, ticked when done
     assert "✓ summary (warehouse)" in result.output
     assert "✓ fit purchase and spend models" in result.output
-    assert json.loads(artifact.read_text())["unit"] == "days"
+    assert json.loads(artifact.read_text())["params"]["unit"] == "days"
     out = tmp_path / "p.csv"
     args = ["clv", "predict", "--db", str(db), "--as-of", "2024-07-18"]
     result = runner.invoke(app, [*args, "--artifact", str(artifact), "--out", str(out)])
@@ -144,8 +152,8 @@ def test_cli_fit_predict_and_refusal(tmp_path):
 def test_bgnbd_expectations_for_all_horizons_equal_lifetimes_one_horizon_at_a_time(
     fitted_summary,
 ):
-    model = fit_clv(fitted_summary).purchases
-    args = (fitted_summary["frequency"], fitted_summary["recency"], fitted_summary["T"])
+    model = ClvModel().fit(fitted_summary).purchases_
+    args = tuple(fitted_summary[c] for c in history_columns("weeks"))
     horizons = [1.0, 4.35, 26.0, 52.18]
     ours = model.expected_purchases_cumulative(horizons, *args)
     theirs = np.column_stack(
@@ -161,7 +169,7 @@ def test_predictions_are_the_same_for_customers_with_the_same_history(fitted_sum
     twins = pd.concat(
         [fitted_summary, fitted_summary.assign(customer_id=lambda f: f.customer_id + "b")]
     )
-    out = fit_clv(fitted_summary).predict(twins.reset_index(drop=True))
+    out = ClvModel().fit(fitted_summary).predict(twins.reset_index(drop=True))
     n = len(fitted_summary)
     assert list(out["customer_id"][:3]) == list(fitted_summary["customer_id"][:3])
     for column in ("p_alive", "expected_purchases", "clv"):

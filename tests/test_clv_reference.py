@@ -30,11 +30,11 @@ def weekly(cdnow):
 
 def test_cdnow_summary_has_the_papers_2357_customers_and_946_repeat_buyers(weekly):
     assert len(weekly) == 2357
-    assert int((weekly["frequency"] > 0).sum()) == 946
-    assert int(weekly["frequency"].sum()) == 2457  # repeat transactions in weeks 1-39
+    assert int((weekly["btyd_frequency"] > 0).sum()) == 946
+    assert int(weekly["btyd_frequency"].sum()) == 2457  # repeat transactions in weeks 1-39
     # every customer of the sample made the first purchase in the first quarter of 1997
-    assert weekly["T"].max() == pytest.approx(272 / 7)
-    assert weekly["T"].min() >= (272 - 89) / 7
+    assert weekly["btyd_age_weeks"].max() == pytest.approx(272 / 7)
+    assert weekly["btyd_age_weeks"].min() >= (272 - 89) / 7
 
 
 def test_bgnbd_reproduces_fader_hardie_lee_2005_to_three_digits(weekly):

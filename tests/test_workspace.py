@@ -78,3 +78,7 @@ def test_the_package_exposes_every_step_under_one_import():
     assert all(callable(getattr(crm, name)) for name in crm.__all__ if name != "__version__")
     assert crm.customer_segments is crmlytics.segments.customer_segments
     assert crm.predict_clv is crmlytics.clv.predict.predict
+    # one public way to fit CLV from the warehouse (a summary frame: ClvModel().fit)
+    assert crm.fit_clv is crmlytics.clv.fit_clv is crmlytics.clv.predict.fit_clv
+    assert not hasattr(crmlytics.clv.predict, "fit")
+    assert "fit" not in crmlytics.clv.__all__

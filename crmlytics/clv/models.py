@@ -103,16 +103,17 @@ def _pair_index(x: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return codes, np.asarray(xu)[uniques // width], np.asarray(tu)[uniques % width]
 
 
-def contract_summary(unit: str = "weeks", n: int = 300, seed: int = 7) -> pd.DataFrame:
+def contract_summary(unit: str = "weeks", n: int = 400, seed: int = 7) -> pd.DataFrame:
     """A small seeded BTYD summary for the model contract test, indexed by ``customer_id``.
 
-    ``n`` customers drawn from a BG/NBD process (r = 0.8, alpha = 4 weeks, a = 0.6, b = 3,
-    ages 20-40 weeks) with whole-day histories and Gamma(6, 3) repeat spend; in ``unit``.
+    ``n`` customers drawn from a BG/NBD process with CDNOW-like parameters (r = 0.25,
+    alpha = 4 weeks, a = 0.8, b = 2.5, ages 20-40 weeks) with whole-day histories and
+    Gamma(6, 3) repeat spend; in ``unit``.
     """
     rng = np.random.default_rng(seed)
     age_days = np.floor(rng.uniform(140, 280, n))
-    rate = rng.gamma(0.8, 1 / 4.0, n) / 7  # purchases per day
-    p = rng.beta(0.6, 3.0, n)
+    rate = rng.gamma(0.25, 1 / 4.0, n) / 7  # purchases per day
+    p = rng.beta(0.8, 2.5, n)
     arrivals = rng.poisson(rate * age_days)
     x = np.minimum(arrivals, rng.geometric(p))
     last = age_days * rng.beta(np.maximum(x, 1), np.maximum(arrivals - x + 1, 1))

@@ -34,11 +34,11 @@ EXPRESSIONS = {
     ),
     "summary_patterns (days)": (
         lambda w: summary_patterns(btyd_summary(w, AS_OF, unit="days")),
-        ["frequency", "recency", "T"],
+        ["btyd_frequency", "btyd_recency_days", "btyd_age_days"],
     ),
     "spend_patterns": (
         lambda w: spend_patterns(btyd_summary(w, AS_OF, unit="days")),
-        ["frequency", "monetary_value"],
+        ["btyd_frequency", "btyd_monetary_value"],
     ),
     "calibration_holdout (days)": (
         lambda w: calibration_holdout(w, AS_OF, HOLDOUT_END, unit="days"),
