@@ -48,7 +48,11 @@ from crmlytics.errors import CrmlyticsError, DataError
 MODEL_FORMAT = "crmlytics.model/1"
 """The ``format`` field of a saved model file."""
 
-MODEL_MODULES: tuple[str, ...] = ("crmlytics.clv.models", "crmlytics.clv.predict")
+MODEL_MODULES: tuple[str, ...] = (
+    "crmlytics.clv.models",
+    "crmlytics.clv.predict",
+    "crmlytics.churn.model",
+)
 """Modules that register model classes; a domain with models adds its module here once."""
 
 VERSIONED = ("crmlytics", "numpy", "pandas", "scikit-learn", "scipy", "lifetimes")

@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.errors import ConfigError
 from crmlytics.ingest.config import IngestConfig
@@ -89,6 +90,7 @@ class Config(Section):
     export: ExportConfig = ExportConfig()
     segments: SegmentsConfig = SegmentsConfig()
     ingest: IngestConfig = IngestConfig()
+    churn: ChurnConfig = ChurnConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

@@ -25,6 +25,7 @@ CLV_COLUMNS = ("p_alive", "expected_purchases", "expected_order_value", "clv")
 SCORE_STEPS = {
     "segments": "segments (RFM, value, lifecycle, four degrees)",
     "clv": "CLV: summary, fit and predictions",
+    "churn": "churn: backtest, fit and score",
     "record": "recording the score run",
 }
 
@@ -48,6 +49,8 @@ def customer_scores(
     """Segments (:func:`crmlytics.segments.customer_segments`) and CLV predictions
     (:func:`crmlytics.clv.predict.predict`, settings from ``config.clv``) of every customer as
     of ``as_of``, one row per customer. Customers without a purchase have null CLV columns.
+    With ``config.churn.score_run`` (the default) the churn columns follow (:func:`churn_scores`;
+    null for customers churn does not score: prospects, closed accounts, long silent ones).
     Every column is defined in ``docs/glossary.md``. Warns
     (:class:`crmlytics.segments.rfm.RfmEmptyLevelWarning`) when an RFM score level is empty."""
     from crmlytics.clv.predict import predict
@@ -71,9 +74,26 @@ def customer_scores(
         discount_rate=clv.discount_rate,
         margin=clv.margin,
     )
-    return segments.merge(
+    scores = segments.merge(
         predictions[["customer_id", *CLV_COLUMNS]], on="customer_id", how="left", validate="1:1"
     )
+    if not config.churn.score_run:
+        return scores
+    announce("churn")
+    churn = churn_scores(ws, point, config)
+    return scores.merge(churn, on="customer_id", how="left", validate="1:1")
+
+
+def churn_scores(ws: Workspace, point: AsOf, config: Config) -> pd.DataFrame:
+    """``customer_id`` and the churn columns (:data:`crmlytics.churn.score.SCORE_COLUMNS`) of
+    the active customers: scored by the model in ``config.churn.model_file``, or trained in the
+    run (:func:`crmlytics.churn.backtest.train`) when none is set."""
+    from crmlytics.churn.model import ChurnModel
+    from crmlytics.churn.score import score_churn
+
+    path = config.churn.model_file
+    model = None if path is None else ChurnModel.load(path)
+    return score_churn(ws, point, model, config).scores
 
 
 def score(

@@ -1,0 +1,306 @@
+"""Churn features as of a cutoff: Ibis expressions over the canonical tables and the facts.
+
+Every feature sees only rows at or before the cutoff (:class:`crmlytics.asof.AsOf`); durations
+are whole days to the cutoff date, money is in the currency of the transactions. "Recent" means
+the last ``trend_days`` days up to the cutoff date (default 90) and "prior" the ``trend_days``
+before those. The features, in :data:`FEATURES` order:
+
+- ``days_since_last_purchase``, ``days_since_first_purchase`` (tenure),
+  ``purchase_span_days`` (last minus first purchase day): from the customer facts;
+- ``orders``, ``purchase_days``, ``net_revenue``, ``avg_order_value``: frequency and spend;
+- ``orders_recent``, ``orders_prior``, ``spend_recent``, ``spend_prior`` (net of the purchases
+  in each window) and the trends ``orders_trend``, ``spend_trend``: ``(recent - prior) /
+  (recent + prior)``, from -1 (all before) to +1 (all recent), 0 when both are zero;
+- ``mean_gap_days`` (mean days between consecutive purchase days), ``gap_cv`` (their standard
+  deviation over the mean: regularity), ``overdue_ratio`` (days since the last purchase over the
+  customer's own mean gap: how overdue they are); null below two purchase days (below three
+  for ``gap_cv``);
+- ``returned_revenue`` and ``return_share`` (returned over gross revenue);
+- ``complaints``, ``complaints_recent``, ``unresolved_complaints`` (not resolved by the cutoff),
+  ``slow_complaints`` (resolved after, or still open at the cutoff for more than,
+  ``slow_complaint_days``), ``mean_satisfaction`` (1-5, of the scores known by the cutoff: a
+  score counts once its follow-up, else its resolution, else its opening is visible);
+- ``contacts``, ``contacts_recent``: interactions;
+- ``campaign_touches``, ``campaign_opens``, ``campaign_clicks`` (sends, opens and clicks visible
+  by the cutoff), ``campaign_open_rate`` (opens over sends);
+- ``categories_bought``; ``value_tier_level`` (3 gold, 2 silver, 1 bronze by net revenue,
+  :func:`crmlytics.segments.value_tiers`);
+- ``p_alive``: BG/NBD P(alive) from :mod:`crmlytics.clv`, fitted as of the cutoff (added in
+  pandas by :func:`feature_frame`; null when the data cannot support the fit).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from crmlytics.asof import AsOf
+from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.churn.config import ChurnConfig
+from crmlytics.churn.labels import AsOfLike, Definition, churn_labels, churn_population
+from crmlytics.facts import customer_facts, orders, visible_lines
+from crmlytics.joins import with_customer_columns
+from crmlytics.workspace import Workspace
+
+#: Every churn feature, in the order the model sees them.
+FEATURES: tuple[str, ...] = (
+    "days_since_last_purchase",
+    "days_since_first_purchase",
+    "purchase_span_days",
+    "orders",
+    "purchase_days",
+    "net_revenue",
+    "avg_order_value",
+    "orders_recent",
+    "orders_prior",
+    "spend_recent",
+    "spend_prior",
+    "orders_trend",
+    "spend_trend",
+    "mean_gap_days",
+    "gap_cv",
+    "overdue_ratio",
+    "returned_revenue",
+    "return_share",
+    "complaints",
+    "complaints_recent",
+    "unresolved_complaints",
+    "slow_complaints",
+    "mean_satisfaction",
+    "contacts",
+    "contacts_recent",
+    "campaign_touches",
+    "campaign_opens",
+    "campaign_clicks",
+    "campaign_open_rate",
+    "categories_bought",
+    "value_tier_level",
+    "p_alive",
+)
+
+#: Features computed by the relational layer (all but P(alive)).
+RELATIONAL_FEATURES: tuple[str, ...] = FEATURES[:-1]
+
+
+def _trend(recent: ir.NumericValue, prior: ir.NumericValue) -> ir.FloatingValue:
+    total = recent + prior
+    return (total == 0).ifelse(0.0, (recent - prior).cast("float64") / total.nullif(0))
+
+
+def purchase_windows(ws: Workspace, point: AsOf, trend_days: int = 90) -> ir.Table:
+    """Per buyer: purchases and their net in the recent and prior windows, and gap statistics.
+
+    Returns ``customer_id, orders_recent, orders_prior, spend_recent, spend_prior,
+    mean_gap_days, gap_sd_days`` (see the module doc; gaps between consecutive purchase days).
+    """
+    per_order = orders(visible_lines(ws, point))
+    bought = per_order.filter(per_order.order_net > 0)
+    recent_start = ibis.date(point.window_start(trend_days).date())
+    prior_start = ibis.date(point.window_start(2 * trend_days).date())
+    recent = bought.order_day >= recent_start
+    prior = (bought.order_day >= prior_start) & ~recent
+    windows = bought.group_by("customer_id").aggregate(
+        orders_recent=bought.order_id.count(where=recent),
+        orders_prior=bought.order_id.count(where=prior),
+        spend_recent=bought.order_net.sum(where=recent).fill_null(0.0),
+        spend_prior=bought.order_net.sum(where=prior).fill_null(0.0),
+    )
+    days = bought.select("customer_id", "order_day").distinct()
+    by_customer = ibis.window(group_by=days.customer_id, order_by=days.order_day)
+    days = days.mutate(previous=days.order_day.lag().over(by_customer))
+    days = days.mutate(gap=days.order_day.delta(days.previous, unit="day").cast("float64"))
+    gaps = days.group_by("customer_id").aggregate(
+        mean_gap_days=days.gap.mean(), gap_sd_days=days.gap.std(how="sample")
+    )
+    return with_customer_columns(windows, gaps)
+
+
+def complaint_features(
+    ws: Workspace, point: AsOf, trend_days: int = 90, slow_days: float = 7.0
+) -> ir.Table:
+    """``customer_id, complaints, complaints_recent, unresolved_complaints, slow_complaints,
+    mean_satisfaction`` as of ``point`` (see the module doc)."""
+    c = ws.table("complaints")
+    c = c.filter(point.visible(c.opened_at))
+    resolved = c.resolved_at.notnull() & point.visible(c.resolved_at)
+    now = ibis.timestamp(point.cutoff).epoch_seconds()
+    end = resolved.ifelse(c.resolved_at.epoch_seconds(), now)
+    slow = (end - c.opened_at.epoch_seconds()) > slow_days * 86400.0
+    known = point.visible(ibis.coalesce(c.followed_up_at, c.resolved_at, c.opened_at))
+    recent = c.opened_at >= ibis.timestamp(point.window_start(trend_days))
+    return c.group_by("customer_id").aggregate(
+        complaints=c.count(),
+        complaints_recent=c.count(where=recent),
+        unresolved_complaints=c.count(where=~resolved),
+        slow_complaints=c.count(where=slow),
+        mean_satisfaction=c.satisfaction.cast("float64").mean(where=known),
+    )
+
+
+def contact_features(ws: Workspace, point: AsOf, trend_days: int = 90) -> ir.Table:
+    """``customer_id, contacts, contacts_recent``: interactions visible as of ``point``."""
+    i = ws.table("interactions")
+    i = i.filter(point.visible(i.ts))
+    recent = i.ts >= ibis.timestamp(point.window_start(trend_days))
+    return i.group_by("customer_id").aggregate(
+        contacts=i.count(), contacts_recent=i.count(where=recent)
+    )
+
+
+def campaign_features(ws: Workspace, point: AsOf) -> ir.Table:
+    """``customer_id, campaign_touches, campaign_opens, campaign_clicks`` visible as of
+    ``point`` (an open or click after the cutoff is not yet known)."""
+    t = ws.table("campaign_touches")
+    t = t.filter(point.visible(t.sent_at))
+    return t.group_by("customer_id").aggregate(
+        campaign_touches=t.count(),
+        campaign_opens=t.count(where=t.opened_at.notnull() & point.visible(t.opened_at)),
+        campaign_clicks=t.count(where=t.clicked_at.notnull() & point.visible(t.clicked_at)),
+    )
+
+
+def churn_features(
+    ws: Workspace,
+    cutoff: AsOfLike,
+    *,
+    trend_days: int = 90,
+    slow_complaint_days: float = 7.0,
+    definition: Definition = "purchase",
+    active_days: int | None = None,
+) -> ir.Table:
+    """The relational churn features of every customer in the population at ``cutoff``.
+
+    One row per customer of :func:`crmlytics.churn.labels.churn_population` with
+    ``customer_id`` and :data:`RELATIONAL_FEATURES` (see the module doc), as an Ibis expression
+    that sees nothing after the cutoff.
+    """
+    from crmlytics.segments import value_tiers
+
+    point = resolve_as_of(cutoff)
+    facts = customer_facts(ws, point)
+    tiers = value_tiers(facts, measure="revenue").select("customer_id", "value_tier")
+    population = churn_population(ws, point, definition, active_days).select("customer_id")
+    t = with_customer_columns(population, facts)
+    for part in (
+        tiers,
+        purchase_windows(ws, point, trend_days),
+        complaint_features(ws, point, trend_days, slow_complaint_days),
+        contact_features(ws, point, trend_days),
+        campaign_features(ws, point),
+    ):
+        t = with_customer_columns(t, part)
+    days_since = t.days_since_last_purchase.cast("float64")
+    gross = t.gross_revenue
+    returned = t.returned_revenue
+    zero = ibis.literal(0, "int64")
+    orders_recent = t.orders_recent.fill_null(zero)
+    orders_prior = t.orders_prior.fill_null(zero)
+    spend_recent = t.spend_recent.fill_null(0.0)
+    spend_prior = t.spend_prior.fill_null(0.0)
+    touches = t.campaign_touches.fill_null(zero)
+    opens = t.campaign_opens.fill_null(zero)
+    return t.select(
+        customer_id=t.customer_id,
+        days_since_last_purchase=t.days_since_last_purchase,
+        days_since_first_purchase=t.days_since_first_purchase,
+        purchase_span_days=t.purchase_span_days,
+        orders=t.orders.fill_null(zero),
+        purchase_days=t.purchase_days.fill_null(zero),
+        net_revenue=t.net_revenue.fill_null(0.0),
+        avg_order_value=t.avg_order_value,
+        orders_recent=orders_recent,
+        orders_prior=orders_prior,
+        spend_recent=spend_recent,
+        spend_prior=spend_prior,
+        orders_trend=_trend(orders_recent, orders_prior),
+        spend_trend=_trend(spend_recent, spend_prior),
+        mean_gap_days=t.mean_gap_days,
+        gap_cv=t.gap_sd_days / t.mean_gap_days.nullif(0.0),
+        overdue_ratio=days_since / t.mean_gap_days.nullif(0.0),
+        returned_revenue=returned.fill_null(0.0),
+        return_share=returned / gross.nullif(0.0),
+        complaints=t.complaints.fill_null(zero),
+        complaints_recent=t.complaints_recent.fill_null(zero),
+        unresolved_complaints=t.unresolved_complaints.fill_null(zero),
+        slow_complaints=t.slow_complaints.fill_null(zero),
+        mean_satisfaction=t.mean_satisfaction,
+        contacts=t.contacts.fill_null(zero),
+        contacts_recent=t.contacts_recent.fill_null(zero),
+        campaign_touches=touches,
+        campaign_opens=opens,
+        campaign_clicks=t.campaign_clicks.fill_null(zero),
+        campaign_open_rate=opens.cast("float64") / touches.nullif(0),
+        categories_bought=t.categories_bought.fill_null(zero),
+        value_tier_level=t.value_tier.cases(("gold", 3), ("silver", 2), ("bronze", 1)),
+    )
+
+
+def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
+    """``customer_id, p_alive``: BG/NBD P(alive) fitted on the data as of ``cutoff``.
+
+    When the data cannot support a BG/NBD fit (:class:`crmlytics.clv.ClvFitError`), every
+    ``p_alive`` is null and a warning says why.
+    """
+    from crmlytics.clv import ClvFitError, ClvFitWarning
+    from crmlytics.clv.models import count_model
+    from crmlytics.clv.summary import customer_summary, pattern_index
+
+    point = resolve_as_of(cutoff)
+    summary = customer_summary(ws, point, unit="weeks")
+    ids = summary["customer_id"].to_numpy()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ClvFitWarning)
+            # one fit and one P(alive) per distinct history, gathered back to the customers
+            codes, patterns = pattern_index(summary)
+            fitted = count_model("bgnbd", unit="weeks").fit(patterns)
+            history = [patterns[c] for c in patterns.columns if c != "weights"]
+            values = np.asarray(fitted.p_alive(*history))[codes]
+    except ClvFitError as exc:
+        warnings.warn(f"churn feature p_alive is missing as of {point}: {exc}", stacklevel=2)
+        values = np.full(len(ids), np.nan)
+    return pd.DataFrame({"customer_id": ids, "p_alive": np.asarray(values, dtype="float64")})
+
+
+def feature_frame(
+    ws: Workspace,
+    cutoff: AsOfLike,
+    config: ChurnConfig | None = None,
+    *,
+    labels: bool = False,
+) -> pd.DataFrame:
+    """Features (and with ``labels`` the ``churned`` label) of the population at ``cutoff``.
+
+    A pandas frame with ``cutoff`` (date), ``customer_id``, :data:`FEATURES` (floats) and
+    ``churned`` when asked, sorted by ``customer_id``.
+    """
+    c = config or ChurnConfig()
+    point = resolve_as_of(cutoff)
+    expr = churn_features(
+        ws,
+        point,
+        trend_days=c.trend_days,
+        slow_complaint_days=c.slow_complaint_days,
+        definition=c.definition,
+        active_days=c.active_days,
+    )
+    if labels:
+        label = churn_labels(
+            ws,
+            point,
+            horizon_days=c.horizon_days,
+            definition=c.definition,
+            active_days=c.active_days,
+        )
+        expr = with_customer_columns(expr, label)
+    frame = expr.to_pandas()
+    frame = frame.merge(p_alive(ws, point), on="customer_id", how="left", validate="1:1")
+    frame[list(FEATURES)] = frame[list(FEATURES)].astype("float64")
+    frame.insert(0, "cutoff", point.date)
+    if labels:
+        frame["churned"] = frame["churned"].astype("int64")
+    return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)

@@ -1,0 +1,253 @@
+"""Churn: labels worked by hand around the horizon, features that cannot see the future,
+calibration and a planted driver recovered from simulated data, the backtest CLI's columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from crmlytics.churn import ChurnConfig, churn_labels, feature_frame
+from crmlytics.churn.backtest import REPORT_COLUMNS, plan
+from crmlytics.churn.metrics import calibration_error, pr_auc, roc_auc, top_decile
+from crmlytics.churn.model import METHODS, ChurnModel, psi, simulate_snapshots
+from crmlytics.churn.reasons import reason_text
+from crmlytics.config import Config
+from crmlytics.errors import ConfigError
+
+ts = pd.Timestamp
+
+
+def sale(order, customer, when, amount=10.0, kind="sale"):
+    return dict(
+        order_id=order, line_no=1, kind=kind, customer_id=customer, order_ts=ts(when),
+        amount=amount,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def horizon_ws(ws):
+    """Cutoff 2024-03-31 (end of day), horizon 10 days: the horizon is 1 to 10 April."""
+    ws.insert(
+        "customers",
+        [
+            dict(customer_id=c, signup_date=dt.date(2024, 1, 1), closed_at=closed)
+            for c, closed in [
+                ("a", ts("2024-04-10 12:00")),  # closed on the horizon's last day
+                ("b", ts("2024-04-11 00:00")),  # closed the day after
+                ("c", None),
+                ("d", None),
+                ("e", None),
+                ("f", ts("2024-03-20 09:00")),  # closed before the cutoff: lost already
+                ("g", None),  # prospect
+                ("h", None),
+            ]
+        ],
+    )
+    ws.insert(
+        "transactions",
+        [
+            sale("a1", "a", "2024-03-01 10:00"),
+            sale("a2", "a", "2024-04-10 23:00"),  # last minute of the horizon: stays
+            sale("b1", "b", "2024-03-01 10:00"),
+            sale("b2", "b", "2024-04-11 00:00"),  # first instant after it: churned
+            sale("c1", "c", "2024-03-31 23:59"),  # on the cutoff day, not in the horizon
+            sale("d1", "d", "2024-03-01 10:00"),
+            sale("d2", "d", "2024-04-05 10:00"),
+            sale("d2", "d", "2024-04-08 10:00", -10.0, "return"),  # fully returned in horizon
+            sale("e1", "e", "2024-03-01 10:00"),
+            sale("e2", "e", "2024-04-05 10:00"),
+            sale("e2", "e", "2024-04-15 10:00", -10.0, "return"),  # returned after the horizon
+            sale("f1", "f", "2024-03-01 10:00"),
+            sale("h1", "h", "2024-04-02 10:00"),  # first purchase inside the horizon
+        ],
+    )
+    return ws
+
+
+def test_purchase_on_the_last_day_of_the_horizon_is_not_churn(horizon_ws):
+    labels = churn_labels(horizon_ws, "2024-03-31", horizon_days=10).to_pandas()
+    got = dict(zip(labels.customer_id, labels.churned, strict=True))
+    # f closed before the cutoff, g never bought, h had not bought by the cutoff: not labelled
+    assert got == {"a": 0, "b": 1, "c": 1, "d": 1, "e": 0}
+
+
+def test_contractual_churn_is_closing_the_account_within_the_horizon(horizon_ws):
+    labels = churn_labels(horizon_ws, "2024-03-31", horizon_days=10, definition="contract")
+    got = dict(labels.to_pandas().itertuples(index=False, name=None))
+    # everyone signed up by the cutoff except f (closed on 20 March); a closes on day 10
+    assert got == {"a": 1, "b": 0, "c": 0, "d": 0, "e": 0, "g": 0, "h": 0}
+
+
+def test_a_datetime_cutoff_starts_the_horizon_at_that_instant(horizon_ws):
+    labels = churn_labels(horizon_ws, "2024-03-31T23:59:00", horizon_days=10).to_pandas()
+    got = dict(zip(labels.customer_id, labels.churned, strict=True))
+    # the horizon runs from 31 March 23:59 (excluded) to 10 April 23:59 (included): c's
+    # purchase at 23:59 is at the cutoff, not after it; a's at 10 April 23:00 is inside; b's
+    # at 11 April 00:00 is one minute past the end
+    assert got["c"] == 1 and got["b"] == 1 and got["a"] == 0
+
+
+@pytest.fixture(scope="module")
+def demo_tables():
+    from crmlytics.demo import generate_demo
+
+    return generate_demo(customers=300, seed=21).tables
+
+
+def test_rows_added_after_a_cutoff_change_no_feature_and_no_label(ws, demo_tables):
+    for table, frame in demo_tables.items():
+        ws.insert(table, frame)
+    cutoff, horizon = dt.date(2024, 12, 31), 90
+    config = ChurnConfig(horizon_days=horizon)
+    before = feature_frame(ws, cutoff, config, labels=True)
+    assert len(before) > 50 and before["churned"].nunique() == 2
+    ids = before["customer_id"].iloc[:40].tolist()
+    after_horizon = ts(cutoff) + pd.Timedelta(days=horizon + 1, hours=9)
+    in_horizon = ts(cutoff) + pd.Timedelta(days=20, hours=9)
+    late = [after_horizon, ts(cutoff) + pd.Timedelta(days=1, minutes=1)]
+    ws.insert(
+        "transactions",
+        [sale(f"late{i}", c, after_horizon, 99.0) for i, c in enumerate(ids)]
+        + [sale(f"late{i}", c, after_horizon, -5.0, "return") for i, c in enumerate(ids[:5])],
+    )
+    ws.insert(
+        "complaints",
+        [dict(complaint_id=f"lk{i}", customer_id=c, opened_at=late[i % 2], satisfaction=1)
+         for i, c in enumerate(ids)],
+    )  # fmt: skip
+    ws.insert(
+        "interactions",
+        [dict(interaction_id=f"li{i}", customer_id=c, ts=late[i % 2]) for i, c in enumerate(ids)],
+    )
+    ws.insert(
+        "campaign_touches",
+        [dict(campaign_id="late", customer_id=c, sent_at=late[i % 2], opened_at=late[i % 2])
+         for i, c in enumerate(ids)],
+    )  # fmt: skip
+    ws.insert("customers", [dict(customer_id="newcomer", signup_date=dt.date(2025, 2, 1))])
+    unchanged = feature_frame(ws, cutoff, config, labels=True)
+    pd.testing.assert_frame_equal(before, unchanged)
+    # a purchase inside the horizon may change a label, never a feature
+    churned = before.loc[before["churned"] == 1, "customer_id"].iloc[0]
+    ws.insert("transactions", [sale("inside", churned, in_horizon, 50.0)])
+    moved = feature_frame(ws, cutoff, config, labels=True)
+    pd.testing.assert_frame_equal(before.drop(columns="churned"), moved.drop(columns="churned"))
+    assert moved.loc[moved["customer_id"] == churned, "churned"].item() == 0
+
+
+def test_calibrated_probabilities_match_the_observed_rate_on_a_later_cutoff():
+    frame = simulate_snapshots(customers=4000, cutoffs=4, seed=3)
+    latest = frame["cutoff"].max()
+    train, held_out = frame[frame["cutoff"] < latest], frame[frame["cutoff"] == latest]
+    p = ChurnModel().fit(train).predict(held_out)["churn_probability"]
+    y = held_out["churned"]
+    # 4,000 held-out customers: the observed rate has a standard error of about 0.008, so
+    # 0.03 is over three of them; per probability decile (400 customers, s.e. about 0.024)
+    # the customer-weighted mean gap stays below 0.05
+    assert abs(p.mean() - y.mean()) < 0.03
+    assert calibration_error(y, p) < 0.05
+    # and the probabilities track the planted ones, not just their average
+    assert np.corrcoef(p, held_out["true_probability"])[0, 1] > 0.8
+
+
+def test_a_planted_driver_is_recovered_as_the_top_feature_and_the_model_beats_the_rules():
+    frame = simulate_snapshots(customers=3000, cutoffs=4, seed=2, driver="unresolved_complaints")
+    latest = frame["cutoff"].max()
+    train, held_out = frame[frame["cutoff"] < latest], frame[frame["cutoff"] == latest]
+    model = ChurnModel().fit(train)
+    top = model.importance_["feature"].tolist()
+    # the two planted features first; every other feature was drawn independently of churn
+    assert top[:2] == ["unresolved_complaints", "days_since_last_purchase"]
+    auc = {m: roc_auc(held_out["churned"], ChurnModel(method=m).fit(train).score_samples(
+        held_out)) for m in METHODS if m != "gbt"}  # fmt: skip
+    gbt = roc_auc(held_out["churned"], model.score_samples(held_out))
+    assert gbt > max(auc.values())
+    # the driver is also the first reason of the customers with an unresolved complaint
+    drivers = model.drivers(held_out[held_out["unresolved_complaints"] >= 1].head(50))
+    assert (drivers["driver_1"] == "unresolved_complaints").mean() > 0.9
+
+
+def test_ranking_metrics_worked_by_hand():
+    y = np.array([1, 0, 1, 0, 0])
+    score = np.array([0.9, 0.8, 0.7, 0.1, 0.1])
+    # churner pairs (0.9 beats all 3 stayers, 0.7 beats 2 of 3): 5 of 6
+    assert roc_auc(y, score) == pytest.approx(5 / 6)
+    # precision at the churners: 1/1 and 2/3; average 5/6
+    assert pr_auc(y, score) == pytest.approx((1 + 2 / 3) / 2)
+    # top decile of 5 = 1 customer, a churner: rate 1 over 0.4, capture 1 of 2
+    assert top_decile(y, score) == pytest.approx((2.5, 0.5))
+
+
+def test_psi_is_zero_for_the_training_data_and_large_when_it_shifts():
+    frame = simulate_snapshots(customers=1500, cutoffs=2, seed=4)
+    model = ChurnModel(method="days_since_last_purchase").fit(frame)
+    assert psi(model, frame)["psi"].item() == pytest.approx(0.0, abs=1e-12)
+    shifted = frame.assign(days_since_last_purchase=frame["days_since_last_purchase"] + 200)
+    # every customer lands in the top training bin (a 10% bin): PSI = 0.9 ln(9) ... > 1
+    assert psi(model, shifted)["psi"].item() > 1.0
+
+
+def test_reason_says_days_and_the_customers_own_gap():
+    row = pd.Series({"days_since_last_purchase": 142.0, "overdue_ratio": 142 / 67.6})
+    assert reason_text("overdue_ratio", row) == "no purchase for 142 days, 2.1× their usual gap"
+    assert reason_text("overdue_ratio", row, "zh") == "142 天未购买，为其平常购买间隔的 2.1 倍"
+    one_day = pd.Series({"days_since_last_purchase": 30.0, "overdue_ratio": np.nan})
+    assert reason_text("days_since_last_purchase", one_day) == "no purchase for 30 days"
+
+
+def test_backtest_evaluates_the_latest_passed_cutoff_with_earlier_training():
+    evaluation, training = plan("2025-06-30", ChurnConfig(cutoffs=3, cutoff_spacing_days=30))
+    assert evaluation == dt.date(2025, 4, 1)  # 90 days before
+    # labels of the training cutoffs were known by the evaluation cutoff
+    assert training == [dt.date(2024, 11, 2), dt.date(2024, 12, 2), dt.date(2025, 1, 1)]
+    with pytest.raises(ConfigError, match="not known yet"):
+        plan("2025-06-30", ChurnConfig(), [dt.date(2025, 1, 1), dt.date(2025, 5, 1)])
+
+
+def test_churn_settings_live_in_the_config_file():
+    assert Config().churn.horizon_days == 90
+    with pytest.raises(ValueError, match="medium"):
+        Config.model_validate({"churn": {"risk_tiers": {"high": 0.3, "medium": 0.4}}})
+    with pytest.raises(ValueError, match="extra"):
+        Config.model_validate({"churn": {"horizon": 30}})
+
+
+def test_backtest_cli_writes_one_row_per_method_with_the_issue_columns(tmp_path, demo_tables):
+    from crmlytics.cli import app
+    from crmlytics.workspace import Workspace
+
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db) as ws:
+        for table, frame in demo_tables.items():
+            ws.insert(table, frame)
+    out = tmp_path / "backtest.csv"
+    args = ["churn", "backtest", "--as-of", "2025-06-30", "--db", str(db), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--cutoffs", "2024-09-30,2024-12-31,2025-03-31"])
+    assert result.exit_code == 0, result.output
+    report = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(report.columns[:5]) == ["method", "roc_auc", "pr_auc", "top_decile_lift", "brier"]
+    assert list(report.columns) == list(REPORT_COLUMNS)
+    assert sorted(report["method"]) == sorted(METHODS)
+    assert report["roc_auc"].is_monotonic_decreasing
+
+
+def test_risk_by_segment_chart_shows_mean_probability_and_tier_counts():
+    from crmlytics.churn.charts import risk_by_segment
+
+    scores = pd.DataFrame(
+        {
+            "value_tier": ["gold", "gold", "gold", "bronze"],
+            "churn_probability": [0.8, 0.6, 0.1, 0.3],
+            "churn_risk_tier": ["high", "high", "low", "medium"],
+        }
+    )
+    fig = risk_by_segment(scores, "value_tier")
+    traces = {t.name: t for t in fig.data}
+    # gold: (0.8 + 0.6 + 0.1) / 3 = 0.5; bronze 0.3; highest mean first
+    assert list(traces["mean churn probability"].x) == ["gold", "bronze"]
+    assert list(traces["mean churn probability"].y) == pytest.approx([0.5, 0.3])
+    assert list(traces["high"].y) == [2, 0] and list(traces["medium"].y) == [0, 1]
