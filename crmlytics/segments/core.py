@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import uuid
 from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
@@ -75,19 +74,6 @@ def segment_column(key: str) -> str:
     raise KeyError(f"unknown segment key {key!r}; valid keys are {valid}")
 
 
-def materialise(ws: Workspace, expr: ir.Table) -> ir.Table:
-    """Compute ``expr`` once and return a table reading the result.
-
-    On DuckDB the result is a temporary table that lives until the connection closes (so an
-    expression built on it stays valid as long as the workspace is open; nothing is written to
-    the warehouse file); on other backends it is ``expr.cache()`` (Spark: a cached temp view).
-    """
-    if not ws.is_duckdb:
-        return expr.cache()
-    name = f"_crmlytics_tmp_{uuid.uuid4().hex}"
-    return ws.backend.create_table(name, expr, temp=True)
-
-
 def customer_segments(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
@@ -96,8 +82,8 @@ def customer_segments(
     """Every segmentation of every customer as of a date, one row per customer (Ibis table).
 
     Sees only rows at or before ``as_of`` (a date means the end of that day; default today).
-    The all-history customer facts are computed once when called and kept on the backend
-    (:func:`materialise`); the rest stays lazy.
+    Builds an expression and runs no query; nothing is stored in the backend. To read the
+    result more than once, wrap it in :meth:`crmlytics.workspace.Workspace.cached`.
     Settings come from ``config.segments`` (or a :class:`SegmentsConfig`).
 
     Columns, in this order (:data:`SEGMENT_COLUMNS`):
@@ -118,7 +104,7 @@ def customer_segments(
     """
     c = segments_config(config)
     point = resolve_as_of(as_of)
-    history = materialise(ws, customer_facts(ws, point))
+    history = customer_facts(ws, point)
     rfm_facts = (
         history
         if c.rfm.window_days is None
