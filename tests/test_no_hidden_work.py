@@ -19,6 +19,7 @@ from crmlytics.facts import customer_facts
 from crmlytics.schema import CANONICAL, SYSTEM
 from crmlytics.segments import customer_segments, four_degrees, lifecycle, value_tiers
 from crmlytics.segments.config import SegmentsConfig
+from crmlytics.segments.migration import migration, moves
 from crmlytics.segments.rfm import rfm_as_of
 from crmlytics.segments.value import resolve_measure
 from crmlytics.workspace import Workspace
@@ -104,6 +105,7 @@ def test_building_segment_expressions_runs_no_query(shop, building):
         "segments": customer_segments(shop, AS_OF),
         "segments_profit": customer_segments(shop, AS_OF, profit),
         "btyd": btyd_summary(shop, AS_OF),
+        "moves": moves(shop, "2024-03-31", AS_OF),
     }
     building()  # the connection is back: every expression runs
     rows = {name: len(expr.to_pandas()) for name, expr in built.items()}
@@ -117,6 +119,7 @@ def test_building_segment_expressions_runs_no_query(shop, building):
         "segments": 4,
         "segments_profit": 4,
         "btyd": 3,
+        "moves": 4,
     }
     # auto chose profit inside the expression (every buyer has a cost): b 70 > a 50 > c 5;
     # gold = floor(0.34 x 3) = 1 buyer, silver up to floor(0.67 x 3) = 2
@@ -163,12 +166,16 @@ def test_calling_customer_segments_many_times_leaves_no_table_behind(shop):
     pd.testing.assert_frame_equal(frames[0], frames[-1])
 
 
-def test_export_and_fit_inputs_drop_what_they_cached(shop, tmp_path):
+def test_export_migration_and_fit_inputs_drop_what_they_cached(shop, tmp_path):
     before = _all_tables(shop)
     for k in range(3):
         export_segment(shop, "gold", as_of=AS_OF, out=tmp_path / f"gold{k}.csv", config=Config())
     patterns, spend = fit_inputs(shop, AS_OF)
     assert int(patterns["weights"].sum()) == 3  # a, b, c
+    # all four signed up in January, so each is known on 31 March: no one comes from "none"
+    moved = migration(shop, "2024-03-31", AS_OF, by="lifecycle")
+    assert int(moved["customers"].sum()) == 4
+    assert int(moved.loc[moved.from_segment == "none", "customers"].sum()) == 0
     assert _all_tables(shop) == before
 
 

@@ -78,12 +78,17 @@ def customer_segments(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     config: Config | SegmentsConfig | None = None,
+    *,
+    history: ir.Table | None = None,
 ) -> ir.Table:
     """Every segmentation of every customer as of a date, one row per customer (Ibis table).
 
     Sees only rows at or before ``as_of`` (a date means the end of that day; default today).
     Builds an expression and runs no query; nothing is stored in the backend. To read the
     result more than once, wrap it in :meth:`crmlytics.workspace.Workspace.cached`.
+    ``history`` may pass in the all-history facts as of the same date
+    (:func:`crmlytics.facts.customer_facts`), e.g. kept by ``Workspace.cached`` when the caller
+    computes several things from them; by default they are part of the expression.
     Settings come from ``config.segments`` (or a :class:`SegmentsConfig`).
 
     Columns, in this order (:data:`SEGMENT_COLUMNS`):
@@ -104,7 +109,8 @@ def customer_segments(
     """
     c = segments_config(config)
     point = resolve_as_of(as_of)
-    history = customer_facts(ws, point)
+    if history is None:
+        history = customer_facts(ws, point)
     rfm_facts = (
         history
         if c.rfm.window_days is None
