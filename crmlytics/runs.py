@@ -89,9 +89,11 @@ def record_scores(
     return run_id
 
 
-def latest_run(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> ir.Table | None:
-    """Scores of the newest successful run (for the as-of date of ``as_of``, if given), one row
-    per customer without ``run_id``, as an Ibis table; ``None`` when there is no such run."""
+def latest_run_id(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> str | None:
+    """Id of the newest successful run (for the as-of date of ``as_of``, if given), or ``None``.
+
+    A lookup: runs one small query on ``score_runs``.
+    """
     if not {SCORES_TABLE, "score_runs"} <= set(ws.backend.list_tables()):
         return None
     runs = ws.table("score_runs")
@@ -99,10 +101,20 @@ def latest_run(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> ir.
     if as_of is not None:
         runs = runs.filter(runs.as_of == resolve_as_of(as_of).date)
     newest = runs.order_by(runs.finished_at.desc()).limit(1).select("run_id").to_pandas()
-    if newest.empty:
-        return None
+    return None if newest.empty else str(newest["run_id"].iloc[0])
+
+
+def run_scores(ws: Workspace, run_id: str) -> ir.Table:
+    """Scores of run ``run_id``, one row per customer without ``run_id`` (an expression)."""
     scores = ws.backend.table(SCORES_TABLE)
-    return scores.filter(scores.run_id == str(newest["run_id"].iloc[0])).drop("run_id")
+    return scores.filter(scores.run_id == run_id).drop("run_id")
+
+
+def latest_run(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> ir.Table | None:
+    """Scores of the newest successful run (for the as-of date of ``as_of``, if given), one row
+    per customer without ``run_id``, as an Ibis table; ``None`` when there is no such run."""
+    run_id = latest_run_id(ws, as_of)
+    return None if run_id is None else run_scores(ws, run_id)
 
 
 def latest_scores(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> pd.DataFrame:

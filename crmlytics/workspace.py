@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,25 @@ class Workspace:
                 frame[column] = None
         memtable = ibis.memtable(frame[list(schema.names)])
         self.backend.insert(name, memtable.cast(schema))
+
+    @contextmanager
+    def cached(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """``expr`` computed once, for the duration of a ``with`` block.
+
+        The only place crmlytics keeps intermediate results: expression builders never
+        materialise anything; a function that reads one expression several times (a count and
+        the rows of a list, two groupings of one summary) wraps it here. Inside the block the
+        yielded table reads the stored result (DuckDB: a temporary table; Spark: a cached
+        view); on leaving the block it is dropped, so nothing is left behind in the backend.
+
+        Examples
+        --------
+        >>> with ws.cached(customer_segments(ws, "2024-06-30")) as seg:  # doctest: +SKIP
+        ...     counts = seg.group_by("value_tier").count().to_pandas()
+        ...     gold = seg.filter(seg.value_tier == "gold").to_pandas()
+        """
+        with expr.cache() as stored:
+            yield stored
 
     def __getattr__(self, name: str) -> ir.Table:
         if name in CANONICAL or name in SYSTEM:

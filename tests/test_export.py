@@ -112,9 +112,11 @@ def test_a_bad_where_is_refused_before_anything_runs(list_ws):
 def test_columns_come_in_the_stable_order_with_scores_last(list_ws):
     frame = suppressed(build(list_ws)).to_pandas()
     assert list(frame.columns) == [*LIST_HEAD, "r_score", "net_revenue", "clv"]
-    assert list_columns(ibis.memtable(SCORES), hashed="sha256")[2:4] == [
+    assert list_columns(ibis.memtable(SCORES), hashed="sha256")[:4] == [
+        "customer_id",  # no name in a hashed list
         "email_sha256",
         "phone_sha256",
+        "region",
     ]
 
 
@@ -291,13 +293,13 @@ def test_export_hashes_email_and_phone_when_asked(ws, tmp_path):
     frame = pl.read_excel(result.path).to_pandas()
     assert frame["customer_id"].tolist() == ["c07", "c08"]  # c06 spent 600
     assert "email" not in frame.columns and "phone" not in frame.columns
-    assert frame.columns[2:4].tolist() == ["email_sha256", "phone_sha256"]
     assert frame["email_sha256"].tolist() == [
         hashlib.sha256(b"user7@example.com").hexdigest(),
         hashlib.sha256(b"user8@example.com").hexdigest(),
     ]
     assert frame["phone_sha256"].iloc[0] == hashlib.sha256(b"+8613800000007").hexdigest()
-    assert frame["name"].tolist() == ["客户7", "客户8"]
+    assert "name" not in frame.columns  # dropped, not hashed: customer_id identifies the row
+    assert frame.columns[:3].tolist() == ["customer_id", "email_sha256", "phone_sha256"]
 
 
 def test_export_default_country_code_comes_from_config(ws, tmp_path):
@@ -392,3 +394,155 @@ def test_empty_list_still_writes_the_header(ws, tmp_path):
     assert (result.rows, result.excluded_opted_out, result.matched) == (0, 0, 0)
     rows = list(openpyxl.load_workbook(result.path).active.iter_rows(values_only=True))
     assert len(rows) == 1 and list(rows[0][: len(LIST_HEAD)]) == LIST_HEAD
+
+
+# -- the list the nightly run decided ------------------------------------------------------------
+
+AS_OF = "2024-01-31"
+#: A changed configuration: half the buyers gold (5 of 10, c06-c10, instead of c09-c10), three RFM
+#: levels instead of five, so segments computed with it differ from the run's.
+CHANGED = Config.model_validate(
+    {"segments": {"value": {"gold": 0.5, "silver": 0.3}, "rfm": {"bins": 3}}}
+)
+
+
+def _score_run(ws: Workspace) -> tuple[str, pd.DataFrame]:
+    """Record the segments of the default configuration as the score run of AS_OF (what
+    ``crmlytics score`` records, less the CLV columns) and return its id and rows."""
+    from crmlytics.runs import record_scores
+    from crmlytics.segments import customer_segments
+
+    recorded = customer_segments(ws, AS_OF).order_by("customer_id").to_pandas()
+    return record_scores(ws, recorded, as_of=AS_OF), recorded.set_index("customer_id")
+
+
+def test_a_config_change_after_the_score_run_does_not_change_the_list(ws, tmp_path):
+    from crmlytics.segments import customer_segments
+
+    warehouse = _warehouse(ws)
+    run_id, recorded = _score_run(warehouse)
+    # the changed configuration really makes other segments: gold = c06..c10 (floor(0.5 x 10))
+    now = customer_segments(warehouse, AS_OF, CHANGED).to_pandas().set_index("customer_id")
+    assert sorted(now.index[now.value_tier == "gold"]) == ["c06", "c07", "c08", "c09", "c10"]
+    assert (now.rfm_segment != recorded.rfm_segment).any()
+
+    result = export_segment(
+        warehouse,
+        "gold",
+        as_of=AS_OF,
+        out=tmp_path / "gold.csv",
+        include_opted_out=True,
+        config=CHANGED,
+    )
+    assert (result.source, result.run_id) == (run_id, run_id)
+    frame = pd.read_csv(result.path, encoding="utf-8-sig").set_index("customer_id")
+    assert frame.index.tolist() == ["c09", "c10"]  # the run's gold: top 20% of ten buyers
+    for column in ("rfm_segment", "value_tier", "lifecycle", "r_score", "f_score", "m_score"):
+        assert frame[column].tolist() == recorded.loc[frame.index, column].tolist(), column
+
+    # every RFM segment of the run is listed as the run has it, whatever the new bins say
+    for key in recorded.rfm_segment.unique():
+        listed = export_segment(
+            warehouse, f"rfm_segment:{key}", as_of=AS_OF, out=tmp_path / f"{key}.parquet",
+            include_opted_out=True, config=CHANGED,
+        )  # fmt: skip
+        written = pd.read_parquet(listed.path)
+        assert set(written.customer_id) == set(recorded.index[recorded.rfm_segment == key]), key
+
+
+def test_without_a_score_run_the_export_computes_the_segments_and_says_so(ws, tmp_path):
+    result = export_segment(
+        _warehouse(ws), "gold", as_of=AS_OF, out=tmp_path / "gold.csv", config=CHANGED
+    )
+    assert (result.source, result.run_id) == ("computed", None)
+    # computed with the configuration given: gold = c06..c10, c09 opted out
+    frame = pd.read_csv(result.path, encoding="utf-8-sig")
+    assert frame["customer_id"].tolist() == ["c06", "c07", "c08", "c10"]
+
+
+def test_a_run_of_another_date_or_without_segments_is_not_the_source(ws, tmp_path):
+    from crmlytics.runs import record_scores
+
+    warehouse = _warehouse(ws)
+    _score_run(warehouse)  # as of 2024-01-31
+    other = export_segment(warehouse, "gold", as_of="2024-01-30", out=tmp_path / "a.csv")
+    assert (other.source, other.run_id) == ("computed", None)
+    clv_only = record_scores(
+        warehouse, pd.DataFrame({"customer_id": ["c10"], "clv": [5.0]}), as_of="2024-01-29"
+    )
+    borrowed = export_segment(warehouse, "gold", as_of="2024-01-29", out=tmp_path / "b.csv")
+    assert (borrowed.source, borrowed.run_id) == ("computed", clv_only)
+
+
+def test_cli_export_says_where_the_segments_come_from(tmp_path):
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db) as ws:
+        _warehouse(ws)
+    runner = CliRunner()
+    args = ["export", "--segment", "gold", "--as-of", AS_OF, "--db", str(db)]
+    computed = runner.invoke(app, [*args, "--out", str(tmp_path / "a.csv")])
+    assert computed.exit_code == 0, computed.output
+    assert "segments computed now" in computed.output
+    assert "no score run as of 2024-01-31" in computed.output
+
+    with Workspace.open(db) as ws:
+        run_id, _ = _score_run(ws)
+    from_run = runner.invoke(app, [*args, "--out", str(tmp_path / "b.csv")])
+    assert from_run.exit_code == 0, from_run.output
+    assert f"segments and scores from score run {run_id} (as of 2024-01-31)" in from_run.output
+
+
+def _pii(ws: Workspace) -> set[str]:
+    """Every clear-text name, email and phone of ``customers``, raw and normalised."""
+    from crmlytics.export import normalize_email, normalize_phone
+
+    people = ws.table("customers").select("name", "email", "phone").to_pandas()
+    values = set()
+    for name, email, phone in people.itertuples(index=False):
+        values |= {v for v in (name, email, phone) if isinstance(v, str)}
+        values |= {v.strip() for v in (name, email, phone) if isinstance(v, str)}
+        values |= {normalize_email(email), normalize_phone(phone)} - {None}
+        if phone:
+            values.add(phone.replace(" ", ""))
+    return values
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_a_hashed_export_holds_no_clear_text_pii_in_any_cell(ws, tmp_path, suffix):
+    warehouse = _warehouse(ws)
+    pii = _pii(warehouse)
+    assert {"客户7", " User7@Example.COM", "138 0000 0007", "+8613800000007"} <= pii
+    result = export_segment(
+        warehouse, "bronze", as_of=AS_OF, out=tmp_path / f"list{suffix}",
+        hash_pii="sha256", include_opted_out=True,
+    )  # fmt: skip
+    assert result.rows == 5  # c01..c05
+    if suffix == ".csv":
+        frame = pd.read_csv(result.path, encoding="utf-8-sig", dtype=str)
+    elif suffix == ".xlsx":
+        frame = pl.read_excel(result.path).to_pandas()
+    else:
+        frame = pd.read_parquet(result.path)
+    cells = [str(v) for v in frame.to_numpy().ravel() if v is not None and not pd.isna(v)]
+    assert len(cells) > 5 * 4
+    leaked = {cell for cell in cells for value in pii if value == cell or value in cell}
+    assert not leaked
+    assert not set(frame.columns) & {"name", "email", "phone"}
+
+
+def test_the_format_follows_the_extension_of_out(ws, tmp_path):
+    result = export_segment(_warehouse(ws), "gold", as_of=AS_OF, out=tmp_path / "gold.PARQUET")
+    assert pd.read_parquet(result.path)["customer_id"].tolist() == ["c10"]
+    assert check_format(tmp_path / "x.xlsx") == (tmp_path / "x.xlsx", "xlsx")
+    with pytest.raises(ValueError, match=r"extension \.txt; name the file \.csv, \.xlsx"):
+        check_format(tmp_path / "list.txt")
+
+
+def test_cli_refuses_an_unknown_extension_before_opening_the_warehouse(tmp_path):
+    missing = tmp_path / "no-such.duckdb"
+    result = CliRunner().invoke(
+        app, ["export", "--segment", "gold", "--out", str(tmp_path / "l.txt"), "--db", str(missing)]
+    )
+    assert result.exit_code == 2  # a bad option, found before the (missing) warehouse
+    assert "extension .txt" in result.output
+    assert not missing.exists()

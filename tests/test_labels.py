@@ -227,7 +227,7 @@ def test_localise_gives_chinese_headers_and_labels_and_leaves_english_alone():
 
 
 def test_every_column_of_facts_rfm_segments_profiles_and_lists_has_a_chinese_header(db):
-    from crmlytics.export.lists import list_columns, score_table
+    from crmlytics.export.lists import list_columns, list_scores
     from crmlytics.facts import facts
     from crmlytics.segments import customer_segments, rfm_report, segment_profiles
 
@@ -237,8 +237,8 @@ def test_every_column_of_facts_rfm_segments_profiles_and_lists_has_a_chinese_hea
             "rfm": list(rfm_report(ws, AS_OF).columns),
             "segments": list(customer_segments(ws, AS_OF).columns),
             "profiles": list(segment_profiles(ws, AS_OF, "lifecycle").columns),
-            "export": list_columns(score_table(ws, AS_OF)),
-            "export hashed": list_columns(score_table(ws, AS_OF), hashed="sha256"),
+            "export": list_columns(list_scores(ws, AS_OF).table),
+            "export hashed": list_columns(list_scores(ws, AS_OF).table, hashed="sha256"),
         }
     for name, columns in outputs.items():
         missing = [c for c in columns if not L.has_header(c)]

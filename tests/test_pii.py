@@ -93,7 +93,7 @@ def test_phone_hash_is_sha256_of_the_e164_text():
     assert sha256_hex("张三") == hashlib.sha256("张三".encode()).hexdigest()
 
 
-def test_hashing_replaces_clear_columns_in_place_and_keeps_nulls():
+def test_hashing_replaces_email_and_phone_in_place_drops_the_name_and_keeps_nulls():
     frame = pd.DataFrame(
         {
             "customer_id": ["a", "b", "c"],
@@ -104,7 +104,7 @@ def test_hashing_replaces_clear_columns_in_place_and_keeps_nulls():
         }
     )
     hashed = hash_contact_columns(frame)
-    assert list(hashed.columns) == ["customer_id", "name", "email_sha256", "phone_sha256", "region"]
+    assert list(hashed.columns) == ["customer_id", "email_sha256", "phone_sha256", "region"]
     assert hashed["email_sha256"].tolist() == [
         hashlib.sha256(b"test@example.com").hexdigest(),
         None,

@@ -39,10 +39,17 @@ def export_command(
             "(stage:new, activity:active reach the stage and activity views)",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="file to write (.csv, .xlsx, .parquet)")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="file to write; its extension (.csv, .xlsx, .parquet) is the format"
+        ),
+    ],
     format: Annotated[
         str | None,
-        typer.Option("--format", help="csv, xlsx or parquet (default: from --out's extension)"),
+        typer.Option(
+            "--format", help="csv, xlsx or parquet; optional, must agree with --out's extension"
+        ),
     ] = None,
     as_of: AsOfOption = None,
     where: Annotated[
@@ -55,16 +62,27 @@ def export_command(
     ] = False,
     hash_pii: Annotated[
         str | None,
-        typer.Option("--hash-pii", help="sha256: write hashed, normalised email and phone"),
+        typer.Option(
+            "--hash-pii",
+            help="sha256: write hashed, normalised email and phone (email_sha256, phone_sha256) "
+            "and leave the name out (customer_id stays): no clear-text PII in the file",
+        ),
     ] = None,
     locale: LocaleOption = None,
     fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the customers of a segment to a file, opted-out customers removed."""
-    from crmlytics.export import export_segment
+    """Write the customers of a segment to a file, opted-out customers removed.
 
+    Segments and scores come from the score run of the as-of date (crmlytics score) when there
+    is one, as recorded, so a configuration changed since does not change the list; without a
+    run they are computed now with the current configuration, and the command says so.
+    """
+    from crmlytics.export import export_segment
+    from crmlytics.export.lists import check_format
+
+    check_format(out, format)  # before any work: the file name decides the format
     conf = settings(config)
     chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
@@ -83,6 +101,19 @@ def export_command(
                 config=conf,
             )
             s.rows = result.rows
+    day = point.date.isoformat()
+    if result.source == result.run_id:
+        say(f"segments and scores from score run {result.run_id} (as of {day})")
+    elif result.run_id is not None:
+        say(
+            f"segments computed now with the current configuration: score run {result.run_id} "
+            f"(as of {day}) holds no segments; its other scores were used"
+        )
+    else:
+        say(
+            f"segments computed now with the current configuration: no score run as of {day} "
+            f"(record one with `crmlytics score --as-of {day}`)"
+        )
     say(f"wrote {result.rows:,} customers to {result.path}")
     if include_opted_out:
         say(f"included {result.opted_out:,} opted-out (do_not_contact) on request")

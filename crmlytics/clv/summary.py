@@ -272,11 +272,12 @@ def fit_inputs(
     """Compressed inputs of a CLV fit as of ``as_of``: (:func:`summary_patterns`,
     :func:`spend_patterns`) as sorted pandas frames with ``attrs`` unit and as_of.
 
-    The summary is computed once in the warehouse (cached) and both groupings are read from it.
+    The summary is computed once in the warehouse (:meth:`Workspace.cached`, dropped afterwards)
+    and both groupings are read from it.
     """
     point = resolve_as_of(as_of)
     expr = btyd_summary(ws, point, unit=unit)
-    with expr.cache() as cached:
+    with ws.cached(expr) as cached:
         patterns = summary_patterns(cached).order_by(list(history_columns(unit))).to_pandas()
         spend = spend_patterns(cached).order_by([FREQUENCY, MONETARY_VALUE]).to_pandas()
     for frame in (patterns, spend):

@@ -4,11 +4,19 @@ The list is built as one Ibis expression over the score table and ``customers`` 
 DuckDB and Spark) and comes into pandas only at customer grain, at the end, for PII hashing and
 writing.
 
+Where the segments come from (:func:`list_scores`): when a successful score run exists for the
+as-of date (``crmlytics score``, :mod:`crmlytics.runs`), the segments and scores are that run's,
+as recorded, so the list is the one the nightly run decided: a configuration changed since (RFM
+bins, value cut-offs, ...) does not change it. Without such a run they are computed now with the
+current configuration (:func:`crmlytics.segments.customer_segments`), and the result says so
+(:attr:`ExportResult.source` is the run id or ``"computed"``).
+
 Columns, always in this order (:func:`list_columns`): ``customer_id, name, email, phone, region,
-channel, customer_type`` (``email_sha256, phone_sha256`` in place of ``email, phone`` with
-``hash_pii``), then the segment columns ``rfm_segment, rfm_segment_label, value_tier,
-lifecycle``, then every other column of the score table in its own order (``clv`` included when
-the score table has it). Rows are ordered by ``customer_id``.
+channel, customer_type`` (with ``hash_pii``: ``email_sha256, phone_sha256`` in place of ``email,
+phone`` and no ``name``: see :mod:`crmlytics.export.pii`), then the segment columns
+``rfm_segment, rfm_segment_label, value_tier, lifecycle``, then every other column of the score
+table in its own order (``clv`` included when the score table has it). Rows are ordered by
+``customer_id``.
 
 Suppression: customers whose ``customers.do_not_contact`` is true are left out unless
 ``include_opted_out``; null counts as "no opt-out recorded". Opt-outs are applied as they stand
@@ -19,9 +27,10 @@ Locale: with ``zh``, CSV and Excel lists have Chinese headers and Chinese labels
 column (:func:`crmlytics.labels.localise`); Parquet keeps column names and English keys unless
 ``config.locale_machine_formats``.
 
-Formats: ``csv`` (UTF-8 with BOM, so Excel shows Chinese), ``xlsx``, ``parquet``. The format
-must agree with the extension of ``out`` (``--format xlsx --out list.csv`` is an error, not a
-silently renamed file: a scheduled job that reads ``list.csv`` afterwards must find it).
+Formats: ``csv`` (UTF-8 with BOM, so Excel shows Chinese), ``xlsx``, ``parquet``, taken from the
+extension of ``out``. A format given as well must agree with it (``--format xlsx --out list.csv``
+is an error, not a silently renamed file: a scheduled job that reads ``list.csv`` afterwards must
+find it).
 """
 
 from __future__ import annotations
@@ -35,8 +44,8 @@ from typing import TYPE_CHECKING, Literal
 import ibis.expr.types as ir
 import pandas as pd
 
-from crmlytics.errors import WarehouseError
-from crmlytics.export.pii import HASH_METHODS, hash_contact_columns
+from crmlytics.errors import ConfigError, WarehouseError
+from crmlytics.export.pii import DROPPED_WHEN_HASHED, HASH_METHODS, hash_contact_columns
 from crmlytics.export.where import WhereError, parse_where
 from crmlytics.io import write_frame
 
@@ -58,6 +67,10 @@ CONTACT_COLUMNS: tuple[str, ...] = (
 )
 SEGMENT_COLUMNS: tuple[str, ...] = ("rfm_segment", "rfm_segment_label", "value_tier", "lifecycle")
 _OPT_OUT = "do_not_contact"
+#: :attr:`ExportResult.source` when the segments were computed at export time (no score run).
+COMPUTED = "computed"
+#: Columns a score run must hold, filled for every customer, for a list to be cut from it alone.
+RUN_SEGMENT_COLUMNS: tuple[str, ...] = ("rfm_segment", "lifecycle")
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,14 @@ class ExportResult:
     opted_out : int
         How many of the matched customers have ``do_not_contact`` (excluded, or written when
         ``include_opted_out``).
+    source : str
+        Where the segments came from: the id of the score run they were read from, or
+        ``"computed"`` (:data:`COMPUTED`) when no run for the as-of date holds them and they
+        were computed at export time with the current configuration.
+    run_id : str or None
+        The score run of the as-of date whose columns the list used (all of them when
+        ``source`` is that run; only its extra scores, e.g. ``clv``, when it holds no
+        segments), or ``None`` when there is no run for the date.
     """
 
     path: Path
@@ -85,6 +106,8 @@ class ExportResult:
     excluded_opted_out: int
     matched: int
     opted_out: int
+    source: str = COMPUTED
+    run_id: str | None = None
 
 
 def list_columns(scores: ir.Table, *, hashed: str | None = None) -> list[str]:
@@ -92,6 +115,7 @@ def list_columns(scores: ir.Table, *, hashed: str | None = None) -> list[str]:
     contact = list(CONTACT_COLUMNS)
     if hashed:
         contact[2:4] = [f"email_{hashed}", f"phone_{hashed}"]
+        contact = [c for c in contact if c not in DROPPED_WHEN_HASHED]
     placed = set(CONTACT_COLUMNS) | set(SEGMENT_COLUMNS)
     rest = [c for c in scores.columns if c not in placed and c != _OPT_OUT]
     return [*contact, *SEGMENT_COLUMNS, *rest]
@@ -177,23 +201,34 @@ def candidate_counts(candidates: ir.Table) -> ir.Table:
 
 
 def check_format(out: str | Path, format: str | None = None) -> tuple[Path, str]:
-    """The path and format of an export: ``format`` must agree with the extension of ``out``
-    (given as ``csv``, ``xlsx`` or ``parquet``); without ``format`` the extension decides."""
+    """The path and format of an export, from the extension of ``out`` (``.csv``, ``.xlsx``,
+    ``.parquet``, any case); ``format``, if given, must agree with it.
+
+    Raises :class:`~crmlytics.errors.ConfigError` (a ``ValueError``) for an extension that is
+    not a list format, an unknown ``format`` or a ``format`` that disagrees with the extension.
+    """
     path = Path(out)
     suffix = path.suffix.lower().lstrip(".")
-    if format is None:
-        format = suffix
-    fmt = format.lower().lstrip(".")
-    if fmt not in EXPORT_FORMATS:
-        raise ValueError(
-            f"unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}"
+    if format is not None:
+        fmt = format.lower().lstrip(".")
+        if fmt not in EXPORT_FORMATS:
+            raise ConfigError(
+                f"unknown export format {format!r} (--format); use one of "
+                f"{', '.join(EXPORT_FORMATS)}"
+            )
+        if suffix != fmt:
+            raise ConfigError(
+                f"--format {fmt} does not match the extension of {path} "
+                f"({'.' + suffix if suffix else 'none'}); name the file "
+                f"{path.with_suffix('.' + fmt)}"
+            )
+        return path, fmt
+    if suffix not in EXPORT_FORMATS:
+        raise ConfigError(
+            f"unknown export format: --out {path} has extension "
+            f"{'.' + suffix if suffix else '(none)'}; name the file .csv, .xlsx or .parquet"
         )
-    if suffix != fmt:
-        raise ValueError(
-            f"--format {fmt} does not match the extension of {path} "
-            f"({'.' + suffix if suffix else 'none'}); name the file {path.with_suffix('.' + fmt)}"
-        )
-    return path, fmt
+    return path, suffix
 
 
 def write_list(
@@ -245,12 +280,14 @@ def export_segment(
         Filter on score columns, e.g. ``"clv > 100 and r_score >= 4"``
         (:mod:`crmlytics.export.where`); parsed safely, never pasted into SQL.
     format, out
-        ``csv`` / ``xlsx`` / ``parquet`` and the file; the format must match the extension.
+        The file; its extension (``.csv`` / ``.xlsx`` / ``.parquet``) gives the format, and
+        ``format``, if given, must agree with it.
     include_opted_out
         Keep customers with ``do_not_contact`` (default: leave them out and count them).
     hash_pii
         ``"sha256"``: write ``email_sha256`` / ``phone_sha256`` (normalised, hashed; see
-        :mod:`crmlytics.export.pii`) instead of clear-text ``email`` / ``phone``.
+        :mod:`crmlytics.export.pii`) instead of clear-text ``email`` / ``phone``, and leave
+        ``name`` out (``customer_id`` stays): the file holds no clear-text PII.
     locale
         ``en`` / ``zh`` (default ``config.locale``): the language of ``rfm_segment_label``
         and, in CSV and Excel files, of the headers and of every label column
@@ -258,13 +295,15 @@ def export_segment(
         ``stage``, ``activity``, ``customer_type``). Parquet keeps column names and English
         keys unless ``config.locale_machine_formats``.
     config
-        Settings; ``config.segments`` for scoring, ``config.export`` for phone normalisation.
+        Settings; ``config.segments`` for segments computed when there is no score run,
+        ``config.export`` for phone normalisation.
 
     Returns
     -------
     ExportResult
-        Path, rows written, customers excluded for ``do_not_contact``, customers matched
-        and how many of them had opted out.
+        Path, rows written, customers excluded for ``do_not_contact``, customers matched,
+        how many of them had opted out, and where the segments came from (``source``: the
+        score run of the as-of date, or ``"computed"``; see the module docstring).
     """
     from crmlytics.config import Config
     from crmlytics.labels import check_locale, for_people, labels, localise
@@ -282,7 +321,8 @@ def export_segment(
             "nothing may be exported; load customers with `crmlytics ingest customers FILE`"
         )
 
-    scores = score_table(ws, as_of, config)
+    chosen = list_scores(ws, as_of, config)
+    scores = chosen.table
     if where is not None and where.strip():
         _check_where(where, scores, as_of)
     candidates = segment_candidates(
@@ -293,7 +333,7 @@ def export_segment(
         where=where,
         rfm_labels=labels("rfm_segment", locale),
     )
-    with candidates.cache() as computed:  # the scores are computed once for both queries
+    with ws.cached(candidates) as computed:  # the list is computed once for both queries
         counts = candidate_counts(computed).to_pandas().iloc[0]
         matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
         frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
@@ -304,6 +344,7 @@ def export_segment(
             default_country_code=config.export.default_country_code,
             remove_gmail_dots=config.export.remove_gmail_dots,
         )
+        frame = frame[list_columns(scores, hashed=hash_pii)]
     if for_people(path, machine_formats=config.locale_machine_formats):
         frame = localise(frame, locale)
     written = write_list(frame, path, fmt, csv_formula_guard=config.export.csv_formula_guard)
@@ -313,6 +354,8 @@ def export_segment(
         excluded_opted_out=0 if include_opted_out else opted_out,
         matched=matched,
         opted_out=opted_out,
+        source=chosen.source,
+        run_id=chosen.run_id,
     )
 
 
@@ -332,25 +375,59 @@ def _check_where(where: str, scores: ir.Table, as_of: object) -> None:
         raise
 
 
-def score_table(
+@dataclass(frozen=True)
+class ListScores:
+    """The score table a list is cut from (:func:`list_scores`) and where it came from."""
+
+    table: ir.Table
+    source: str
+    run_id: str | None
+
+
+def list_scores(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     config: Config | None = None,
-) -> ir.Table:
+) -> ListScores:
     """The score table lists are cut from, one row per customer (every column usable in
-    ``where``): :func:`crmlytics.segments.customer_segments` as of ``as_of``, followed by the
-    columns of the newest successful score run for the same as-of date (e.g. ``clv`` written by
-    the nightly scoring, :mod:`crmlytics.runs`) that the segments do not already have."""
+    ``where``), and its source.
+
+    - The newest successful score run for the as-of date (:func:`crmlytics.runs.latest_run_id`)
+      holds segments (``rfm_segment`` and ``lifecycle`` filled for every customer, as
+      ``crmlytics score`` records them): its rows as recorded; ``source`` is its id. Nothing
+      is recomputed, so the configuration of the run, not today's, decides the segments.
+    - Otherwise :func:`crmlytics.segments.customer_segments` as of ``as_of`` with ``config``
+      (``source`` ``"computed"``), followed by the columns of that run, if there is one
+      without segments (e.g. only ``clv``), that the segments do not already have.
+
+    Looks up the run (two small queries); the table returned is an expression.
+    """
     from crmlytics.asof import as_of as resolve_as_of
     from crmlytics.joins import with_customer_columns
-    from crmlytics.runs import latest_run
+    from crmlytics.runs import latest_run_id, run_scores
     from crmlytics.segments import customer_segments
 
-    scores = customer_segments(ws, as_of, config)
-    run = latest_run(ws, resolve_as_of(as_of))
-    if run is None:
-        return scores
-    extra = [c for c in run.columns if c not in scores.columns]
-    if not extra:
-        return scores
-    return with_customer_columns(scores, run.select("customer_id", *extra))
+    point = resolve_as_of(as_of)
+    run_id = latest_run_id(ws, point)
+    run = None if run_id is None else run_scores(ws, run_id)
+    if run is not None and _holds_segments(run):
+        return ListScores(run, source=run_id, run_id=run_id)  # type: ignore[arg-type]
+    scores = customer_segments(ws, point, config)
+    if run is not None:
+        extra = [c for c in run.columns if c not in scores.columns]
+        if extra:
+            scores = with_customer_columns(scores, run.select("customer_id", *extra))
+    return ListScores(scores, source=COMPUTED, run_id=run_id)
+
+
+def _holds_segments(run: ir.Table) -> bool:
+    """Whether every customer of ``run`` has its segments (a run of ``crmlytics score``)."""
+    if any(c not in run.columns for c in ("customer_id", *RUN_SEGMENT_COLUMNS, "value_tier")):
+        return False
+    filled = run.aggregate(
+        customers=run.count(),
+        **{f"with_{c}": run[c].count() for c in RUN_SEGMENT_COLUMNS},
+    ).to_pandas()
+    row = filled.iloc[0]
+    n = int(row["customers"])
+    return n > 0 and all(int(row[f"with_{c}"]) == n for c in RUN_SEGMENT_COLUMNS)

@@ -23,6 +23,10 @@ contacts by the SHA-256 of a *normalised* identifier, so the normalisation must 
 
 The hash is the lowercase hex SHA-256 of the normalised text's UTF-8 bytes. Null or unusable values
 stay null: an empty string is not hashed (its hash would be the same for every such customer).
+
+A hashed list keeps no clear-text PII: the ``name`` column is **dropped**, not hashed. No ad
+platform matches on a hashed name alone, and the hash of a name is easily reversed by hashing a
+list of common names; ``customer_id`` stays to join the list back.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import pandas as pd
 
 DEFAULT_COUNTRY_CODE = "86"
 HASH_METHODS = ("sha256",)
+#: Clear-text columns a hashed list leaves out (see the module docstring).
+DROPPED_WHEN_HASHED = ("name",)
 
 _SEPARATORS = re.compile(r"[\s\-./()]")
 _GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
@@ -119,7 +125,8 @@ def hash_contact_columns(
     remove_gmail_dots: bool = False,
 ) -> pd.DataFrame:
     """``frame`` with ``email`` / ``phone`` replaced, in place of each, by ``email_sha256`` /
-    ``phone_sha256`` (hashes of the normalised values; null where there is no usable value).
+    ``phone_sha256`` (hashes of the normalised values; null where there is no usable value),
+    and without ``name`` (:data:`DROPPED_WHEN_HASHED`).
 
     The clear-text columns are dropped. Customer grain: runs in pandas after the list is built.
     """
@@ -133,4 +140,5 @@ def hash_contact_columns(
     phones = out["phone"].map(lambda v: hash_phone(v, default_country_code=default_country_code))
     out["email"] = emails.astype("object").where(emails.notna(), None)
     out["phone"] = phones.astype("object").where(phones.notna(), None)
+    out = out.drop(columns=[c for c in DROPPED_WHEN_HASHED if c in out.columns])
     return out.rename(columns={"email": f"email_{method}", "phone": f"phone_{method}"})

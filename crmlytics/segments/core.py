@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import uuid
 from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
@@ -115,29 +114,21 @@ def segment_column(key: str) -> str:
     return resolve_segment(key)[0]
 
 
-def materialise(ws: Workspace, expr: ir.Table) -> ir.Table:
-    """Compute ``expr`` once and return a table reading the result.
-
-    On DuckDB the result is a temporary table that lives until the connection closes (so an
-    expression built on it stays valid as long as the workspace is open; nothing is written to
-    the warehouse file); on other backends it is ``expr.cache()`` (Spark: a cached temp view).
-    """
-    if not ws.is_duckdb:
-        return expr.cache()
-    name = f"_crmlytics_tmp_{uuid.uuid4().hex}"
-    return ws.backend.create_table(name, expr, temp=True)
-
-
 def customer_segments(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     config: Config | SegmentsConfig | None = None,
+    *,
+    history: ir.Table | None = None,
 ) -> ir.Table:
     """Every segmentation of every customer as of a date, one row per customer (Ibis table).
 
     Sees only rows at or before ``as_of`` (a date means the end of that day; default today).
-    The all-history customer facts are computed once when called and kept on the backend
-    (:func:`materialise`); the rest stays lazy.
+    Builds an expression and runs no query; nothing is stored in the backend. To read the
+    result more than once, wrap it in :meth:`crmlytics.workspace.Workspace.cached`.
+    ``history`` may pass in the all-history facts as of the same date
+    (:func:`crmlytics.facts.customer_facts`), e.g. kept by ``Workspace.cached`` when the caller
+    computes several things from them; by default they are part of the expression.
     Settings come from ``config.segments`` (or a :class:`SegmentsConfig`).
 
     Columns, in this order (:data:`SEGMENT_COLUMNS`):
@@ -160,7 +151,8 @@ def customer_segments(
     """
     c = segments_config(config)
     point = resolve_as_of(as_of)
-    history = materialise(ws, customer_facts(ws, point))
+    if history is None:
+        history = customer_facts(ws, point)
     rfm_facts = (
         history
         if c.rfm.window_days is None

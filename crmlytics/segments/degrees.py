@@ -12,7 +12,7 @@ from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts, order_lines, orders
 from crmlytics.joins import with_customer_columns
 from crmlytics.segments.config import DegreesConfig
-from crmlytics.segments.value import Measure, resolve_measure
+from crmlytics.segments.value import Measure, with_measure
 from crmlytics.workspace import Workspace
 
 DEGREES = ("satisfaction", "loyalty", "contribution", "dependence")
@@ -66,11 +66,14 @@ def four_degrees(
       min(periods, days_since_first_purchase // 30 + 1)`` those since the first purchase.
       0 without a purchase.
     - **contribution** = 100 x cume_dist of value (net revenue, or profit: ``measure`` as in
-      :func:`crmlytics.segments.value.resolve_measure`) among buyers, i.e. the share of buyers
-      worth no more than this one (ties share the higher value). 0 without a purchase.
+      :func:`crmlytics.segments.value.with_measure`) among buyers, i.e. the share of buyers
+      worth no more than this one (ties share the higher value). 0 without a purchase; null
+      for everyone when ``measure="profit"`` and no buyer has a cost.
     - **dependence** (share-of-wallet proxy) = 100 x ``categories_bought`` / categories sold to
       anyone; null when no line carries a category.
     - **composite** = weighted mean of the non-null degrees with ``weights``.
+
+    Builds an expression; runs no query.
     """
     point = resolve_as_of(as_of)
     return degrees_from_facts(ws, point, customer_facts(ws, point), config, measure=measure)
@@ -86,8 +89,7 @@ def degrees_from_facts(
 ) -> ir.Table:
     """:func:`four_degrees` from all-history customer facts as of ``point``."""
     c = config or DegreesConfig()
-    value_column = resolve_measure(facts, measure)
-    t = facts
+    t = with_measure(facts, measure)
     for part in (
         _complaint_facts(ws, point, c.complaint_window_days),
         _active_periods(ws, point, c.regularity_periods),
@@ -106,8 +108,13 @@ def degrees_from_facts(
     regularity = t.active_periods.fill_null(0).cast("float64") / eligible
     loyalty = bought.ifelse(50.0 * tenure_part + 50.0 * regularity, 0.0)
 
-    window = ibis.window(group_by=bought, order_by=t[value_column].fill_null(0.0))
-    contribution = bought.ifelse(100.0 * ibis.cume_dist().over(window), 0.0)
+    ranked = bought & t.value_measure.notnull()
+    window = ibis.window(group_by=ranked, order_by=t.measure_value.fill_null(0.0))
+    contribution = ibis.cases(
+        (ranked, 100.0 * ibis.cume_dist().over(window)),
+        (bought, ibis.null("float64")),
+        else_=0.0,
+    )
 
     dependence = (
         100.0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import ibis
@@ -69,16 +70,24 @@ def moves(
     as_of_to: str | _dt.date | _dt.datetime | AsOf,
     by: str = "rfm_segment",
     config: Config | SegmentsConfig | None = None,
+    *,
+    histories: tuple[ir.Table, ir.Table] | None = None,
 ) -> ir.Table:
     """Per customer: ``from_segment``, ``to_segment`` and ``revenue`` (net revenue, currency,
     of purchases after ``as_of_from`` up to ``as_of_to``). Customers unknown at the earlier
-    date, or without a value tier, are in segment ``"none"``."""
+    date, or without a value tier, are in segment ``"none"``.
+
+    Builds an expression; runs no query. ``histories`` may pass in the all-history customer
+    facts as of the two dates (see :func:`crmlytics.segments.customer_segments`)."""
     _check_by(by)
     start, end = _dates(as_of_from, as_of_to)
-    before = customer_segments(ws, start, config).select(
+    early, late = histories or (None, None)
+    before = customer_segments(ws, start, config, history=early).select(
         before_id=ibis._.customer_id, from_segment=ibis._[by]
     )
-    after = customer_segments(ws, end, config).select("customer_id", to_segment=ibis._[by])
+    after = customer_segments(ws, end, config, history=late).select(
+        "customer_id", to_segment=ibis._[by]
+    )
     days = (end.date - start.date).days
     between = customer_facts(ws, end, window_days=days).select(
         between_id=ibis._.customer_id, revenue=ibis._.net_revenue
@@ -91,6 +100,24 @@ def moves(
         to_segment=t.to_segment.fill_null(ABSENT),
         revenue=t.revenue.fill_null(0.0),
     )
+
+
+@contextmanager
+def _stored_moves(
+    ws: Workspace,
+    as_of_from: str | _dt.date | _dt.datetime | AsOf,
+    as_of_to: str | _dt.date | _dt.datetime | AsOf,
+    by: str,
+    config: Config | SegmentsConfig | None,
+) -> Iterator[ir.Table]:
+    """:func:`moves` on the facts of both dates, each computed once (:meth:`Workspace.cached`)
+    and dropped when the block ends."""
+    start, end = _dates(as_of_from, as_of_to)
+    with (
+        ws.cached(customer_facts(ws, start)) as early,
+        ws.cached(customer_facts(ws, end)) as late,
+    ):
+        yield moves(ws, start, end, by, config, histories=(early, late))
 
 
 def migration(
@@ -107,12 +134,13 @@ def migration(
     Customers are those known at ``as_of_to``; those unknown at ``as_of_from`` come from
     ``"none"``. Pivot with :func:`transition_matrix`.
     """
-    m = moves(ws, as_of_from, as_of_to, by, config)
-    frame = (
-        m.group_by(["from_segment", "to_segment"])
-        .aggregate(customers=m.count(), revenue=m.revenue.sum())
-        .to_pandas()
-    )
+    _check_by(by)
+    with _stored_moves(ws, as_of_from, as_of_to, by, config) as m:
+        frame = (
+            m.group_by(["from_segment", "to_segment"])
+            .aggregate(customers=m.count(), revenue=m.revenue.sum())
+            .to_pandas()
+        )
     order = {key: i for i, key in enumerate(ORDER[by])}
     frame = frame.sort_values(
         ["from_segment", "to_segment"], key=lambda s: s.map(order).fillna(len(order))
@@ -157,13 +185,14 @@ def downgrades(
     unknown = set(keep) - set(ORDER[by])
     if unknown:
         raise ConfigError(f"unknown {by} keys {sorted(unknown)}; valid: {', '.join(ORDER[by])}")
-    m = moves(ws, as_of_from, as_of_to, by, config)
     position = {key: i for i, key in enumerate(ORDER[by])}
-    rank_from = m.from_segment.substitute(position, else_=ibis.null("int64"))
-    rank_to = m.to_segment.substitute(position, else_=ibis.null("int64"))
-    m = m.mutate(steps=(rank_to - rank_from).cast("int64"))
-    m = m.filter(m.from_segment.isin(list(keep)) & (m.steps > 0))
-    frame = m.to_pandas().sort_values(["steps", "customer_id"], ascending=[False, True])
+    with _stored_moves(ws, as_of_from, as_of_to, by, config) as m:
+        rank_from = m.from_segment.substitute(position, else_=ibis.null("int64"))
+        rank_to = m.to_segment.substitute(position, else_=ibis.null("int64"))
+        m = m.mutate(steps=(rank_to - rank_from).cast("int64"))
+        m = m.filter(m.from_segment.isin(list(keep)) & (m.steps > 0))
+        frame = m.to_pandas()
+    frame = frame.sort_values(["steps", "customer_id"], ascending=[False, True])
     return frame[["customer_id", "from_segment", "to_segment", "steps", "revenue"]].reset_index(
         drop=True
     )

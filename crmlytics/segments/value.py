@@ -26,11 +26,14 @@ def resolve_measure(facts_expr: ir.Table, measure: str = "auto") -> str:
 
     ``auto`` picks ``profit`` when every buyer has a known profit (cost recorded on their
     lines) and ``net_revenue`` otherwise; ``profit`` is refused when no buyer has a cost.
+
+    This is a check that **runs one query** (for eager callers such as :func:`pareto` that
+    return a frame anyway). Expression builders use :func:`with_measure`, which makes the same
+    choice inside the expression.
     """
     if measure in ("revenue", "net_revenue"):
         return "net_revenue"
-    if measure not in ("auto", "profit"):
-        raise ValueError(f"measure must be auto, revenue or profit, not {measure!r}")
+    _check_measure(measure)
     buyers = facts_expr.filter(facts_expr.orders > 0)
     counts = buyers.aggregate(buyers=buyers.count(), with_profit=buyers.profit.count()).to_pandas()
     n, known = int(counts["buyers"].iloc[0]), int(counts["with_profit"].iloc[0])
@@ -39,6 +42,45 @@ def resolve_measure(facts_expr: ir.Table, measure: str = "auto") -> str:
             raise ValueError("measure='profit' but no transaction line has a cost")
         return "profit"
     return "profit" if n > 0 and known == n else "net_revenue"
+
+
+def _check_measure(measure: str) -> None:
+    if measure not in ("auto", "revenue", "net_revenue", "profit"):
+        raise ValueError(f"measure must be auto, revenue or profit, not {measure!r}")
+
+
+def with_measure(facts_expr: ir.Table, measure: str = "auto") -> ir.Table:
+    """``facts_expr`` plus ``value_measure`` (the column chosen as in :func:`resolve_measure`)
+    and ``measure_value`` (that column's value, currency), chosen inside the expression.
+
+    Builds an expression and runs no query: for ``auto`` the choice is a one-row aggregate over
+    the buyers cross-joined onto the facts. Where :func:`resolve_measure` would refuse
+    (``profit`` and no buyer has a cost) ``value_measure`` and ``measure_value`` are null,
+    so nothing is ranked on a value that is not there.
+    """
+    _check_measure(measure)
+    if measure in ("revenue", "net_revenue"):
+        return facts_expr.mutate(
+            value_measure=ibis.literal("net_revenue"), measure_value=facts_expr.net_revenue
+        )
+    buyers = facts_expr.filter(facts_expr.orders > 0)
+    choice = buyers.aggregate(_measure_buyers=buyers.count(), _measure_known=buyers.profit.count())
+    t = facts_expr.cross_join(choice)
+    if measure == "profit":
+        use_profit = t._measure_known > 0
+        fallback = ibis.null("string")
+    else:
+        use_profit = (t._measure_buyers > 0) & (t._measure_known == t._measure_buyers)
+        fallback = ibis.literal("net_revenue")
+    name = use_profit.ifelse(ibis.literal("profit"), fallback)
+    value = ibis.cases(
+        (name == "profit", t.profit),
+        (name == "net_revenue", t.net_revenue),
+        else_=ibis.null("float64"),
+    )
+    return t.mutate(value_measure=name, measure_value=value.cast("float64")).drop(
+        "_measure_buyers", "_measure_known"
+    )
 
 
 def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
@@ -95,28 +137,31 @@ def value_tiers(
 ) -> ir.Table:
     """Gold / silver / bronze tier (主力 / 一般 / 零散 客户) of every customer.
 
-    Buyers ranked by value (see :func:`resolve_measure`), ties by customer_id: the first
-    ``floor(gold * n)`` of the ``n`` buyers (20% by default; at least one) are gold, up to
-    ``floor((gold + silver) * n)`` (the next 30%) silver, the rest bronze. Customers without
-    a purchase in the window get a null tier.
+    Buyers ranked by value (the measure chosen as in :func:`resolve_measure`, inside the
+    expression: :func:`with_measure`), ties by customer_id: the first ``floor(gold * n)`` of
+    the ``n`` buyers (20% by default; at least one) are gold, up to ``floor((gold + silver) *
+    n)`` (the next 30%) silver, the rest bronze. Customers without a purchase in the window get
+    a null tier, and so does everyone when ``measure="profit"`` and no buyer has a cost.
+    Builds an expression; runs no query.
 
     Returns ``customer_id, value_measure, value, value_rank, value_tier``.
     """
     if not 0 < gold < 1 or not 0 <= silver < 1 or gold + silver > 1:
         raise ValueError(f"tier cut-offs gold={gold}, silver={silver} must be shares summing <= 1")
-    column = resolve_measure(facts_expr, measure)
-    ranked = ranked_value(facts_expr, column)
+    valued = with_measure(facts_expr, measure)
+    rankable = valued.filter(valued.value_measure.notnull())
+    ranked = ranked_value(rankable, "measure_value")
     ranked = ranked.select(
         ranked_id=ranked.customer_id,
         value=ranked.value,
         value_rank=ranked["rank"],
         value_tier=tier_of(ranked["rank"], ranked.customers, gold, silver),
     )
-    ids = facts_expr.select("customer_id")
+    ids = valued.select("customer_id", "value_measure")
     joined = ids.left_join(ranked, ids.customer_id == ranked.ranked_id)
     return joined.select(
         customer_id=joined.customer_id,
-        value_measure=ibis.literal(column),
+        value_measure=joined.value_measure,
         value=joined.value,
         value_rank=joined.value_rank,
         value_tier=joined.value_tier,

@@ -10,7 +10,7 @@ import pytest
 
 from crmlytics.facts import customer_facts
 from crmlytics.segments import customer_segments, pareto
-from crmlytics.segments.config import RfmConfig, SegmentsConfig
+from crmlytics.segments.config import RfmConfig, SegmentsConfig, ValueConfig
 from crmlytics.segments.migration import moves
 from tests.parity.conftest import assert_same_frame
 
@@ -83,7 +83,8 @@ def crowd(ws):
 def test_segments_pareto_and_moves_equal_on_duckdb_and_spark(crowd, to_spark):
     spark_ws = to_spark(crowd)
     windowed = SegmentsConfig(rfm=RfmConfig(window_days=180))
-    for as_of, config in (("2024-06-30", None), ("2024-01-31", windowed)):
+    profit = SegmentsConfig(value=ValueConfig(measure="profit"))  # chosen inside the expression
+    for as_of, config in (("2024-06-30", None), ("2024-01-31", windowed), ("2024-06-30", profit)):
         duck = customer_segments(crowd, as_of, config).to_pandas()
         spark = customer_segments(spark_ws, as_of, config).to_pandas()
         assert duck["r_score"].notna().sum() >= 15  # the data really exercises the scores
