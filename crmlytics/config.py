@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmlytics.clv.config import ClvConfig
 from crmlytics.errors import ConfigError
+from crmlytics.funnel.config import FunnelConfig
 from crmlytics.segments.config import SegmentsConfig
 
 CONFIG_FILE = "crmlytics.yaml"
@@ -77,6 +78,7 @@ class Config(Section):
     clv: ClvConfig = ClvConfig()
     export: ExportConfig = ExportConfig()
     segments: SegmentsConfig = SegmentsConfig()
+    funnel: FunnelConfig = FunnelConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""
