@@ -98,7 +98,9 @@ class FunnelPreset(_Section):
         if self.lost_stage in self.stages:
             raise ValueError(f"lost_stage {self.lost_stage!r} must not be one of the stages")
         if self.source == "campaign_touches" and len(self.stages) != 4:
-            raise ValueError("a campaign_touches funnel has 4 stages: sent, opened, clicked, converted")
+            raise ValueError(
+                "a campaign_touches funnel has 4 stages: sent, opened, clicked, converted"
+            )
         return self
 
     @property

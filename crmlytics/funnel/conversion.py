@@ -131,7 +131,9 @@ def with_dimensions(
                 f"unknown funnel dimension {', '.join(unknown)}; use a column of the deals or "
                 f"customers, cohort or a segmentation: {', '.join(known)}"
             )
-        right = customers.select(_cid=customers.customer_id, **{d: customers[d] for d in customer_dims})
+        right = customers.select(
+            _cid=customers.customer_id, **{d: customers[d] for d in customer_dims}
+        )
         table = table.left_join(right, table.customer_id == right._cid).drop("_cid")
     if segment_dims:
         from crmlytics.segments import customer_segments

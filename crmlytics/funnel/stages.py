@@ -92,9 +92,7 @@ def raw_events(ws: Workspace, preset: FunnelPreset, as_of: AsOf) -> ir.Table:
     if preset.source == "campaign_touches":
         t = _touches(ws)
         parts = [
-            t.select(
-                opportunity_id=t.deal_id, stage_name=ibis.literal(key), entered_at=t[column]
-            )
+            t.select(opportunity_id=t.deal_id, stage_name=ibis.literal(key), entered_at=t[column])
             for key, column in zip(
                 preset.stages, ("sent_at", "opened_at", "clicked_at", "converted_at"), strict=True
             )
@@ -193,7 +191,9 @@ def deals(
     won = ~lost & (stage_ix == n - 1)
     outcome = ibis.ifelse(lost, "lost", ibis.ifelse(won, "won", "open"))
     closed_at = ibis.ifelse(
-        lost, per_deal.lost_entry_at, ibis.ifelse(won, per_deal[f"entered_{chosen.won_stage}"], None)
+        lost,
+        per_deal.lost_entry_at,
+        ibis.ifelse(won, per_deal[f"entered_{chosen.won_stage}"], None),
     )
     if chosen.lost_after_days is not None:
         limit = ibis.timestamp(point.cutoff - _dt.timedelta(days=chosen.lost_after_days))
@@ -233,7 +233,9 @@ def deals(
     else:
         opp = ws.table("opportunities")
         dims = opp.select(
-            _deal=opp.opportunity_id, _customer=opp.customer_id, **{d: opp[d] for d in OPPORTUNITY_DIMS}
+            _deal=opp.opportunity_id,
+            _customer=opp.customer_id,
+            **{d: opp[d] for d in OPPORTUNITY_DIMS},
         )
     joined = per_deal.left_join(dims, per_deal.opportunity_id == dims._deal)
     stage_columns = [f"entered_{k}" for k in chosen.stages] + [
