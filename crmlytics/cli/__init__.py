@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from crmlytics import __version__
-from crmlytics.cli import clv, core, demo, export, ingest, segments
+from crmlytics.cli import clv, core, demo, export, funnel, ingest, segments
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 2 invalid option or setting; 3 bad input data or file, or an as-of "
@@ -43,7 +43,7 @@ def _root(
     """crmlytics: customer analytics from the warehouse."""
 
 
-for module in (core, export, segments, clv, demo, ingest):
+for module in (core, export, segments, clv, funnel, demo, ingest):
     module.register(app)
 
 

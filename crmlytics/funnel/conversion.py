@@ -302,3 +302,30 @@ def win_rates(
         "days_to_close_p90",
         "days_to_win_median",
     )
+
+
+def stage_durations(
+    ws: Workspace,
+    preset: str | FunnelPreset | None = None,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    by: Sequence[str] | str | None = None,
+    config: object | None = None,
+) -> ir.Table:
+    """Distribution of days in each decision stage (Ibis table): ``by``..., ``stage``,
+    ``stage_index``, ``deals`` (with a measured duration), ``p10``, ``p25``, ``median``,
+    ``p75``, ``p90`` (nearest-rank percentiles, days), over deals that left the stage."""
+    chosen, _, keys, table = _prepared(ws, preset, as_of, by, config)
+    parts = [
+        table.select(
+            *keys,
+            stage=ibis.literal(key),
+            stage_index=ibis.literal(i, "int64"),
+            days=table[f"days_in_{key}"].cast("float64"),
+        ).filter(lambda t: t.days.notnull())
+        for i, key in enumerate(chosen.stages[:-1])
+    ]
+    long = ibis.union(*parts, distinct=False)
+    groups = [*keys, "stage", "stage_index"]
+    probs = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
+    ranked, quantiles = nearest_rank(long, groups, "days", probs)
+    return ranked.group_by(groups).aggregate(deals=ranked.count(), **quantiles)

@@ -30,8 +30,8 @@ Rules (each deal, only events at or before the as-of point, :meth:`AsOf.visible`
    ``lost_after_days`` after its last move.
 
 Time in a stage (``days_in_<stage>``, days as a float) is measured only for deals that left the
-stage (advanced or were lost there) and have a recorded entry into it: a skipped stage has no
-duration.
+stage (advanced, or were lost there by a lost entry) and have a recorded entry into it: a
+skipped stage has no duration, nor has a deal counted lost by ``lost_after_days``.
 """
 
 from __future__ import annotations
@@ -214,8 +214,8 @@ def deals(
             per_deal.stage_index > i,
             per_deal[f"entered_{chosen.stages[i + 1]}"],
             ibis.ifelse(
-                (per_deal.stage_index == i) & (per_deal.outcome == "lost"),
-                per_deal.closed_at,
+                per_deal.stage_index == i,
+                per_deal.lost_entry_at,
                 None,
             ),
         )
