@@ -60,9 +60,9 @@ def campaign_funnel(
     ix = table.stage_index
     out = table.group_by(keys).aggregate(
         sent=table.count(),
-        opened=(ix >= 1).cast("int64").sum(),
-        clicked=(ix >= 2).cast("int64").sum(),
-        converted=(ix >= 3).cast("int64").sum(),
+        opened=(ix >= 1).cast("int64").sum().cast("int64"),
+        clicked=(ix >= 2).cast("int64").sum().cast("int64"),
+        converted=(ix >= 3).cast("int64").sum().cast("int64"),
         cost=table.cost.sum(),
     )
     low, high = wilson(out.converted, out.sent)

@@ -195,9 +195,9 @@ def stage_conversion(
     )
     counts = ranked.group_by(groups).aggregate(
         entered=ranked.count(),
-        advanced=ranked._advanced.sum(),
-        lost=ranked._lost.sum(),
-        open=ranked._open.sum(),
+        advanced=ranked._advanced.sum().cast("int64"),
+        lost=ranked._lost.sum().cast("int64"),
+        open=ranked._open.sum().cast("int64"),
         **quantiles,
     )
     decided = counts.advanced + counts.lost
@@ -237,6 +237,7 @@ def funnel(
     keys = [by] if isinstance(by, str) else list(by or ())
     frame = stage_conversion(ws, chosen, as_of, keys, config).to_pandas()
     frame = frame.sort_values([*keys, "stage_index"], kind="stable").reset_index(drop=True)
+    frame = frame.astype({"advanced": "Int64", "lost": "Int64", "open": "Int64"})
     conversion = frame["conversion"].astype("float64")
     if keys:
         groups = frame[keys].astype("object").where(frame[keys].notna(), "\0null")
@@ -274,11 +275,11 @@ def win_rates(
         table, keys, "_close_days", {"days_to_close_median": 0.5, "days_to_close_p90": 0.9}
     )
     ranked2, win_q = nearest_rank(ranked, keys, "_win_days", {"days_to_win_median": 0.5})
-    out = ranked2.group_by(keys).aggregate(
+    out = (ranked2.group_by(keys) if keys else ranked2).aggregate(
         deals=ranked2.count(),
-        won=(ranked2.outcome == "won").cast("int64").sum(),
-        lost=(ranked2.outcome == "lost").cast("int64").sum(),
-        open=(ranked2.outcome == "open").cast("int64").sum(),
+        won=(ranked2.outcome == "won").cast("int64").sum().cast("int64"),
+        lost=(ranked2.outcome == "lost").cast("int64").sum().cast("int64"),
+        open=(ranked2.outcome == "open").cast("int64").sum().cast("int64"),
         **quantiles,
         **win_q,
     )

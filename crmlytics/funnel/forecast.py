@@ -63,7 +63,7 @@ def win_probabilities(
     long = ibis.union(*parts, distinct=False)
     ranked, q = nearest_rank(long, ["stage", "stage_index"], "_days", {"days_to_close_median": 0.5})
     out = ranked.group_by(["stage", "stage_index"]).aggregate(
-        closed=ranked.count(), won=ranked._won.sum(), **q
+        closed=ranked.count(), won=ranked._won.sum().cast("int64"), **q
     )
     low, high = wilson(out.won, out.closed)
     return out.mutate(
@@ -174,8 +174,8 @@ def forecast_backtest(
         .aggregate(
             deals=j.count(),
             expected_wins=j.win_probability.sum(),
-            actual_wins=j._won.sum(),
-            actual_losses=j._lost.sum(),
+            actual_wins=j._won.sum().cast("int64"),
+            actual_losses=j._lost.sum().cast("int64"),
             expected_won_value=j.weighted_value.sum(),
             actual_won_value=j.expected_value.sum(where=j._won == 1),
         )

@@ -37,8 +37,8 @@ def win_loss(
     closed = table.filter(table.outcome != "open")
     won = closed.outcome == "won"
     out = closed.group_by(by).aggregate(
-        won=won.cast("int64").sum(),
-        lost=(~won).cast("int64").sum(),
+        won=won.cast("int64").sum().cast("int64"),
+        lost=(~won).cast("int64").sum().cast("int64"),
         won_value=closed.expected_value.sum(where=won),
         lost_value=closed.expected_value.sum(where=~won),
     )
