@@ -155,8 +155,8 @@ def test_pipeline_closed_and_lost_is_lost_at_follow_up(ws):
             for o, out in (("P1", "won"), ("P2", "lost"), ("P3", "open"))
         ],
     )  # fmt: skip
-    rows = [(o, s, d) for o in ("P1", "P2") for s, d in
-            (("entry", "03-01"), ("review", "03-05"), ("follow-up", "03-10"), ("closed", "03-20"))]  # fmt: skip
+    path = (("entry", "03-01"), ("review", "03-05"), ("follow-up", "03-10"), ("closed", "03-20"))
+    rows = [(o, s, d) for o in ("P1", "P2") for s, d in path]
     rows.append(("P3", "审核", "03-04"))
     ws.insert(
         "opportunity_stages",
