@@ -108,6 +108,23 @@ def nearest_rank(
     return ranked, metrics
 
 
+def per_stage(table: ir.Table, preset: FunnelPreset, *, decision_only: bool = False) -> ir.Table:
+    """``table`` (deals) crossed with the stages each deal entered: one row per deal and stage
+    with ``_ix`` (stage position), ``_stage`` (key) and ``_days`` (days in that stage)."""
+    stages = preset.stages[:-1] if decision_only else preset.stages
+    grid = ibis.memtable(
+        {"_ix": list(range(len(stages))), "_stage": list(stages)},
+        schema={"_ix": "int64", "_stage": "string"},
+    )
+    crossed = table.cross_join(grid)
+    crossed = crossed.filter(crossed.stage_index >= crossed._ix)
+    days = ibis.cases(
+        *((crossed._ix == i, crossed[f"days_in_{k}"]) for i, k in enumerate(preset.stages[:-1])),
+        else_=ibis.null("float64"),
+    )
+    return crossed.mutate(_days=days.cast("float64"))
+
+
 def with_dimensions(
     ws: Workspace,
     table: ir.Table,
@@ -172,23 +189,17 @@ def stage_conversion(
     """
     chosen, _, keys, table = _prepared(ws, preset, as_of, by, config)
     n = len(chosen.stages)
-    parts = []
-    for i, key in enumerate(chosen.stages):
-        here = table.filter(table.stage_index >= i)
-        days = here[f"days_in_{key}"] if i < n - 1 else ibis.null("float64")
-        at_stage = here.stage_index == i
-        parts.append(
-            here.select(
-                *keys,
-                stage=ibis.literal(key),
-                stage_index=ibis.literal(i, "int64"),
-                _advanced=(here.stage_index > i).cast("int64"),
-                _lost=(at_stage & (here.outcome == "lost")).cast("int64"),
-                _open=(at_stage & (here.outcome == "open")).cast("int64"),
-                _days=days.cast("float64"),
-            )
-        )
-    long = ibis.union(*parts, distinct=False)
+    here = per_stage(table, chosen)
+    at_stage = here.stage_index == here._ix
+    long = here.select(
+        *keys,
+        stage=here._stage,
+        stage_index=here._ix,
+        _advanced=(here.stage_index > here._ix).cast("int64"),
+        _lost=(at_stage & (here.outcome == "lost")).cast("int64"),
+        _open=(at_stage & (here.outcome == "open")).cast("int64"),
+        _days=here._days,
+    )
     groups = [*keys, "stage", "stage_index"]
     ranked, quantiles = nearest_rank(
         long, groups, "_days", {"days_in_stage_median": 0.5, "days_in_stage_p90": 0.9}
@@ -316,16 +327,9 @@ def stage_durations(
     ``stage_index``, ``deals`` (with a measured duration), ``p10``, ``p25``, ``median``,
     ``p75``, ``p90`` (nearest-rank percentiles, days), over deals that left the stage."""
     chosen, _, keys, table = _prepared(ws, preset, as_of, by, config)
-    parts = [
-        table.select(
-            *keys,
-            stage=ibis.literal(key),
-            stage_index=ibis.literal(i, "int64"),
-            days=table[f"days_in_{key}"].cast("float64"),
-        ).filter(lambda t: t.days.notnull())
-        for i, key in enumerate(chosen.stages[:-1])
-    ]
-    long = ibis.union(*parts, distinct=False)
+    here = per_stage(table, chosen, decision_only=True)
+    long = here.select(*keys, stage=here._stage, stage_index=here._ix, days=here._days)
+    long = long.filter(long.days.notnull())
     groups = [*keys, "stage", "stage_index"]
     probs = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
     ranked, quantiles = nearest_rank(long, groups, "days", probs)
