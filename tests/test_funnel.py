@@ -7,6 +7,7 @@ below is worked out from that description (as of 2024-01-31 unless a test says o
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -346,3 +347,55 @@ def test_funnel_section_of_the_config_file(tmp_path):
 def test_unknown_dimension_is_a_config_error(crafted_ws):
     with pytest.raises(ConfigError, match="unknown funnel dimension colour"):
         funnel(crafted_ws, "sales", AS_OF, by="colour")
+
+
+def test_charts_draw_the_numbers_of_the_tables(crafted_ws):
+    from crmlytics.funnel import duration_box_chart, funnel_chart, win_rate_chart
+
+    fig = funnel_chart(funnel(crafted_ws, "sales", AS_OF), locale="zh")
+    assert list(fig.data[0].x) == [5, 3, 3, 2, 1, 1]
+    assert list(fig.data[0].y)[:2] == ["获取机会", "了解需求"]
+    assert fig.layout.title.text == "销售漏斗"
+    boxes = duration_box_chart(stage_durations(crafted_ws, "sales", AS_OF).to_pandas())
+    quote = next(b for b in boxes.data if b.name == "Quote")
+    assert (quote.median[0], quote.lowerfence[0], quote.upperfence[0]) == (4.0, 4.0, 5.0)
+    rates = win_rates(crafted_ws, "sales", AS_OF, by="owner").to_pandas()
+    bars = win_rate_chart(rates, "owner")
+    amy = list(bars.data[0].x).index("amy")
+    low, high = wilson_interval(1, 1)
+    assert bars.data[0].error_y.arrayminus[amy] == pytest.approx(1.0 - low)
+    assert bars.data[0].error_y.array[amy] == pytest.approx(high - 1.0, abs=1e-12)
+
+
+def test_funnel_command_prints_the_stage_table_and_warns_of_unknown_stages(crafted_ws, tmp_path):
+    from typer.testing import CliRunner
+
+    from crmlytics.cli import app
+    from crmlytics.workspace import Workspace
+    from tests.builders import sale
+
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db) as ws:
+        crafted(ws)
+        ws.insert("transactions", [sale("o1", "c1", "2024-01-30", 10.0)])
+    out = tmp_path / "funnel.csv"
+    result = CliRunner().invoke(
+        app, ["funnel", "--db", str(db), "--as-of", AS_OF, "--by", "owner", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Vertrag" in result.output
+    frame = pd.read_csv(out)
+    bob = frame[(frame["owner"] == "bob") & (frame["stage"] == "quote")].iloc[0]
+    assert bob[["entered", "advanced", "lost", "open"]].tolist() == [1, 0, 1, 0]
+    stale = CliRunner().invoke(
+        app, ["pipeline", "stale", "--db", str(db), "--as-of", "2024-01-31", "--stale-days", "20"]
+    )
+    assert stale.exit_code == 0, stale.output
+    assert re.search(r"^\s*D\s", stale.output, re.MULTILINE), stale.output
+
+
+def test_opportunity_views_refuse_the_campaign_funnel(crafted_ws):
+    with pytest.raises(ConfigError, match="the forecast needs an opportunity funnel"):
+        forecast(crafted_ws, "campaign", AS_OF)
+    with pytest.raises(ConfigError, match="stale deals needs an opportunity funnel"):
+        stale_deals(crafted_ws, "campaign", AS_OF)

@@ -186,7 +186,8 @@ def winloss_command(
             if by == "lost_reason":
                 frame = lost_reasons(ws, preset, point, conf).to_pandas()
                 frame = frame.sort_values(["lost", "stage_index"], ascending=[False, True])
-                frame["stage"] = frame["stage"].map(lambda k: stage_label(k, chosen))
+                labels = frame["stage"].map(lambda k: stage_label(k, chosen))
+                frame.insert(frame.columns.get_loc("stage") + 1, "stage_label", labels)
             else:
                 frame = win_loss(ws, preset, point, by, conf).to_pandas()
                 frame = frame.sort_values(["won", "lost"], ascending=False)

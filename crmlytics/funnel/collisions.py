@@ -18,7 +18,7 @@ import pandas as pd
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.export.pii import normalize_email, normalize_phone
-from crmlytics.funnel.config import FunnelPreset, resolve_preset
+from crmlytics.funnel.config import FunnelPreset, opportunity_preset
 from crmlytics.funnel.stages import deals
 from crmlytics.workspace import Workspace
 
@@ -70,7 +70,7 @@ def collisions(
     by :mod:`crmlytics.export.pii` (``export.default_country_code`` and
     ``export.remove_gmail_dots`` from ``config``); the pairing is relational.
     """
-    chosen = resolve_preset(preset, config)
+    chosen = opportunity_preset(preset, config, "collisions")
     point = resolve_as_of(as_of)
     table = deals(ws, chosen, point, config)
     open_deals = table.filter((table.outcome == "open") & table.customer_id.notnull())

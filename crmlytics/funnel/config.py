@@ -178,3 +178,15 @@ def resolve_preset(preset: str | FunnelPreset | None, config: object | None = No
     if isinstance(preset, FunnelPreset):
         return preset
     return funnel_config(config).preset(preset)
+
+
+def opportunity_preset(
+    preset: str | FunnelPreset | None, config: object | None, what: str
+) -> FunnelPreset:
+    """:func:`resolve_preset`, refusing a campaign funnel where ``what`` needs opportunities."""
+    chosen = resolve_preset(preset, config)
+    if chosen.source != "opportunities":
+        raise ConfigError(
+            f"{what} needs an opportunity funnel; preset {preset!r} is a campaign one"
+        )
+    return chosen

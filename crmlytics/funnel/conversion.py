@@ -240,7 +240,7 @@ def funnel(
     """The funnel table: :func:`stage_conversion` plus ``cumulative_conversion``, one row per
     stage (per group with ``by``) in funnel order.
 
-    With ``locale`` the ``stage`` column holds that locale's label instead of the key.
+    With ``locale`` a ``stage_label`` column (that locale's label) follows the ``stage`` key.
     ``cumulative_conversion`` of a stage is the product of the conversions of it and the
     stages before it (null once a stage has no decided deal).
     """
@@ -257,7 +257,8 @@ def funnel(
         cumulative = conversion.cumprod()
     frame.insert(frame.columns.get_loc("conversion_high") + 1, "cumulative_conversion", cumulative)
     if locale is not None:
-        frame["stage"] = frame["stage"].map(lambda k: stage_label(k, locale))
+        labels = frame["stage"].map(lambda k: stage_label(k, locale))
+        frame.insert(frame.columns.get_loc("stage") + 1, "stage_label", labels)
     return frame
 
 

@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
-from crmlytics.funnel.config import FunnelPreset, funnel_config, resolve_preset
+from crmlytics.funnel.config import FunnelPreset, funnel_config, opportunity_preset
 from crmlytics.funnel.conversion import nearest_rank, wilson
 from crmlytics.funnel.stages import _days, deals
 from crmlytics.workspace import Workspace
@@ -43,7 +43,7 @@ def win_probabilities(
     ``stage_index``, ``closed`` (closed deals that reached it), ``won``, ``win_probability``,
     ``win_probability_low``, ``win_probability_high``, ``days_to_close_median`` (won deals,
     from entering the stage to closing)."""
-    chosen = resolve_preset(preset, config)
+    chosen = opportunity_preset(preset, config, "the forecast")
     table = deals(ws, chosen, as_of, config)
     closed = table.filter(table.outcome != "open")
     parts = []
@@ -92,7 +92,7 @@ def forecast(
     null when no closed deal reached that stage), ``weighted_value`` (expected value x win
     probability, currency), ``expected_close_date``, ``expected_close_month``.
     """
-    chosen = resolve_preset(preset, config)
+    chosen = opportunity_preset(preset, config, "the forecast")
     point = resolve_as_of(as_of)
     table = deals(ws, chosen, point, config)
     open_deals = table.filter(table.outcome == "open")
@@ -153,7 +153,7 @@ def forecast_backtest(
     ``actual_won_value`` (currency). The forecast is of eventual wins: choose a horizon long
     enough for deals to close (``still_open`` shows how many had not).
     """
-    chosen = resolve_preset(preset, config)
+    chosen = opportunity_preset(preset, config, "the forecast")
     point = resolve_as_of(as_of)
     horizon = horizon_days or funnel_config(config).forecast_horizon_days
     made = forecast(ws, chosen, point, config)

@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError
-from crmlytics.funnel.config import FunnelPreset, funnel_config, resolve_preset
+from crmlytics.funnel.config import FunnelPreset, funnel_config, opportunity_preset
 from crmlytics.funnel.stages import deals
 from crmlytics.workspace import Workspace
 
@@ -47,7 +47,7 @@ def stale_deals(
     ``age_days`` and ``days_since_activity`` are whole days from the day of creation / of the
     last activity to the as-of date. Only events and interactions at or before ``as_of`` count.
     """
-    chosen = resolve_preset(preset, config)
+    chosen = opportunity_preset(preset, config, "stale deals")
     if chosen.source != "opportunities":
         raise ConfigError(
             "stale deals are opportunities: choose a preset with source opportunities"

@@ -11,7 +11,7 @@ import ibis
 import ibis.expr.types as ir
 
 from crmlytics.asof import AsOf
-from crmlytics.funnel.config import FunnelPreset
+from crmlytics.funnel.config import FunnelPreset, opportunity_preset
 from crmlytics.funnel.conversion import wilson, with_dimensions
 from crmlytics.funnel.stages import deals
 from crmlytics.workspace import Workspace
@@ -33,7 +33,8 @@ def win_loss(
     from crmlytics.asof import as_of as resolve_as_of
 
     point = resolve_as_of(as_of)
-    table = with_dimensions(ws, deals(ws, preset, point, config), [by], point, config)
+    chosen = opportunity_preset(preset, config, "win/loss")
+    table = with_dimensions(ws, deals(ws, chosen, point, config), [by], point, config)
     closed = table.filter(table.outcome != "open")
     won = closed.outcome == "won"
     out = closed.group_by(by).aggregate(
@@ -60,7 +61,7 @@ def lost_reasons(
 ) -> ir.Table:
     """Lost deals per ``lost_reason`` and the ``stage`` they were lost at: ``lost``,
     ``lost_value`` (currency) and ``share`` of all lost deals."""
-    table = deals(ws, preset, as_of, config)
+    table = deals(ws, opportunity_preset(preset, config, "lost reasons"), as_of, config)
     lost = table.filter(table.outcome == "lost")
     out = lost.group_by(["lost_reason", "stage", "stage_index"]).aggregate(
         lost=lost.count(), lost_value=lost.expected_value.sum()
