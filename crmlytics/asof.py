@@ -105,10 +105,13 @@ class DataSpan:
     last: _dt.date | None
 
 
-def data_span(ws: Any) -> DataSpan:
-    """The days of the first and last transaction line in workspace ``ws``."""
-    tx = ws.table("transactions")
-    row = tx.aggregate(first=tx.order_ts.min(), last=tx.order_ts.max()).to_pandas().iloc[0]
+def data_span(ws: Any, events: tuple[str, str] = ("transactions", "order_ts")) -> DataSpan:
+    """The days of the first and last event in workspace ``ws``: ``events`` names the table and
+    its timestamp column (default the transaction lines)."""
+    table, column = events
+    t = ws.table(table)
+    ts = t[column]
+    row = t.aggregate(first=ts.min(), last=ts.max()).to_pandas().iloc[0]
 
     def day(value: Any) -> _dt.date | None:
         return None if value is None or value != value else value.date()  # NaT != NaT
@@ -122,6 +125,7 @@ def checked_as_of(
     *,
     stale_after_days: int = 30,
     what: str = "as-of",
+    events: tuple[str, str] = ("transactions", "order_ts"),
 ) -> tuple[AsOf, list[str]]:
     """Resolve ``value`` against the data in ``ws``; say out loud when it cannot be trusted.
 
@@ -129,12 +133,15 @@ def checked_as_of(
     when there are no transactions, when the as-of point is before the first one (nothing would
     be visible), and when no as-of was given (today) but the data ends more than
     ``stale_after_days`` earlier (every buyer would look lapsed). An explicit as-of more than
-    ``stale_after_days`` after the last transaction is a warning.
+    ``stale_after_days`` after the last transaction is a warning. ``events`` names the table and
+    timestamp column whose span counts (default the transactions; a funnel uses its stage events).
     """
     point = as_of(value)
-    span = data_span(ws)
+    span = data_span(ws, events)
     if span.last is None:
-        raise DataError("the transactions table is empty: load orders with `crmlytics ingest`")
+        raise DataError(
+            f"the {events[0]} table is empty: load it with `crmlytics ingest {events[0]} FILE`"
+        )
     if point.date < span.first:
         raise DataError(
             f"{what} {point} is before the first transaction ({span.first}): nothing is visible; "

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.errors import ConfigError
+from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
 from crmlytics.segments.config import SegmentsConfig
 
@@ -91,6 +92,7 @@ class Config(Section):
     segments: SegmentsConfig = SegmentsConfig()
     ingest: IngestConfig = IngestConfig()
     churn: ChurnConfig = ChurnConfig()
+    funnel: FunnelConfig = FunnelConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

@@ -460,12 +460,21 @@ def warehouse(
     )
 
 
-def checked_as_of(ws: Any, as_of: str | None, config: Any, *, what: str = "--as-of") -> Any:
-    """Resolve ``--as-of`` against the data: an error where going on would mislead, else the
+def checked_as_of(
+    ws: Any,
+    as_of: str | None,
+    config: Any,
+    *,
+    what: str = "--as-of",
+    events: tuple[str, str] = ("transactions", "order_ts"),
+) -> Any:
+    """Resolve ``--as-of`` against the data (``events``: the table and timestamp column whose
+    span counts): an error where going on would mislead, else the
     :class:`~crmlytics.asof.AsOf` (warnings printed)."""
     from crmlytics.asof import checked_as_of as check
 
-    point, notes = check(ws, as_of, stale_after_days=config.warehouse.stale_after_days, what=what)
+    stale = config.warehouse.stale_after_days
+    point, notes = check(ws, as_of, stale_after_days=stale, what=what, events=events)
     for note in notes:
         warn(note)
     return point
