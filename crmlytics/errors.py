@@ -38,6 +38,13 @@ class ConfigError(CrmlyticsError, ValueError):
     exit_code = 2
 
 
+class UnknownNameError(ConfigError, KeyError):
+    """A table, column, segment or other name that does not exist (names the known ones)."""
+
+    def __str__(self) -> str:  # a KeyError would print its message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
 class DataError(CrmlyticsError, ValueError):
     """An input file or the data in the warehouse cannot give a trustworthy result."""
 

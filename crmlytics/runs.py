@@ -18,6 +18,7 @@ import pandas as pd
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.errors import DataError
 from crmlytics.workspace import Workspace
 
 SCORES_TABLE = "customer_scores"
@@ -46,10 +47,10 @@ def record_scores(
     The run is visible only once complete: on any error nothing of it is stored.
     """
     if "customer_id" not in scores.columns:
-        raise ValueError("scores need a customer_id column")
+        raise DataError("scores need a customer_id column")
     if scores["customer_id"].duplicated().any():
         dup = scores.loc[scores["customer_id"].duplicated(), "customer_id"].iloc[0]
-        raise ValueError(f"scores hold customer {dup!r} more than once")
+        raise DataError(f"scores hold customer {dup!r} more than once")
     point = resolve_as_of(as_of)
     run_id = f"{point.date:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     con = ws.duckdb

@@ -18,6 +18,8 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
+from crmlytics.errors import UnknownNameError
+
 ATTRIBUTES = "attributes"
 
 
@@ -93,7 +95,7 @@ class TableSpec:
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(
+            raise UnknownNameError(
                 f"{self.name} has no column {name!r}; its columns are {', '.join(self.names)}"
             ) from None
 
@@ -329,6 +331,6 @@ def spec(table: str) -> TableSpec:
     try:
         return CANONICAL[table]
     except KeyError:
-        raise ValueError(
+        raise UnknownNameError(
             f"unknown table {table!r}; canonical tables are {', '.join(CANONICAL)}"
         ) from None

@@ -14,7 +14,13 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from crmlytics.errors import ConfigError, WarehouseBusyError, WarehouseError
+from crmlytics.errors import (
+    ConfigError,
+    DataError,
+    UnknownNameError,
+    WarehouseBusyError,
+    WarehouseError,
+)
 from crmlytics.schema import ATTRIBUTES, CANONICAL, SYSTEM, spec
 
 DEFAULT_DB = Path("data") / "crm.duckdb"
@@ -165,7 +171,7 @@ class Workspace:
                 value = source[src_name]
                 selected[col.name] = value if value.type() == target else value.cast(target)
             elif col.required:
-                raise KeyError(
+                raise UnknownNameError(
                     f"attached table {m['table'] if m else name!r} has no column for required "
                     f"canonical column {name}.{col.name} (looked for {src_name!r}); "
                     f"map it with columns={{'{col.name}': '<source column>'}}"
@@ -191,7 +197,7 @@ class Workspace:
         frame = pd.DataFrame(rows).copy()
         missing = [c for c in table_spec.required if c not in frame.columns]
         if missing:
-            raise ValueError(f"rows for {name} lack required columns {missing}")
+            raise DataError(f"rows for {name} lack required columns {missing}")
         schema = table_spec.ibis_schema()
         for column in schema.names:
             if column not in frame.columns:
@@ -302,7 +308,7 @@ def _normalise_mapping(name: str, m: Mapping[str, Any] | str) -> dict[str, Any]:
         return {"table": m, "columns": {}}
     unknown = set(m) - {"table", "columns"}
     if unknown:
-        raise ValueError(f"mapping for {name}: unknown keys {sorted(unknown)}; use table, columns")
+        raise ConfigError(f"mapping for {name}: unknown keys {sorted(unknown)}; use table, columns")
     columns = dict(m.get("columns") or {})
     table_spec = spec(name)
     for canonical in columns:

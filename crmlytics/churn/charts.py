@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crmlytics.churn.backtest import BacktestResult
+from crmlytics.errors import UnknownNameError
 
 _TEXT = {
     "en": {
@@ -80,7 +81,7 @@ def risk_by_segment(scores: pd.DataFrame, segment: str, locale: str = "en") -> g
     (e.g. scores joined with :func:`crmlytics.segments.customer_segments`).
     """
     if segment not in scores.columns:
-        raise KeyError(f"scores have no column {segment!r} to group by")
+        raise UnknownNameError(f"scores have no column {segment!r} to group by")
     grouped = scores.groupby(segment, dropna=False)
     mean_p = grouped["churn_probability"].mean().sort_values(ascending=False)
     tiers = scores.pivot_table(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmlytics.churn.features import FEATURES
+from crmlytics.errors import ConfigError
 
 Locale = str
 _TIERS = {3.0: ("gold", "黄金"), 2.0: ("silver", "一般"), 1.0: ("bronze", "零散")}
@@ -88,7 +89,7 @@ _ROW_TEMPLATES: dict[str, Callable[[pd.Series, Locale], str]] = {
 def reason_text(feature: str, row: pd.Series, locale: Locale = "en", trend_days: int = 90) -> str:
     """One driver of one customer in words (``row`` holds the customer's features)."""
     if locale not in ("en", "zh"):
-        raise ValueError(f"locale must be en or zh, not {locale!r}")
+        raise ConfigError(f"locale must be en or zh, not {locale!r}")
     zh = locale == "zh"
     v = row.get(feature, np.nan)
     known_days = np.isfinite(row.get("days_since_last_purchase", np.nan))

@@ -385,9 +385,8 @@ def command(func: F) -> F:
             raise
         except CrmlyticsError as exc:
             raise fail(exc) from None
-        except (ValueError, KeyError, FileNotFoundError, OSError, OverflowError) as exc:
-            # Transitional: library code not yet raising CrmlyticsError for a user's mistake.
-            raise fail(_as_crmlytics_error(exc)) from None
+        except OSError as exc:  # the file system refused (a full disk, a permission)
+            raise fail(_os_error(exc)) from None
         finally:
             _OUTPUT.reset(token)
 
@@ -408,16 +407,12 @@ def _option_error(message: str) -> CrmlyticsError:
     return ConfigError(message)
 
 
-def _as_crmlytics_error(exc: BaseException) -> CrmlyticsError:
-    from crmlytics.errors import ConfigError, DataError
+def _os_error(exc: OSError) -> CrmlyticsError:
+    from crmlytics.errors import DataError
 
-    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    kind = DataError if isinstance(exc, OSError) else ConfigError
-    return kind(message)
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return DataError(f"{exc.strerror or exc}{where}")
 
-
-fails_cleanly = command
-"""Former name of :func:`command`."""
 
 
 # -- the pieces every command needs -------------------------------------------------------------

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Literal
 import ibis.expr.types as ir
 import pandas as pd
 
-from crmlytics.errors import ConfigError, WarehouseError
+from crmlytics.errors import ConfigError, DataError, WarehouseError
 from crmlytics.export.pii import DROPPED_WHEN_HASHED, HASH_METHODS, hash_contact_columns
 from crmlytics.export.where import WhereError, parse_where
 from crmlytics.io import write_frame
@@ -152,16 +152,16 @@ def segment_candidates(
     required = ["customer_id", "rfm_segment", "value_tier", "lifecycle"]
     missing = [c for c in required if c not in scores.columns]
     if missing:
-        raise ValueError(f"the score table lacks column(s) {', '.join(missing)}")
+        raise DataError(f"the score table lacks column(s) {', '.join(missing)}")
     if column not in scores.columns:
-        raise ValueError(
+        raise DataError(
             f"segment column {column!r} is not in the score table; "
             f"its columns are {', '.join(scores.columns)}"
         )
     reserved = {*CONTACT_COLUMNS[1:], "rfm_segment_label", _OPT_OUT, "contact_id"}
     clashes = [c for c in scores.columns if c in reserved]
     if clashes:
-        raise ValueError(f"score columns {clashes} clash with list columns of the same name")
+        raise DataError(f"score columns {clashes} clash with list columns of the same name")
     members = scores.filter(scores[column] == segment)
     if where is not None and where.strip():
         condition = parse_where(where, scores.schema())
@@ -312,7 +312,7 @@ def export_segment(
     config = config or Config()
     path, fmt = check_format(out, format)
     if hash_pii is not None and hash_pii not in HASH_METHODS:
-        raise ValueError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
+        raise ConfigError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
     locale = check_locale(locale or config.locale)
     column, key = resolve_segment(segment)
     if ws.table("customers").count().to_pyarrow().as_py() == 0:

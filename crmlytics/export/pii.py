@@ -37,6 +37,8 @@ import unicodedata
 
 import pandas as pd
 
+from crmlytics.errors import ConfigError, DataError
+
 DEFAULT_COUNTRY_CODE = "86"
 HASH_METHODS = ("sha256",)
 #: Clear-text columns a hashed list leaves out (see the module docstring).
@@ -80,7 +82,7 @@ def normalize_phone(
     '+8613812345678'
     """
     if not default_country_code.isdigit() or not 1 <= len(default_country_code) <= 3:
-        raise ValueError(
+        raise ConfigError(
             f"default country code {default_country_code!r} must be 1-3 digits without '+'"
         )
     if isinstance(value, int) and not isinstance(value, bool):
@@ -131,10 +133,10 @@ def hash_contact_columns(
     The clear-text columns are dropped. Customer grain: runs in pandas after the list is built.
     """
     if method not in HASH_METHODS:
-        raise ValueError(f"unknown PII hash {method!r}; supported: {', '.join(HASH_METHODS)}")
+        raise ConfigError(f"unknown PII hash {method!r}; supported: {', '.join(HASH_METHODS)}")
     missing = [c for c in ("email", "phone") if c not in frame.columns]
     if missing:
-        raise ValueError(f"cannot hash PII: the list has no column {', '.join(missing)}")
+        raise DataError(f"cannot hash PII: the list has no column {', '.join(missing)}")
     out = frame.copy()
     emails = out["email"].map(lambda v: hash_email(v, remove_gmail_dots=remove_gmail_dots))
     phones = out["phone"].map(lambda v: hash_phone(v, default_country_code=default_country_code))

@@ -40,13 +40,13 @@ from typing import Any
 
 import duckdb
 
-from crmlytics.errors import DataError
+from crmlytics.errors import ConfigError, DataError
 from crmlytics.ingest import commit, keys, tempfiles
 from crmlytics.ingest.commit import LoadResult
 from crmlytics.ingest.config import IngestConfig
 from crmlytics.ingest.context import LoadContext
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, file_sha256
-from crmlytics.ingest.errors import IngestError
+from crmlytics.ingest.errors import FileReadError, IngestError
 from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Dialect, Source, open_source
 from crmlytics.ingest.lines import expected_records, locator
 from crmlytics.ingest.mapping import MappingArg, Resolved, SourceMapping, load_mapping, resolve
@@ -157,10 +157,10 @@ def ingest(
     source_mapping = load_mapping(mapping, table_spec)
     paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
     if not paths:
-        raise ValueError("no files to ingest")
+        raise ConfigError("no files to ingest")
     for path in paths:
         if not path.is_file():
-            raise FileNotFoundError(f"no such file: {path}")
+            raise FileReadError(f"no such file: {path}")
     con = ws.duckdb
     config = config or IngestConfig()
     timezone = config.timezone or con.execute("SELECT current_setting('TimeZone')").fetchone()[0]

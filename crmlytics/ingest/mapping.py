@@ -97,7 +97,7 @@ def load_mapping(mapping: MappingArg, table_spec: TableSpec) -> SourceMapping:
     if isinstance(mapping, str | os.PathLike):
         path = Path(mapping)
         if not path.exists():
-            raise FileNotFoundError(f"mapping file {path} does not exist")
+            raise MappingError(f"mapping file {path} does not exist")
         where = str(path)
         try:
             raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yaml.BaseLoader)

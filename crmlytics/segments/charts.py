@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from crmlytics.errors import ConfigError
 from crmlytics.labels import Locale, header, label, register
 
 _TEXT = "charts.segments"
@@ -145,7 +146,7 @@ def migration_sankey(
     """Sankey of :func:`crmlytics.segments.migration`: left nodes are the earlier segments,
     right nodes the later ones, link widths ``customers`` or ``revenue``."""
     if values not in ("customers", "revenue"):
-        raise ValueError(f"values must be customers or revenue, not {values!r}")
+        raise ConfigError(f"values must be customers or revenue, not {values!r}")
     by = frame.attrs.get("by")
     sources = list(dict.fromkeys(frame["from_segment"]))
     targets = list(dict.fromkeys(frame["to_segment"]))

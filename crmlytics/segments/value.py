@@ -15,6 +15,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from crmlytics.errors import ConfigError, DataError
+
 Measure = Literal["auto", "revenue", "profit", "net_revenue"]
 
 TIERS = ("gold", "silver", "bronze")
@@ -39,14 +41,14 @@ def resolve_measure(facts_expr: ir.Table, measure: str = "auto") -> str:
     n, known = int(counts["buyers"].iloc[0]), int(counts["with_profit"].iloc[0])
     if measure == "profit":
         if known == 0:
-            raise ValueError("measure='profit' but no transaction line has a cost")
+            raise DataError("measure='profit' but no transaction line has a cost")
         return "profit"
     return "profit" if n > 0 and known == n else "net_revenue"
 
 
 def _check_measure(measure: str) -> None:
     if measure not in ("auto", "revenue", "net_revenue", "profit"):
-        raise ValueError(f"measure must be auto, revenue or profit, not {measure!r}")
+        raise ConfigError(f"measure must be auto, revenue or profit, not {measure!r}")
 
 
 def with_measure(facts_expr: ir.Table, measure: str = "auto") -> ir.Table:
@@ -147,7 +149,7 @@ def value_tiers(
     Returns ``customer_id, value_measure, value, value_rank, value_tier``.
     """
     if not 0 < gold < 1 or not 0 <= silver < 1 or gold + silver > 1:
-        raise ValueError(f"tier cut-offs gold={gold}, silver={silver} must be shares summing <= 1")
+        raise ConfigError(f"tier cut-offs gold={gold}, silver={silver} must be shares summing <= 1")
     valued = with_measure(facts_expr, measure)
     rankable = valued.filter(valued.value_measure.notnull())
     ranked = ranked_value(rankable, "measure_value")
@@ -210,11 +212,11 @@ def pareto_summary(
     """
     curve = facts_expr if isinstance(facts_expr, pd.DataFrame) else pareto(facts_expr, measure)
     if curve.empty:
-        raise ValueError("no customer has a purchase: the 80/20 view needs at least one buyer")
+        raise DataError("no customer has a purchase: the 80/20 view needs at least one buyer")
     n = len(curve)
     total = float(curve["value"].sum())
     if total <= 0:
-        raise ValueError(f"total value is {total:.2f}: the 80/20 view needs a positive total")
+        raise DataError(f"total value is {total:.2f}: the 80/20 view needs a positive total")
     k = max(1, math.floor(top * n + _EPS))
     top_share = float(curve["value_share"].iloc[k - 1])
     reached = curve.index[curve["value_share"] >= target - _EPS]
