@@ -152,6 +152,15 @@ def label(key: str, locale: Locale = "en", *, domain: str | None = None) -> str:
     raise KeyError(f"no label for key {key!r}" + (f" in {domain}" if domain else ""))
 
 
+def text(domain: str, key: str, locale: Locale = "en", **fields: object) -> str:
+    """Text ``key`` of ``domain`` (chart titles, axis labels) in ``locale``, with each
+    ``{field}`` placeholder replaced by the value given for it."""
+    out = label(key, locale, domain=domain)
+    for name, value in fields.items():
+        out = out.replace("{" + name + "}", str(value))
+    return out
+
+
 def labels(domain: str, locale: Locale = "en") -> dict[str, str]:
     """``{key: label}`` of ``domain`` in ``locale``, in display order."""
     index = LOCALES.index(check_locale(locale))
@@ -485,6 +494,7 @@ __all__ = [
     "keys",
     "label",
     "labels",
+    "text",
     "localise",
     "pairs",
     "register",

@@ -24,6 +24,7 @@ from crmlytics.cli.common import (
     settings,
     step,
     warehouse,
+    with_options,
 )
 
 churn_app = typer.Typer(
@@ -53,23 +54,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(churn_app, name="churn")
 
 
-def _settings(config: Path | None, horizon_days: int | None) -> Any:
-    """The settings file, with ``--horizon-days`` (validated like the file) on top."""
-    from pydantic import ValidationError
-
-    from crmlytics.churn.config import ChurnConfig
-    from crmlytics.errors import ConfigError
-
-    conf = settings(config)
-    if horizon_days is None:
-        return conf
-    try:
-        churn = ChurnConfig.model_validate(conf.churn.model_dump() | {"horizon_days": horizon_days})
-    except ValidationError as exc:
-        raise ConfigError(f"--horizon-days {horizon_days}: {exc.errors()[0]['msg']}") from None
-    return conf.model_copy(update={"churn": churn})
-
-
 @churn_app.command("backtest")
 @command
 def backtest_command(
@@ -85,7 +69,7 @@ def backtest_command(
     """Rank the model and every baseline on the latest cutoff whose horizon has passed."""
     from crmlytics.churn.backtest import backtest, parse_cutoffs
 
-    conf = _settings(config, horizon_days)
+    conf = with_options(settings(config), "churn", horizon_days=horizon_days)
     chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
@@ -127,7 +111,7 @@ def train_command(
     """Backtest, then fit the method ranked first on the latest labelled cutoffs."""
     from crmlytics.churn.backtest import parse_cutoffs, train
 
-    conf = _settings(config, horizon_days)
+    conf = with_options(settings(config), "churn", horizon_days=horizon_days)
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
         with step("train", "training the churn model"):
@@ -158,7 +142,7 @@ def score_command(
     from crmlytics.churn.model import ChurnModel
     from crmlytics.churn.score import score_churn
 
-    conf = _settings(config, horizon_days)
+    conf = with_options(settings(config), "churn", horizon_days=horizon_days)
     chosen = locale_of(locale, conf)
     fitted = None if model is None else ChurnModel.load(model)
     with warehouse(db, conf) as ws:

@@ -23,6 +23,7 @@ from crmlytics.cli.common import (
     say,
     settings,
     warehouse,
+    with_options,
 )
 from crmlytics.cli.common import steps as common_steps
 
@@ -106,7 +107,8 @@ def fit_command(
 
     conf = settings(config)
     chosen = locale_of(locale, conf)
-    model, unit = _choices(conf, model, unit)
+    clv = with_options(conf, "clv", model=model, unit=unit).clv
+    model, unit = clv.model, clv.unit
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
         with steps("summary", "fit") as progress:
@@ -149,7 +151,8 @@ def backtest_command(
 
     conf = settings(config)
     chosen = locale_of(locale, conf)
-    model, unit = _choices(conf, model, unit)
+    clv = with_options(conf, "clv", model=model, unit=unit).clv
+    model, unit = clv.model, clv.unit
     calibration, holdout = resolve(calibration_end), resolve(holdout_end)
     if holdout.date <= calibration.date:
         raise ConfigError(f"--holdout-end {holdout} must be after --calibration-end {calibration}")
@@ -214,13 +217,16 @@ def predict_command(
 
     conf = settings(config)
     chosen = locale_of(locale, conf)
-    model, unit = _choices(conf, model, unit)
-    clv = _validated(
+    clv = with_options(
         conf,
+        "clv",
+        model=model,
+        unit=unit,
         horizon_months=horizon_months,
         discount_rate=discount_rate,
         margin=margin,
-    )
+    ).clv
+    model, unit = clv.model, clv.unit
     names = ("summary", "predict") if artifact is not None else ("summary", "fit", "predict")
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf)
@@ -244,25 +250,3 @@ def predict_command(
         locale=chosen,
         machine_formats=conf.locale_machine_formats,
     )
-
-
-def _choices(conf: Any, model: str | None, unit: str | None) -> tuple[str, str]:
-    clv = _validated(conf, model=model, unit=unit)
-    return clv.model, clv.unit
-
-
-def _validated(conf: Any, **options: Any) -> Any:
-    """The ``clv`` settings with the given command-line options over the config's, validated."""
-    from pydantic import ValidationError
-
-    from crmlytics.errors import ConfigError
-
-    given = {k: v for k, v in options.items() if v is not None}
-    try:
-        return conf.clv.model_validate({**conf.clv.model_dump(), **given})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise ConfigError(problems) from None

@@ -414,7 +414,6 @@ def _os_error(exc: OSError) -> CrmlyticsError:
     return DataError(f"{exc.strerror or exc}{where}")
 
 
-
 # -- the pieces every command needs -------------------------------------------------------------
 WaitOption = Annotated[
     float | None,
@@ -431,6 +430,29 @@ def settings(config: Path | None) -> Any:
     from crmlytics.config import load_config
 
     return load_config(config)
+
+
+def with_options(config: Any, section: str, **options: Any) -> Any:
+    """``config`` with the command-line ``options`` that were given (not None) laid over its
+    ``section``, validated like the file: a bad value is a ConfigError naming the option."""
+    from pydantic import ValidationError
+
+    from crmlytics.errors import ConfigError
+
+    given = {name: value for name, value in options.items() if value is not None}
+    if not given:
+        return config
+    current = getattr(config, section)
+    try:
+        updated = type(current).model_validate(current.model_dump() | given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')} "
+            f"{given.get(str(e['loc'][0]), '')!s}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(problems) from None
+    return config.model_copy(update={section: updated})
 
 
 def warehouse(

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from crmlytics.clv.backtest import BacktestResult
 from crmlytics.clv.models import _CountModel
 from crmlytics.clv.summary import FREQUENCY
-from crmlytics.labels import Locale, header, label, localise, register
+from crmlytics.labels import Locale, header, label, localise, register, text
 
 _TEXT = "charts.clv"
 register(
@@ -57,11 +57,7 @@ register("time_unit", {"weeks": ("weeks", "周"), "days": ("days", "天")}, colu
 
 
 def _text(key: str, locale: Locale, **fields: object) -> str:
-    """Chart text ``key`` in ``locale`` with ``{field}`` placeholders filled in."""
-    text = label(key, locale, domain=_TEXT)
-    for name, value in fields.items():
-        text = text.replace("{" + name + "}", str(value))
-    return text
+    return text(_TEXT, key, locale, **fields)
 
 
 def _unit(unit: str, locale: Locale) -> str:

@@ -9,21 +9,26 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crmlytics.funnel.config import Locale, stage_label
+from crmlytics.labels import register, text
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "funnel": ("Sales funnel", "销售漏斗"),
-    "deals": ("deals", "商机数"),
-    "durations": ("Days in stage", "各阶段停留天数"),
-    "days": ("days", "天"),
-    "stage": ("stage", "阶段"),
-    "win_rate": ("Win rate by {by} (95% interval)", "按{by}的赢单率 (95% 区间)"),
-    "rate": ("win rate", "赢单率"),
-}
+_TEXT = "charts.funnel"
+register(
+    _TEXT,
+    {
+        "funnel": ("Sales funnel", "销售漏斗"),
+        "deals": ("deals", "商机数"),
+        "durations": ("Days in stage", "各阶段停留天数"),
+        "days": ("days", "天"),
+        "stage": ("stage", "阶段"),
+        "win_rate": ("Win rate by {by} (95% interval)", "按{by}的赢单率 (95% 区间)"),
+        "rate": ("win rate", "赢单率"),
+    },
+    columns=(),
+)
 
 
-def _t(key: str, locale: Locale) -> str:
-    en, zh = _TEXT[key]
-    return zh if locale == "zh" else en
+def _t(key: str, locale: Locale, **fields: object) -> str:
+    return text(_TEXT, key, locale, **fields)
 
 
 def funnel_chart(
@@ -86,7 +91,7 @@ def win_rate_chart(rates: pd.DataFrame, by: str, *, locale: Locale = "en") -> go
         )
     )
     fig.update_layout(
-        title=_t("win_rate", locale).format(by=by),
+        title=_t("win_rate", locale, by=by),
         xaxis_title=by,
         yaxis=dict(title=_t("rate", locale), tickformat=".0%", range=[0, 1]),
     )

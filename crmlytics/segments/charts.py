@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crmlytics.errors import ConfigError
-from crmlytics.labels import Locale, header, label, register
+from crmlytics.labels import Locale, header, label, register, text
 
 _TEXT = "charts.segments"
 register(
@@ -42,12 +42,8 @@ register(
 )
 
 
-def _text(key: str, locale: Locale, **fields: str) -> str:
-    """Chart text ``key`` in ``locale`` with ``{field}`` placeholders filled in."""
-    text = label(key, locale, domain=_TEXT)
-    for name, value in fields.items():
-        text = text.replace("{" + name + "}", value)
-    return text
+def _text(key: str, locale: Locale, **fields: object) -> str:
+    return text(_TEXT, key, locale, **fields)
 
 
 #: Said under the R x F chart (English): why a row or column can be blank.
