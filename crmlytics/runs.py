@@ -73,7 +73,9 @@ def record_scores(
         con.execute(f"INSERT INTO {SCORES_TABLE} ({names}) SELECT {names} FROM _new_scores")
         con.unregister("_new_scores")
         con.execute(
-            "INSERT INTO score_runs VALUES (?, ?, ?, ?, 'succeeded', ?, ?)",
+            "INSERT INTO score_runs (run_id, as_of, started_at, finished_at, status, "
+            "config_hash, model_versions, score_columns) "
+            "VALUES (?, ?, ?, ?, 'succeeded', ?, ?, ?)",
             [
                 run_id,
                 point.date,
@@ -81,6 +83,7 @@ def record_scores(
                 _dt.datetime.now(),
                 config_hash,
                 json.dumps(dict(model_versions or {}), sort_keys=True),
+                json.dumps(list(scores.columns)),
             ],
         )
         con.execute("COMMIT")
@@ -106,9 +109,19 @@ def latest_run_id(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> 
 
 
 def run_scores(ws: Workspace, run_id: str) -> ir.Table:
-    """Scores of run ``run_id``, one row per customer without ``run_id`` (an expression)."""
+    """Scores of run ``run_id``, one row per customer without ``run_id`` (an expression).
+
+    Only the columns that run wrote: ``customer_scores`` keeps every column any run ever
+    added (a score renamed or dropped since stays as a null column of later runs), and a run
+    recorded before runs listed their columns gives all of them.
+    """
     scores = ws.backend.table(SCORES_TABLE)
-    return scores.filter(scores.run_id == run_id).drop("run_id")
+    scores = scores.filter(scores.run_id == run_id).drop("run_id")
+    runs = ws.table("score_runs")
+    recorded = runs.filter(runs.run_id == run_id).select("score_columns").to_pandas()
+    if recorded.empty or not isinstance(recorded["score_columns"].iloc[0], str):
+        return scores
+    return scores.select(*json.loads(recorded["score_columns"].iloc[0]))
 
 
 def latest_run(ws: Workspace, as_of: str | _dt.date | AsOf | None = None) -> ir.Table | None:

@@ -316,6 +316,7 @@ SCORE_RUNS = ibis.schema(
         "status": "string",
         "config_hash": "string",
         "model_versions": "string",
+        "score_columns": "string",  # JSON list: the columns this run wrote
     }
 )
 

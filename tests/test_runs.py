@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmlytics.runs import latest_scores, record_scores
+from crmlytics.runs import latest_scores, record_scores, run_scores
 
 
 def _scores(clv_b: object = 80.0) -> pd.DataFrame:
@@ -51,3 +51,16 @@ def test_duplicate_customers_are_refused_before_anything_is_written(ws):
     with pytest.raises(ValueError, match="'a' more than once"):
         record_scores(ws, scores, as_of="2024-01-10")
     assert ws.table("score_runs").count().execute() == 0
+
+
+def test_a_run_reads_back_only_the_columns_it_wrote(ws):
+    # a score renamed since an older run (recency_days -> days_since_last_purchase) stays in
+    # customer_scores as a column, but is not part of the newer run's scores
+    old = record_scores(ws, _scores().assign(recency_days=[3, 40]), as_of="2024-01-10")
+    new = record_scores(ws, _scores().assign(days_since_last_purchase=[3, 40]), as_of="2024-01-11")
+    assert "recency_days" in ws.backend.table("customer_scores").columns
+    assert list(run_scores(ws, new).columns) == [
+        "customer_id", "clv", "rfm_segment", "days_since_last_purchase",
+    ]  # fmt: skip
+    assert "days_since_last_purchase" not in run_scores(ws, old).columns
+    assert list(latest_scores(ws).columns) == list(run_scores(ws, new).columns)
