@@ -1,0 +1,247 @@
+"""Complaints: step durations, SLA, data-quality findings, backlog and rates worked by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crmlytics.complaints import (
+    ComplaintsConfig,
+    backlog,
+    complaint_steps,
+    complaint_volume,
+    flag_months,
+    handling_times,
+    quality_findings,
+    unfollowed,
+)
+from crmlytics.errors import ConfigError
+
+ts = pd.Timestamp
+NaT = pd.NaT
+
+
+def crafted_complaints() -> list[dict]:
+    """Five complaints, as of 2024-03-10:
+
+    - K1 (sev 1, delivery): opened 03-01 08:00, handled 10:00 (2 h), resolved 03-02 08:00
+      (22 h handling, 24 h end to end), followed up 03-04 08:00 (48 h). SLA met.
+    - K2 (sev 3, delivery): opened 03-01 00:00, handled 03-02 06:00 (30 h: misses 24 h),
+      resolved 03-03 06:00 (24 h handling, 54 h end to end), never followed up.
+    - K3 (sev 2, quality): opened 03-05 12:00, still open as of 03-10 (no step): waited more
+      than 24 h, so the SLA is breached; backlog age 5 days. Its handling on 03-12 is after
+      the as-of, not yet seen.
+    - K4 (sev 1, quality): resolved 03-03 but never handled: missing step "handled".
+    - K5 (sev 2, billing): handled 03-06 09:00 before it was opened 03-06 10:00: out of order.
+    """
+    return [
+        dict(
+            complaint_id="K1",
+            customer_id="c1",
+            opened_at=ts("2024-03-01 08:00"),
+            category="delivery",
+            severity=1,
+            channel="phone",
+            handled_at=ts("2024-03-01 10:00"),
+            resolved_at=ts("2024-03-02 08:00"),
+            followed_up_at=ts("2024-03-04 08:00"),
+            satisfaction=4,
+        ),
+        dict(
+            complaint_id="K2",
+            customer_id="c2",
+            opened_at=ts("2024-03-01 00:00"),
+            category="delivery",
+            severity=3,
+            channel="web",
+            handled_at=ts("2024-03-02 06:00"),
+            resolved_at=ts("2024-03-03 06:00"),
+        ),
+        dict(
+            complaint_id="K3",
+            customer_id="c1",
+            opened_at=ts("2024-03-05 12:00"),
+            category="quality",
+            severity=2,
+            channel="phone",
+            handled_at=ts("2024-03-12 09:00"),
+        ),
+        dict(
+            complaint_id="K4",
+            customer_id="c3",
+            opened_at=ts("2024-03-02 09:00"),
+            category="quality",
+            severity=1,
+            channel="web",
+            resolved_at=ts("2024-03-03 09:00"),
+        ),
+        dict(
+            complaint_id="K5",
+            customer_id="c3",
+            opened_at=ts("2024-03-06 10:00"),
+            category="billing",
+            severity=2,
+            channel="web",
+            handled_at=ts("2024-03-06 09:00"),
+        ),
+    ]
+
+
+@pytest.fixture
+def cws(ws):
+    ws.insert("complaints", crafted_complaints())
+    return ws
+
+
+def _steps(ws, as_of="2024-03-10", config=None) -> pd.DataFrame:
+    frame = complaint_steps(ws, as_of, config).to_pandas()
+    return frame.set_index("complaint_id").sort_index()
+
+
+def test_step_durations_in_hours_worked_by_hand(cws):
+    s = _steps(cws)
+    assert s.loc[
+        "K1", ["first_response_hours", "handling_hours", "resolution_hours", "follow_up_hours"]
+    ].tolist() == [2.0, 22.0, 24.0, 48.0]
+    assert s.loc["K2", ["first_response_hours", "handling_hours", "resolution_hours"]].tolist() == [
+        30.0,
+        24.0,
+        54.0,
+    ]
+    assert pd.isna(s.loc["K2", "follow_up_hours"])
+    assert s["state"].to_dict() == {
+        "K1": "closed",
+        "K2": "resolved",
+        "K3": "open",
+        "K4": "resolved",
+        "K5": "in_progress",
+    }
+
+
+def test_a_step_after_the_as_of_is_not_yet_seen(cws):
+    s = _steps(cws, "2024-03-10")
+    assert pd.isna(s.loc["K3", "handled_at"]) and s.loc["K3", "age_days"] == 5
+    later = _steps(cws, "2024-03-12")
+    assert later.loc["K3", "state"] == "in_progress"
+    # handled 03-12 09:00, opened 03-05 12:00: 6 days 21 h = 165 h
+    assert later.loc["K3", "first_response_hours"] == 165.0
+    # as of 03-01 only K1 (08:00) and K2 (00:00) are open, with nothing handled yet
+    early = _steps(cws, "2024-03-01")
+    assert sorted(early.index) == ["K1", "K2"]
+    # the whole day 03-01 is visible: K1 was handled at 10:00 and resolved only on 03-02
+    assert early["state"].to_dict() == {"K1": "in_progress", "K2": "open"}
+
+
+def test_missing_and_out_of_order_steps_are_findings_not_averaged(cws):
+    s = _steps(cws)
+    assert s.loc["K4", "missing_step"] == "handled"
+    assert s.loc["K5", "out_of_order_step"] == "handled"
+    for k in ("K4", "K5"):
+        assert s.loc[k, ["first_response_hours", "resolution_hours"]].isna().all()
+        assert pd.isna(s.loc[k, "sla_met"])
+    found = quality_findings(cws, "2024-03-10").to_pandas().sort_values("complaint_id")
+    assert found[["complaint_id", "finding", "step"]].values.tolist() == [
+        ["K4", "missing_step", "handled"],
+        ["K5", "out_of_order", "handled"],
+    ]
+
+
+def test_sla_first_response_within_24_hours_by_hand(cws):
+    s = _steps(cws)
+    # K1 2 h: met; K2 30 h: breached; K3 unhandled for 4.5 days: breached
+    verdicts = {k: (None if pd.isna(v) else bool(v)) for k, v in s["sla_met"].items()}
+    assert verdicts == {"K1": True, "K2": False, "K3": False, "K4": None, "K5": None}
+    total = handling_times(cws, "2024-03-10", by=None).to_pandas().iloc[0]
+    assert total["complaints"] == 5 and total["quality_findings"] == 2
+    assert (total["sla_met"], total["sla_breached"]) == (1, 2)
+    assert total["sla_met_share"] == pytest.approx(1 / 3)
+    # first responses 2 and 30 h: nearest-rank median = rank ceil(0.5*2)=1 -> 2 h, p90 -> 30 h
+    assert (total["first_response_median_hours"], total["first_response_p90_hours"]) == (2.0, 30.0)
+    # a severity-3 target of 36 h makes K2 (30 h) meet it
+    conf = ComplaintsConfig(first_response_hours_by_severity={3: 36})
+    again = handling_times(cws, "2024-03-10", by="severity", config=conf).to_pandas()
+    sev3 = again.set_index("severity").loc[3]
+    assert (sev3["sla_met"], sev3["sla_breached"]) == (1, 0)
+
+
+def test_a_complaint_still_within_its_target_has_no_verdict(cws):
+    # as of 03-05 13:00 K3 (opened 12:00) has waited 1 h of its 24
+    s = _steps(cws, "2024-03-05T13:00")
+    assert pd.isna(s.loc["K3", "sla_met"])
+
+
+def test_backlog_age_buckets_and_unfollowed(cws):
+    b = backlog(cws, "2024-03-10").to_pandas()
+    # open (not resolved) as of 03-10: K3 (5 days) and K5 (4 days): both in bucket 3-6d
+    assert b[["age_bucket", "complaints", "oldest_days"]].values.tolist() == [["3-6d", 2, 5]]
+    u = unfollowed(cws, "2024-03-10").to_pandas().sort_values("complaint_id")
+    # K2 resolved 03-03 (7 days), K4 resolved 03-03: both due (7 days); K1 was followed up
+    assert u[["complaint_id", "days_since_resolved"]].values.tolist() == [["K2", 7], ["K4", 7]]
+
+
+def test_rates_per_1000_orders_by_hand(cws):
+    # 4 orders by 3 customers; product p1 in orders o1, o2; p2 in o3, o4; one return line
+    lines = [
+        dict(
+            order_id="o1",
+            line_no=1,
+            kind="sale",
+            customer_id="c1",
+            order_ts=ts("2024-02-01"),
+            product_id="p1",
+            amount=10.0,
+        ),
+        dict(
+            order_id="o2",
+            line_no=1,
+            kind="sale",
+            customer_id="c2",
+            order_ts=ts("2024-02-02"),
+            product_id="p1",
+            amount=10.0,
+        ),
+        dict(
+            order_id="o3",
+            line_no=1,
+            kind="sale",
+            customer_id="c3",
+            order_ts=ts("2024-02-03"),
+            product_id="p2",
+            amount=10.0,
+        ),
+        dict(
+            order_id="o4",
+            line_no=1,
+            kind="sale",
+            customer_id="c3",
+            order_ts=ts("2024-03-03"),
+            product_id="p2",
+            amount=10.0,
+        ),
+        dict(
+            order_id="o4",
+            line_no=1,
+            kind="return",
+            customer_id="c3",
+            order_ts=ts("2024-03-04"),
+            product_id="p2",
+            amount=-10.0,
+        ),
+    ]
+    cws.insert("transactions", lines)
+    v = complaint_volume(cws, "2024-03-10", by="category").to_pandas().set_index("category")
+    # delivery: 2 complaints / 4 orders = 500 per 1,000; / 3 active customers = 666.67
+    assert v.loc["delivery", "complaints_per_1000_orders"] == 500.0
+    assert v.loc["delivery", "complaints_per_1000_active_customers"] == pytest.approx(2000 / 3)
+    m = complaint_volume(cws, "2024-03-10", by="month").to_pandas().set_index("month")
+    # March: 5 complaints, 1 order (o4) by 1 customer: 5,000 per 1,000
+    assert m.iloc[0]["complaints_per_1000_orders"] == 5000.0
+    with pytest.raises(ConfigError):
+        complaint_volume(cws, "2024-03-10", by="colour")
+
+
+def test_a_month_well_above_the_usual_level_is_flagged():
+    monthly = pd.DataFrame({"complaints": [100, 104, 96, 101, 99, 180, 102]})
+    flagged = flag_months(monthly, 3.0)
+    # median 101, MAD 2 -> 2.97, floor sqrt(101) = 10.05; 180 > 101 + 30.15 only
+    assert flagged["flagged"].tolist() == [False] * 5 + [True, False]
