@@ -15,6 +15,11 @@ from crmlytics.complaints import (
     quality_findings,
     unfollowed,
 )
+from crmlytics.complaints.customers import (
+    open_complaints_by_tier,
+    repeat_complainers,
+    satisfaction_by_resolution,
+)
 from crmlytics.errors import ConfigError
 
 ts = pd.Timestamp
@@ -245,3 +250,42 @@ def test_a_month_well_above_the_usual_level_is_flagged():
     flagged = flag_months(monthly, 3.0)
     # median 101, MAD 2 -> 2.97, floor sqrt(101) = 10.05; 180 > 101 + 30.15 only
     assert flagged["flagged"].tolist() == [False] * 5 + [True, False]
+
+
+def test_repeat_complainers_gold_tier_first(cws):
+    # c3 spends 500 (gold: top 20% of 3 buyers = 1), c1 100, c2 50; c1 and c3 complain twice
+    cws.insert(
+        "transactions",
+        [
+            dict(
+                order_id=f"o{c}",
+                line_no=1,
+                kind="sale",
+                customer_id=c,
+                order_ts=ts("2024-02-01"),
+                amount=a,
+            )
+            for c, a in (("c1", 100.0), ("c2", 50.0), ("c3", 500.0))
+        ],
+    )
+    r = repeat_complainers(cws, "2024-03-10").to_pandas()
+    assert r["customer_id"].tolist() == ["c3", "c1"]
+    # 3 buyers: gold = floor(0.2 * 3) -> at least 1 (c3), silver up to floor(0.5 * 3) = 1: none
+    assert r["value_tier"].tolist() == ["gold", "bronze"]
+    c1 = r.set_index("customer_id").loc["c1"]
+    # K1 (closed, satisfaction 4) and K3 (open)
+    assert (c1["complaints"], c1["open_complaints"], c1["mean_satisfaction"]) == (2, 1, 4.0)
+    o = open_complaints_by_tier(cws, "2024-03-10").to_pandas()
+    # unresolved: K5 (c3, gold) before K3 (c1)
+    assert o["complaint_id"].tolist() == ["K5", "K3"]
+
+
+def test_satisfaction_against_resolution_time(cws):
+    s = satisfaction_by_resolution(cws, "2024-03-10", bands_hours=(24, 48)).to_pandas()
+    s = s.sort_values("band_index")
+    # K1 resolved in 24 h (band 24-48h, satisfaction 4), K2 in 54 h (>=48h, not rated)
+    assert s[["resolution_band", "complaints", "rated"]].values.tolist() == [
+        ["24-48h", 1, 1],
+        [">=48h", 1, 0],
+    ]
+    assert s["mean_satisfaction"].iloc[0] == 4.0
