@@ -289,3 +289,57 @@ def test_satisfaction_against_resolution_time(cws):
         [">=48h", 1, 0],
     ]
     assert s["mean_satisfaction"].iloc[0] == 4.0
+
+
+def test_complaints_section_of_the_config_file(tmp_path):
+    import yaml
+
+    from crmlytics.config import load_config
+
+    path = tmp_path / "crmlytics.yaml"
+    path.write_text(yaml.safe_dump({"complaints": {"first_response_hours_by_severity": {3: 4}}}))
+    conf = load_config(path)
+    assert [conf.complaints.target_hours(s) for s in (1, 2, 3)] == [24.0, 24.0, 4.0]
+    path.write_text(yaml.safe_dump({"complaints": {"first_response_hour": 12}}))
+    with pytest.raises(ConfigError, match="first_response_hour"):
+        load_config(path)
+    with pytest.raises(ValueError, match="severity 4"):
+        ComplaintsConfig(first_response_hours_by_severity={4: 1})
+    with pytest.raises(ValueError, match="increasing"):
+        ComplaintsConfig(age_buckets_days=(7, 3))
+
+
+def test_sla_command_writes_one_row_per_category_in_chinese(tmp_path):
+    from typer.testing import CliRunner
+
+    from crmlytics.cli import app
+    from crmlytics.workspace import Workspace
+
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db) as w:
+        w.insert("complaints", crafted_complaints())
+    out = tmp_path / "sla.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            "complaints",
+            "sla",
+            "--db",
+            str(db),
+            "--as-of",
+            "2024-03-10",
+            "--out",
+            str(out),
+            "--locale",
+            "zh",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out).set_index("类别")
+    # delivery: K1 met (2 h), K2 breached (30 h)
+    assert frame.loc["物流配送", "SLA 达标率"] == 0.5
+    assert frame.loc["物流配送", "投诉次数"] == 2
+    bad = CliRunner().invoke(
+        app, ["complaints", "sla", "--db", str(db), "--as-of", "2024-03-10", "--by", "colour"]
+    )
+    assert bad.exit_code == 2 and "colour" in bad.output
