@@ -343,3 +343,23 @@ def test_sla_command_writes_one_row_per_category_in_chinese(tmp_path):
         app, ["complaints", "sla", "--db", str(db), "--as-of", "2024-03-10", "--by", "colour"]
     )
     assert bad.exit_code == 2 and "colour" in bad.output
+
+
+def test_charts_draw_the_numbers_of_the_tables(cws):
+    from crmlytics.complaints import (
+        category_month_heatmap,
+        satisfaction_chart,
+        step_duration_box,
+    )
+
+    steps = complaint_steps(cws, "2024-03-10").to_pandas()
+    heat = category_month_heatmap(steps, locale="zh")
+    # March 2024: billing 1, delivery 2, quality 2
+    assert list(heat.data[0].y) == ["账单收费", "物流配送", "产品质量"]
+    assert heat.data[0].z.ravel().tolist() == [1, 2, 2]
+    boxes = step_duration_box(steps)
+    first = next(b for b in boxes.data if b.name == "Handled")
+    assert sorted(first.y) == [2.0, 30.0]
+    bands = satisfaction_by_resolution(cws, "2024-03-10", bands_hours=(24, 48)).to_pandas()
+    bars = satisfaction_chart(bands, locale="zh")
+    assert list(bars.data[0].x) == ["24-48h", ">=48h"] and bars.data[0].y[0] == 4.0
