@@ -363,3 +363,25 @@ def test_charts_draw_the_numbers_of_the_tables(cws):
     bands = satisfaction_by_resolution(cws, "2024-03-10", bands_hours=(24, 48)).to_pandas()
     bars = satisfaction_chart(bands, locale="zh")
     assert list(bars.data[0].x) == ["24-48h", ">=48h"] and bars.data[0].y[0] == 4.0
+
+
+def test_building_complaint_expressions_runs_no_query(cws, monkeypatch):
+    from crmlytics.complaints.impact import impact_panel
+    from crmlytics.schema import CANONICAL
+    from tests.test_no_hidden_work import _NoQueries
+
+    tables = {name: cws.table(name) for name in CANONICAL}
+    monkeypatch.setattr(cws, "table", tables.__getitem__)
+    real = cws.backend.con
+    monkeypatch.setattr(cws.backend, "con", _NoQueries())
+    built = [
+        complaint_steps(cws, "2024-03-10"),
+        handling_times(cws, "2024-03-10", "channel"),
+        backlog(cws, "2024-03-10", "severity"),
+        complaint_volume(cws, "2024-03-10", "product_id", 30),
+        repeat_complainers(cws, "2024-03-10"),
+        impact_panel(cws, "2024-03-10", 30),
+    ]
+    monkeypatch.setattr(cws.backend, "con", real)
+    # as of 03-10: 5 steps rows; channels phone and web
+    assert [len(e.to_pandas()) for e in built[:2]] == [5, 2]

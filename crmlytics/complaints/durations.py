@@ -74,7 +74,8 @@ def _hours(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue
 
 def visible_complaints(ws: Workspace, point: AsOf) -> ir.Table:
     """Complaints opened at or before ``point``, each later step time nulled unless visible,
-    with ``month`` (first day of the month opened)."""
+    with ``month`` (first day of the month opened). ``satisfaction`` is surveyed at follow-up,
+    so it is null until the follow-up (日后追踪) is visible."""
     c = ws.table("complaints")
     c = c.filter(point.visible(c.opened_at))
     masked = {
