@@ -589,6 +589,10 @@ register_headers(
         "latest_share": "最近月占比",
         "earlier_share": "此前占比",
         "ratio": "比值",
+        "contacts_per_customer": "人均接触次数",
+        "last_contact_at": "最近接触时间",
+        "days_since_contact": "距最近接触天数",
+        "kind": "类型",
     }
 )
 register_header_prefix("mean_", "平均{}")

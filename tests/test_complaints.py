@@ -385,3 +385,74 @@ def test_building_complaint_expressions_runs_no_query(cws, monkeypatch):
     monkeypatch.setattr(cws.backend, "con", real)
     # as of 03-10: 5 steps rows; channels phone and web
     assert [len(e.to_pandas()) for e in built[:2]] == [5, 2]
+
+
+def test_contacts_by_channel_and_gold_customers_due_a_revisit(cws):
+    from crmlytics.complaints import contact_volume, revisit_due
+
+    cws.insert(
+        "transactions",
+        [
+            dict(
+                order_id=f"o{c}",
+                line_no=1,
+                kind="sale",
+                customer_id=c,
+                order_ts=ts("2024-01-01"),
+                amount=a,
+            )
+            for c, a in (
+                ("g1", 900.0),
+                ("g2", 800.0),
+                ("s1", 10.0),
+                ("s2", 9.0),
+                ("s3", 8.0),
+                ("s4", 7.0),
+                ("s5", 6.0),
+                ("s6", 5.0),
+                ("s7", 4.0),
+                ("s8", 3.0),
+            )
+        ],
+    )
+    cws.insert(
+        "interactions",
+        [
+            dict(
+                interaction_id="i1",
+                customer_id="g1",
+                ts=ts("2024-03-01"),
+                channel="phone",
+                kind="care",
+            ),
+            dict(
+                interaction_id="i2",
+                customer_id="g1",
+                ts=ts("2024-01-15"),
+                channel="phone",
+                kind="care",
+            ),
+            dict(
+                interaction_id="i3",
+                customer_id="s1",
+                ts=ts("2024-03-02"),
+                channel="visit",
+                kind="visit",
+            ),
+            dict(
+                interaction_id="i4",
+                customer_id="g2",
+                ts=ts("2024-03-20"),
+                channel="phone",
+                kind="care",
+            ),
+        ],
+    )
+    v = contact_volume(cws, "2024-03-10").to_pandas().set_index(["channel", "kind"])
+    # i4 is after the as-of; phone/care: 2 contacts by g1
+    assert v.loc[("phone", "care"), ["contacts", "customers"]].tolist() == [2, 1]
+    # 10 buyers: gold = 2 (g1, g2). g1 contacted 9 days ago, g2 not yet (03-20 is later)
+    due = revisit_due(cws, "2024-03-10", days=7).to_pandas()
+    assert due["customer_id"].tolist() == ["g2", "g1"]
+    assert pd.isna(due["days_since_contact"].iloc[0]) and due["days_since_contact"].iloc[1] == 9
+    assert revisit_due(cws, "2024-03-10", days=10).to_pandas()["customer_id"].tolist() == ["g2"]

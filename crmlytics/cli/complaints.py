@@ -1,5 +1,5 @@
 """CLI commands of complaints: ``crmlytics complaints volume|sla|backlog|quality|customers|
-impact|topics``."""
+impact|topics|contacts``."""
 
 from __future__ import annotations
 
@@ -353,4 +353,47 @@ def topics_command(
         title=f"complaint {view} as of {point}",
         locale=chosen,
         domains=DOMAINS,
+    )
+
+
+@complaints_app.command("contacts")
+@command
+def contacts_command(
+    revisit: Annotated[
+        bool,
+        typer.Option("--revisit", help="gold-tier customers with no contact in the last --days"),
+    ] = False,
+    days: Annotated[
+        int | None, typer.Option("--days", help="revisit rule in days (default config: 30)")
+    ] = None,
+    window_days: WindowOption = None,
+    as_of: AsOfOption = None,
+    out: OutOption = None,
+    locale: LocaleOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Service contacts by channel and kind with contacts per customer; --revisit lists the
+    valuable (gold-tier) customers nobody has contacted lately, to export like a segment list."""
+    from crmlytics.complaints import contact_volume, revisit_due
+
+    conf = settings(config)
+    chosen = locale_of(locale, conf)
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf, events=("interactions", "ts"))
+        with step("contacts", "counting service contacts") as s:
+            if revisit:
+                frame = revisit_due(ws, point, days, config=conf).to_pandas()
+            else:
+                frame = contact_volume(ws, point, window_days=window_days).to_pandas()
+                frame = frame.sort_values("contacts", ascending=False, kind="stable")
+            s.rows = len(frame)
+    check_not_empty(len(frame), "the contact list", fail_on_empty)
+    emit(
+        frame.reset_index(drop=True),
+        out,
+        title=f"service contacts as of {point}",
+        locale=chosen,
+        domains={"value_tier": "value_tier"},
     )

@@ -13,6 +13,7 @@ from crmlytics.complaints.charts import (
     top_terms_chart,
 )
 from crmlytics.complaints.config import ComplaintsConfig
+from crmlytics.complaints.contacts import contact_volume, revisit_due
 from crmlytics.complaints.customers import (
     open_complaints_by_tier,
     repeat_complainers,
@@ -47,6 +48,7 @@ __all__ = [
     "category_month_heatmap",
     "category_terms",
     "complaint_impact",
+    "contact_volume",
     "complaint_steps",
     "complaint_texts",
     "complaint_volume",
@@ -57,6 +59,7 @@ __all__ = [
     "open_complaints_by_tier",
     "quality_findings",
     "repeat_complainers",
+    "revisit_due",
     "rising_terms",
     "satisfaction_by_resolution",
     "satisfaction_chart",

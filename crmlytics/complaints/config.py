@@ -54,6 +54,13 @@ class ComplaintsConfig(BaseModel):
     fast_resolution_hours: float = Field(
         48.0, gt=0, le=87_600, description="a complaint resolved within this is 'fast'"
     )
+    revisit_days: int = Field(
+        30,
+        ge=1,
+        le=36_500,
+        description="regular revisit: a gold-tier customer with no contact for this many days "
+        "is listed",
+    )
     follow_up_due_days: int = Field(
         7, ge=0, le=3_650, description="resolved this many days ago with no follow-up: listed"
     )

@@ -10,10 +10,12 @@ from crmlytics.complaints import (
     backlog,
     complaint_steps,
     complaint_volume,
+    contact_volume,
     handling_times,
     open_complaints_by_tier,
     quality_findings,
     repeat_complainers,
+    revisit_due,
     satisfaction_by_resolution,
     unfollowed,
 )
@@ -41,6 +43,19 @@ def complaints_ws(ws):
         moved["satisfaction"] = row.get("satisfaction")
         rows.append(moved)
     ws.insert("complaints", rows)
+    ws.insert(
+        "interactions",
+        [
+            dict(
+                interaction_id=f"i{i}",
+                customer_id=f"c{i % 97}",
+                ts=np.datetime64("2023-06-01") + np.timedelta64(i * 13 % 200, "D"),
+                channel=("phone", "visit", "web")[i % 3],
+                kind="care",
+            )
+            for i in range(150)
+        ],
+    )
     return ws
 
 
@@ -63,6 +78,8 @@ def test_complaint_expressions_equal_on_duckdb_and_spark(complaints_ws, to_spark
         (lambda w: open_complaints_by_tier(w, as_of), ["complaint_id"]),
         (lambda w: satisfaction_by_resolution(w, later), ["band_index"]),
         (lambda w: impact_panel(w, later, 90), ["customer_id", "ref_day"]),
+        (lambda w: contact_volume(w, later, "channel"), ["channel"]),
+        (lambda w: revisit_due(w, later, 30), ["customer_id"]),
     ]
     for make, key in cases:
         duck = make(complaints_ws).to_pandas()
