@@ -377,6 +377,57 @@ register(
     {"won": ("Won", "签单"), "lost": ("Lost", "丢单"), "open": ("Open", "进行中")},
 )
 
+# Complaints: the recorded categories of the demo data and the four handling steps
+# (受理 → 处理 → 处理完成 → 日后追踪); a complaint output's ``category`` column is bound by the
+# complaint commands (``domains={"category": "complaint_category"}``), not globally.
+register(
+    "complaint_category",
+    {
+        "delivery": ("Delivery", "物流配送"),
+        "quality": ("Quality", "产品质量"),
+        "billing": ("Billing", "账单收费"),
+        "service": ("Service", "服务态度"),
+    },
+    columns=("complaint_category", "main_category", "suggested_category"),
+)
+register(
+    "complaint_step",
+    {
+        "opened": ("Received", "受理"),
+        "handled": ("Handled", "处理"),
+        "resolved": ("Resolved", "处理完成"),
+        "followed_up": ("Followed up", "日后追踪"),
+    },
+    columns=("complaint_step", "step", "missing_step", "out_of_order_step"),
+)
+register(
+    "complaint_state",
+    {
+        "open": ("Open", "待处理"),
+        "in_progress": ("In progress", "处理中"),
+        "resolved": ("Resolved", "已解决"),
+        "closed": ("Closed", "已回访"),
+    },
+    columns=("complaint_state", "state"),
+)
+register(
+    "complaint_finding",
+    {
+        "missing_step": ("Missing step", "缺少步骤"),
+        "out_of_order": ("Step out of order", "步骤时间倒序"),
+    },
+    columns=("complaint_finding", "finding"),
+)
+register(
+    "impact_group",
+    {
+        "complainers": ("Complainers", "投诉客户"),
+        "fast_resolution": ("Fast resolution", "快速解决"),
+        "slow_resolution": ("Slow resolution", "慢速解决"),
+    },
+    columns=("impact_group", "group"),
+)
+
 register_headers(
     {
         # customer facts
@@ -477,6 +528,80 @@ register_headers(
         # funnels
         "outcome": "结果",
         "funnel_stage": "销售阶段",
+        # complaints
+        "complaint_id": "投诉编号",
+        "category": "类别",
+        "severity": "严重程度",
+        "month": "月份",
+        "product_id": "产品编号",
+        "opened_at": "受理时间",
+        "handled_at": "处理时间",
+        "resolved_at": "处理完成时间",
+        "followed_up_at": "日后追踪时间",
+        "complainants": "投诉客户数",
+        "active_customers": "活跃客户数",
+        "complaints_per_1000_orders": "每千单投诉数",
+        "complaints_per_1000_active_customers": "每千活跃客户投诉数",
+        "usual": "常规水平",
+        "spread": "稳健标准差",
+        "flagged": "异常",
+        "first_response_median_hours": "首次响应中位时长 (小时)",
+        "first_response_p90_hours": "首次响应 P90 时长 (小时)",
+        "handling_median_hours": "处理中位时长 (小时)",
+        "handling_p90_hours": "处理 P90 时长 (小时)",
+        "resolution_median_hours": "解决中位时长 (小时)",
+        "resolution_p90_hours": "解决 P90 时长 (小时)",
+        "follow_up_median_hours": "追踪中位时长 (小时)",
+        "follow_up_p90_hours": "追踪 P90 时长 (小时)",
+        "sla_met": "达标数",
+        "sla_breached": "超时数",
+        "sla_met_share": "SLA 达标率",
+        "quality_findings": "数据质量问题数",
+        "finding": "问题",
+        "step": "步骤",
+        "age_bucket": "积压时长",
+        "bucket_index": "区间序号",
+        "oldest_days": "最长积压天数",
+        "days_since_resolved": "解决后天数",
+        "open_complaints": "未解决投诉数",
+        "categories": "投诉类别数",
+        "first_complaint_at": "首次投诉时间",
+        "last_complaint_at": "最近投诉时间",
+        "mean_satisfaction": "平均满意度",
+        "tier_order": "等级序号",
+        "age_days": "积压天数",
+        "resolution_band": "解决时长区间",
+        "band_index": "区间序号 (解决时长)",
+        "rated": "有评分数",
+        "group": "组别",
+        "matched": "匹配客户数",
+        "purchase_rate_after": "投诉后购买率",
+        "matched_purchase_rate": "匹配客户购买率",
+        "purchase_rate_difference": "购买率差",
+        "revenue_after_per_customer": "投诉后人均收入",
+        "matched_revenue_per_customer": "匹配客户人均收入",
+        "revenue_difference_per_customer": "人均收入差",
+        "revenue_at_risk": "风险收入",
+        "term": "关键词",
+        "rank": "排名",
+        "share_in": "类内占比",
+        "share_out": "类外占比",
+        "score": "得分",
+        "topic": "主题",
+        "weight": "权重",
+        "descriptions": "描述数",
+        "main_category": "主要类别",
+        "purity": "纯度",
+        "adjusted_rand": "调整兰德指数",
+        "suggested_category": "建议类别",
+        "similarity": "相似度",
+        "latest_share": "最近月占比",
+        "earlier_share": "此前占比",
+        "ratio": "比值",
+        "contacts_per_customer": "人均接触次数",
+        "last_contact_at": "最近接触时间",
+        "days_since_contact": "距最近接触天数",
+        "kind": "类型",
     }
 )
 register_header_prefix("mean_", "平均{}")
