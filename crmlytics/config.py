@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
+from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
@@ -93,6 +94,7 @@ class Config(Section):
     ingest: IngestConfig = IngestConfig()
     churn: ChurnConfig = ChurnConfig()
     funnel: FunnelConfig = FunnelConfig()
+    crosssell: CrossSellConfig = CrossSellConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

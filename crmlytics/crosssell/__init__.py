@@ -1,0 +1,1 @@
+"""Cross-sell targeting: baskets, association rules, next best products, evaluation."""
