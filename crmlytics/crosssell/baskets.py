@@ -51,9 +51,7 @@ def bought_lines(
         item = tx.product_id
         lines = tx.mutate(item=item)
     else:
-        products = ws.table("products").select(
-            p_id=ibis._.product_id, p_category=ibis._.category
-        )
+        products = ws.table("products").select(p_id=ibis._.product_id, p_category=ibis._.category)
         joined = tx.left_join(products, tx.product_id == products.p_id)
         lines = joined.mutate(item=joined.category.fill_null(joined.p_category))
     lines = lines.filter(lines.item.notnull())

@@ -56,9 +56,7 @@ def pair_counts(baskets: ir.Table, min_count: int = 1) -> ir.Table:
     """``item_a`` < ``item_b``, ``baskets``: baskets holding both, at least ``min_count``."""
     left = baskets.select(basket_id=baskets.basket_id, item_a=baskets.item)
     right = baskets.select(basket_b=baskets.basket_id, item_b=baskets.item)
-    joined = left.join(
-        right, (left.basket_id == right.basket_b) & (left.item_a < right.item_b)
-    )
+    joined = left.join(right, (left.basket_id == right.basket_b) & (left.item_a < right.item_b))
     counts = joined.group_by(["item_a", "item_b"]).aggregate(baskets=joined.basket_id.count())
     return counts.filter(counts.baskets >= min_count)
 
@@ -168,9 +166,9 @@ def association_rules(
                 )
             )
     rules = ibis.union(*parts)
-    return rules.filter(
-        (rules.confidence >= min_confidence) & (rules.lift >= min_lift)
-    ).select(*RULE_COLUMNS, "antecedent_items")
+    return rules.filter((rules.confidence >= min_confidence) & (rules.lift >= min_lift)).select(
+        *RULE_COLUMNS, "antecedent_items"
+    )
 
 
 def top_rules(rules: ir.Table, n: int = 20) -> ir.Table:
