@@ -238,8 +238,10 @@ class CrossSell(Model):
         """The top ``top_k`` items per customer of ``X``, long: ``customer_id``, ``rank``,
         ``item``, ``score``, ``source`` (``rule`` or ``popular``), ``reason``.
 
-        Rule-reached candidates come first (by score, then lift, then item); popular items
-        the customer does not own fill the remaining places."""
+        With ``method="rules"`` every item the customer does not own competes: a rule-reached
+        one scores the confidence of its best rule, any other its base rate (both chances of
+        buying it); with ``"similarity"`` rule-reached candidates come first, popular items fill
+        the remaining places. Ties: lift, then item."""
         scored = self.score(X, locale).assign(source="rule")
         order = pd.Series(range(len(X)), index=X.index)
         weights = self._weight(pd.Series(self.base_rate_.index))
@@ -267,7 +269,9 @@ class CrossSell(Model):
             [scored, pop[["customer_id", "item", "score", "source", "reason"]]], ignore_index=True
         )
         both = both.drop_duplicates(["customer_id", "item"], keep="first")
-        both["_first"] = (both["source"] == "rule").astype(int)
+        # rules: a confidence and a base rate are both chances of buying, so they rank
+        # together; similarity scores are not chances, so rule-reached candidates go first
+        both["_first"] = (both["source"] == "rule").astype(int) * (self.method == "similarity")
         both["_lift"] = both["lift"].fillna(0.0)
         both = both.sort_values(
             ["customer_id", "_first", "score", "_lift", "item"],
