@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from crmlytics import __version__
-from crmlytics.cli import churn, clv, core, demo, export, funnel, ingest, segments
+from crmlytics.cli import churn, clv, core, crosssell, demo, export, funnel, ingest, segments
 from crmlytics.cli.common import MARKUP_MODE
 
 EXIT_CODES_HELP = (
@@ -45,7 +45,7 @@ def _root(
     """crmlytics: customer analytics from the warehouse."""
 
 
-for module in (core, export, segments, clv, churn, funnel, demo, ingest):
+for module in (core, export, segments, clv, churn, funnel, crosssell, demo, ingest):
     module.register(app)
 
 

@@ -14,10 +14,15 @@ most each item's), so the self-join only sees frequent items.
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import ibis
 import ibis.expr.types as ir
 
+from crmlytics.asof import AsOf
+from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.errors import ConfigError
+from crmlytics.workspace import Workspace
 
 RULE_COLUMNS: tuple[str, ...] = (
     "antecedent",
@@ -178,3 +183,25 @@ def top_rules(rules: ir.Table, n: int = 20) -> ir.Table:
     return rules.order_by(
         [ibis.desc("lift"), ibis.desc("confidence"), "antecedent", "consequent"]
     ).limit(n)
+
+
+def rules(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    settings: CrossSellConfig | None = None,
+    *,
+    max_items: int = 2,
+) -> ir.Table:
+    """Association rules as of ``as_of`` with ``settings`` (level, scope, thresholds), highest
+    lift first (ties: confidence, names): what ``crmlytics crosssell rules`` prints."""
+    from crmlytics.crosssell.baskets import basket_items
+
+    settings = settings or CrossSellConfig()
+    found = association_rules(
+        basket_items(ws, as_of, level=settings.level, scope=settings.scope),
+        min_support=settings.min_support,
+        min_confidence=settings.min_confidence,
+        min_lift=settings.min_lift,
+        max_items=max_items,
+    )
+    return found.order_by([ibis.desc("lift"), ibis.desc("confidence"), "antecedent", "consequent"])

@@ -66,6 +66,26 @@ def fit_crosssell(
     return model, holdings(lines).to_pandas()
 
 
+def recommend(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    settings: CrossSellConfig | None = None,
+    *,
+    method: str = "rules",
+    customers: list[str] | None = None,
+    locale: Literal["en", "zh"] = "en",
+) -> pd.DataFrame:
+    """Next best items of every customer who has bought something as of ``as_of`` (or of
+    ``customers``), long: ``customer_id``, ``rank``, ``item``, ``score``, ``source``,
+    ``reason`` (see :meth:`CrossSell.recommendations`). Owned items are never recommended."""
+    model, owned = fit_crosssell(ws, as_of, settings, method=method)
+    held = customer_holdings(owned) if len(owned) else pd.DataFrame({"items": []})
+    if customers is not None:
+        held = held.reindex(pd.Index(customers, name="customer_id"))
+        held["items"] = [v if isinstance(v, list) else [] for v in held["items"]]
+    return model.recommendations(held, locale)
+
+
 def _margins(ws: Workspace, point: AsOf, level: str) -> pd.Series:
     """Margin share ((amount - cost) / amount) of each item's sale lines with a cost."""
     tx = ws.table("transactions")
