@@ -303,3 +303,20 @@ def test_target_list_leaves_out_owners_and_opted_out_customers(ws, tmp_path):
     assert hashed.rows == 6 and "@x.cn" not in text and "email_sha256" in text
     with pytest.raises(DataError, match="no purchases of item 'Z'"):
         export_targets(ws, "Z", as_of="2024-02-01", out=tmp_path / "z.csv")
+
+
+def test_charts_show_the_rules_and_the_co_purchase_counts(ws):
+    from crmlytics.crosssell.charts import co_purchase_heatmap, co_purchase_matrix, rules_chart
+    from crmlytics.crosssell.rules import item_counts, pair_counts
+
+    insert_baskets(ws, HAND)
+    items = basket_items(ws, "2024-02-01")
+    matrix = co_purchase_matrix(pair_counts(items).to_pandas(), item_counts(items).to_pandas(), 3)
+    # top 3 items by baskets: A (4), B (4), then C and D (2 each; C by name)
+    assert list(matrix.index) == ["A", "B", "C"]
+    assert matrix.loc["A", "B"] == matrix.loc["B", "A"] == 3 and matrix.loc["B", "C"] == 1
+    assert (
+        co_purchase_heatmap(matrix, locale="zh").layout.title.text == "同时购买两件商品的购物篮数"
+    )
+    fig = rules_chart(rules_from_baskets(HAND), top=4)
+    assert len(fig.data[0].x) == 4 and min(fig.data[0].marker.color) >= 1.25
