@@ -320,3 +320,61 @@ def test_charts_show_the_rules_and_the_co_purchase_counts(ws):
     )
     fig = rules_chart(rules_from_baskets(HAND), top=4)
     assert len(fig.data[0].x) == 4 and min(fig.data[0].marker.color) >= 1.25
+
+
+def test_cli_rules_recommend_evaluate_and_a_bad_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from crmlytics.cli import app
+    from crmlytics.workspace import Workspace
+
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db) as ws:
+        insert_baskets(ws, HAND)
+    base = ["--db", str(db), "--as-of", "2024-01-31"]
+    out = tmp_path / "rules.csv"
+    ran = CliRunner().invoke(
+        app,
+        [
+            "crosssell",
+            "rules",
+            *base,
+            "--min-support",
+            "0.3",
+            "--min-lift",
+            "1.2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert ran.exit_code == 0, ran.output
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(frame.columns[:5]) == ["antecedent", "consequent", "support", "confidence", "lift"]
+    assert set(zip(frame["antecedent"], frame["consequent"], strict=True)) == {
+        ("A", "C"),
+        ("C", "A"),
+        ("B", "D"),
+        ("D", "B"),
+    }
+    recs = tmp_path / "recs.csv"
+    ran = CliRunner().invoke(
+        app,
+        [
+            "crosssell",
+            "recommend",
+            *base,
+            "--customer",
+            "c3",
+            "--top-k",
+            "2",
+            "--out",
+            str(recs),
+            "--locale",
+            "zh",
+        ],
+    )
+    assert ran.exit_code == 0, ran.output
+    got = pd.read_csv(recs, encoding="utf-8-sig")
+    assert len(got) == 2 and "B" not in set(got.iloc[:, 2]) and "D" not in set(got.iloc[:, 2])
+    bad = CliRunner().invoke(app, ["crosssell", "rules", *base, "--min-support", "2"])
+    assert bad.exit_code == 2 and "--min-support" in bad.output
