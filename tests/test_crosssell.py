@@ -193,7 +193,7 @@ def test_margin_weighting_reorders_candidates():
 def test_metrics_by_hand():
     # recs x, a, y against {a, b}: one hit (rank 2), recall 1/2, AP = (1/2) / min(2, 3)
     got = _metrics({"u": ["x", "a", "y"], "w": ["b", "q"]}, {"u": {"a", "b"}, "w": {"b"}}, 3)
-    assert got["customers"] == 2 and got["hit_rate"] == 1.0
+    assert got["customers_evaluated"] == 2 and got["hit_rate"] == 1.0
     assert got["recall"] == pytest.approx((0.5 + 1.0) / 2)
     assert got["map"] == pytest.approx((0.25 + 1.0) / 2)
 
@@ -257,9 +257,9 @@ def test_rules_beat_popularity_on_planted_pairs(ws):
     for metric in ("hit_rate", "recall", "map"):
         assert rules_row[metric] > pop[metric] + 0.2, metric
         assert rules_row[metric] > seg[metric] + 0.2, metric
-    assert report["rank"].idxmin() in ("rules", "similarity")
+    assert report["method_rank"].idxmin() in ("rules", "similarity")
     # evaluated: the 200 who lack their partner, and those whose last popular item is new
-    assert 200 < rules_row["customers"] < 400
+    assert 200 < rules_row["customers_evaluated"] < 400
 
 
 def test_target_list_leaves_out_owners_and_opted_out_customers(ws, tmp_path):

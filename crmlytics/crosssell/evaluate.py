@@ -37,11 +37,11 @@ METHODS: tuple[str, ...] = ("rules", "similarity", "popularity", "segment_popula
 EVALUATION_COLUMNS: tuple[str, ...] = (
     "method",
     "k",
-    "customers",
+    "customers_evaluated",
     "hit_rate",
     "recall",
     "map",
-    "rank",
+    "method_rank",
 )
 
 
@@ -87,7 +87,7 @@ def _metrics(recs: dict[object, list[str]], actual: dict[object, set[str]], k: i
         recalls.append(found / len(truth))
         aps.append(precision_sum / min(len(truth), k))
     return dict(
-        customers=len(actual),
+        customers_evaluated=len(actual),
         hit_rate=float(np.mean(hits)),
         recall=float(np.mean(recalls)),
         map=float(np.mean(aps)),
@@ -152,7 +152,7 @@ def evaluate(
 
     Returns
     -------
-    One row per method with :data:`EVALUATION_COLUMNS`, ``rank`` 1 the best by MAP (then
+    One row per method with :data:`EVALUATION_COLUMNS`, ``method_rank`` 1 the best by MAP (then
     recall, then hit rate).
     """
     unknown = [m for m in methods if m not in METHODS]
@@ -202,5 +202,5 @@ def evaluate(
         rows.append(dict(method=method, k=k, **_metrics(recs, actual, k)))
     out = pd.DataFrame(rows)
     out = out.sort_values(["map", "recall", "hit_rate"], ascending=False, kind="stable")
-    out["rank"] = np.arange(1, len(out) + 1)
+    out["method_rank"] = np.arange(1, len(out) + 1)
     return out[list(EVALUATION_COLUMNS)].reset_index(drop=True)
