@@ -61,7 +61,9 @@ def pair_counts(baskets: ir.Table, min_count: int = 1) -> ir.Table:
     """``item_a`` < ``item_b``, ``baskets``: baskets holding both, at least ``min_count``."""
     left = baskets.select(basket_id=baskets.basket_id, item_a=baskets.item)
     right = baskets.select(basket_b=baskets.basket_id, item_b=baskets.item)
-    joined = left.join(right, (left.basket_id == right.basket_b) & (left.item_a < right.item_b))
+    # equality join, then the order filter: engines hash-join on the basket
+    joined = left.join(right, left.basket_id == right.basket_b)
+    joined = joined.filter(joined.item_a < joined.item_b)
     counts = joined.group_by(["item_a", "item_b"]).aggregate(baskets=joined.basket_id.count())
     return counts.filter(counts.baskets >= min_count)
 
