@@ -52,6 +52,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "crmlytics.clv.models",
     "crmlytics.clv.predict",
     "crmlytics.churn.model",
+    "crmlytics.crosssell.recommend",
 )
 """Modules that register model classes; a domain with models adds its module here once."""
 

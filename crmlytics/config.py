@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.complaints.config import ComplaintsConfig
+from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
@@ -95,6 +96,7 @@ class Config(Section):
     churn: ChurnConfig = ChurnConfig()
     funnel: FunnelConfig = FunnelConfig()
     complaints: ComplaintsConfig = ComplaintsConfig()
+    crosssell: CrossSellConfig = CrossSellConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from crmlytics import crosssell
 from crmlytics.demo import generate_demo
 from crmlytics.export import export_segment
 from crmlytics.export.pii import HASH_METHODS
@@ -97,6 +98,9 @@ def outputs(tmp_path_factory) -> dict[str, set[str]]:
         found["export"] = exported
         found["clv_summary"] = set(summary.columns)
         found["clv_predictions"] = set(predictions.columns)
+        found["crosssell_rules"] = set(crosssell.rules(ws, as_of).columns)
+        found["crosssell_recommend"] = set(crosssell.recommend(ws, as_of).columns)
+        found["crosssell_evaluation"] = set(crosssell.evaluate(ws, as_of).columns)
     finally:
         ws.close()
     return found
@@ -124,6 +128,9 @@ def test_every_entry_has_a_unit_a_definition_and_known_outputs(outputs):
         "export",
         "clv_summary",
         "clv_predictions",
+        "crosssell_rules",
+        "crosssell_recommend",
+        "crosssell_evaluation",
     ],
 )
 def test_the_glossary_lists_exactly_the_columns_of_each_output(outputs, output):

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from crmlytics import __version__
-from crmlytics.cli import churn, clv, complaints, core, demo, export, funnel, ingest, segments
+from crmlytics.cli import (
+    churn,
+    clv,
+    complaints,
+    core,
+    crosssell,
+    demo,
+    export,
+    funnel,
+    ingest,
+    segments,
+)
 from crmlytics.cli.common import MARKUP_MODE
 
 EXIT_CODES_HELP = (
@@ -45,7 +56,7 @@ def _root(
     """crmlytics: customer analytics from the warehouse."""
 
 
-for module in (core, export, segments, clv, churn, funnel, complaints, demo, ingest):
+for module in (core, export, segments, clv, churn, funnel, complaints, crosssell, demo, ingest):
     module.register(app)
 
 
