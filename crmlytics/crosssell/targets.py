@@ -156,14 +156,12 @@ def export_targets(
         ExportResult,
         candidate_counts,
         check_format,
-        list_columns,
+        finish_list,
         list_scores,
         segment_candidates,
         suppressed,
-        write_list,
     )
-    from crmlytics.export.pii import hash_contact_columns
-    from crmlytics.labels import check_locale, for_people, labels, localise
+    from crmlytics.labels import check_locale, labels
 
     config = config or Config()
     path, fmt = check_format(out, None)
@@ -200,17 +198,9 @@ def export_targets(
     frame = frame.sort_values("target_rank", kind="stable").reset_index(drop=True)
     if top is not None:
         frame = frame.head(top)
-    if hash_pii:
-        frame = hash_contact_columns(
-            frame,
-            method=hash_pii,
-            default_country_code=config.export.default_country_code,
-            remove_gmail_dots=config.export.remove_gmail_dots,
-        )
-        frame = frame[list_columns(scores, hashed=hash_pii)]
-    if for_people(path, machine_formats=config.locale_machine_formats):
-        frame = localise(frame, locale)
-    written = write_list(frame, path, fmt, csv_formula_guard=config.export.csv_formula_guard)
+    frame, written = finish_list(
+        frame, scores, path, fmt, hash_pii=hash_pii, locale=locale, config=config
+    )
     return ExportResult(
         path=written,
         rows=len(frame),

@@ -246,6 +246,35 @@ def write_list(
     return write_frame(frame, path, sheet_name="list", csv_formula_guard=csv_formula_guard)
 
 
+def finish_list(
+    frame: pd.DataFrame,
+    scores: ir.Table,
+    path: Path,
+    fmt: str,
+    *,
+    hash_pii: str | None,
+    locale: str,
+    config: Config,
+) -> tuple[pd.DataFrame, Path]:
+    """The last steps every list takes: contact columns hashed (``hash_pii``), headers and
+    labels in ``locale`` for files meant for people, written with the formula guard. Returns
+    the frame as written and the path."""
+    from crmlytics.labels import for_people, localise
+
+    if hash_pii:
+        frame = hash_contact_columns(
+            frame,
+            method=hash_pii,
+            default_country_code=config.export.default_country_code,
+            remove_gmail_dots=config.export.remove_gmail_dots,
+        )
+        frame = frame[list_columns(scores, hashed=hash_pii)]
+    if for_people(path, machine_formats=config.locale_machine_formats):
+        frame = localise(frame, locale)
+    written = write_list(frame, path, fmt, csv_formula_guard=config.export.csv_formula_guard)
+    return frame, written
+
+
 # -- the whole job ------------------------------------------------------------------------------
 
 
@@ -306,7 +335,7 @@ def export_segment(
         score run of the as-of date, or ``"computed"``; see the module docstring).
     """
     from crmlytics.config import Config
-    from crmlytics.labels import check_locale, for_people, labels, localise
+    from crmlytics.labels import check_locale, labels
     from crmlytics.segments import resolve_segment
 
     config = config or Config()
@@ -337,17 +366,9 @@ def export_segment(
         counts = candidate_counts(computed).to_pandas().iloc[0]
         matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
         frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
-    if hash_pii:
-        frame = hash_contact_columns(
-            frame,
-            method=hash_pii,
-            default_country_code=config.export.default_country_code,
-            remove_gmail_dots=config.export.remove_gmail_dots,
-        )
-        frame = frame[list_columns(scores, hashed=hash_pii)]
-    if for_people(path, machine_formats=config.locale_machine_formats):
-        frame = localise(frame, locale)
-    written = write_list(frame, path, fmt, csv_formula_guard=config.export.csv_formula_guard)
+    frame, written = finish_list(
+        frame, scores, path, fmt, hash_pii=hash_pii, locale=locale, config=config
+    )
     return ExportResult(
         path=written,
         rows=len(frame),
