@@ -52,7 +52,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "crmlytics.clv.models",
     "crmlytics.clv.predict",
     "crmlytics.churn.model",
-    "crmlytics.crosssell.recommend",
+    "crmlytics.crosssell.model",
 )
 """Modules that register model classes; a domain with models adds its module here once."""
 

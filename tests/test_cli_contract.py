@@ -310,3 +310,17 @@ def test_a_usage_error_off_a_terminal_has_no_box_drawing():
     assert result.exit_code == 2
     assert "No such option: --segmnt" in result.output
     assert not set("╭╮╰╯│─") & set(result.output)
+
+
+def test_starting_the_cli_loads_neither_scikit_learn_nor_lifetimes_nor_spark():
+    # every command starts with these imports; the heavy libraries load when a command needs them
+    code = (
+        "import sys, crmlytics.cli; "
+        "heavy = sorted(m for m in ('sklearn', 'lifetimes', 'pyspark')"
+        " if m in sys.modules); "
+        "print(','.join(heavy))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""

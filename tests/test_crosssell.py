@@ -18,8 +18,8 @@ from crmlytics.crosssell import (
     rules,
 )
 from crmlytics.crosssell.config import CrossSellConfig
-from crmlytics.crosssell.evaluate import _metrics
-from crmlytics.crosssell.recommend import CrossSell, rule_reason, rules_from_baskets
+from crmlytics.crosssell.evaluation import _metrics
+from crmlytics.crosssell.model import CrossSell, rule_reason, rules_from_baskets
 from crmlytics.demo import generate_demo
 from crmlytics.errors import ConfigError, DataError
 from tests.builders import sale

@@ -5,69 +5,51 @@ The relational work is Ibis (runs on DuckDB and Spark) over ``complaints``, ``tr
 recorded, at or before it. Text topics run in scikit-learn on the descriptions.
 """
 
-from crmlytics.complaints.charts import (
-    category_month_heatmap,
-    satisfaction_chart,
-    sla_trend,
-    step_duration_box,
-    top_terms_chart,
-)
-from crmlytics.complaints.config import ComplaintsConfig
-from crmlytics.complaints.contacts import contact_volume, revisit_due
-from crmlytics.complaints.customers import (
-    open_complaints_by_tier,
-    repeat_complainers,
-    satisfaction_by_resolution,
-)
-from crmlytics.complaints.durations import (
-    STEPS,
-    backlog,
-    complaint_steps,
-    handling_times,
-    quality_findings,
-    unfollowed,
-)
-from crmlytics.complaints.impact import OBSERVATIONAL_NOTE, ComplaintImpact, complaint_impact
-from crmlytics.complaints.topics import (
-    category_terms,
-    complaint_texts,
-    fit_topics,
-    rising_terms,
-    suggest_categories,
-    terms,
-    topic_alignment,
-)
-from crmlytics.complaints.volume import complaint_volume, flag_months, monthly_trend
+from __future__ import annotations
 
-__all__ = [
-    "OBSERVATIONAL_NOTE",
-    "STEPS",
-    "ComplaintImpact",
-    "ComplaintsConfig",
-    "backlog",
-    "category_month_heatmap",
-    "category_terms",
-    "complaint_impact",
-    "contact_volume",
-    "complaint_steps",
-    "complaint_texts",
-    "complaint_volume",
-    "fit_topics",
-    "flag_months",
-    "handling_times",
-    "monthly_trend",
-    "open_complaints_by_tier",
-    "quality_findings",
-    "repeat_complainers",
-    "revisit_due",
-    "rising_terms",
-    "satisfaction_by_resolution",
-    "satisfaction_chart",
-    "sla_trend",
-    "step_duration_box",
-    "suggest_categories",
-    "terms",
-    "top_terms_chart",
-    "topic_alignment",
-    "unfollowed",
-]
+import importlib
+from typing import Any
+
+# Names load on first use: ``crmlytics.config`` imports this package's config, and the text
+# topics pull in scikit-learn, which would cost every command seconds of start-up.
+_LAZY = {
+    "ComplaintImpact": "crmlytics.complaints.impact",
+    "ComplaintsConfig": "crmlytics.complaints.config",
+    "OBSERVATIONAL_NOTE": "crmlytics.complaints.impact",
+    "STEPS": "crmlytics.complaints.durations",
+    "backlog": "crmlytics.complaints.durations",
+    "category_month_heatmap": "crmlytics.complaints.charts",
+    "category_terms": "crmlytics.complaints.topics",
+    "complaint_impact": "crmlytics.complaints.impact",
+    "complaint_steps": "crmlytics.complaints.durations",
+    "complaint_texts": "crmlytics.complaints.topics",
+    "complaint_volume": "crmlytics.complaints.volume",
+    "contact_volume": "crmlytics.complaints.contacts",
+    "fit_topics": "crmlytics.complaints.topics",
+    "flag_months": "crmlytics.complaints.volume",
+    "handling_times": "crmlytics.complaints.durations",
+    "monthly_trend": "crmlytics.complaints.volume",
+    "open_complaints_by_tier": "crmlytics.complaints.customers",
+    "quality_findings": "crmlytics.complaints.durations",
+    "repeat_complainers": "crmlytics.complaints.customers",
+    "revisit_due": "crmlytics.complaints.contacts",
+    "rising_terms": "crmlytics.complaints.topics",
+    "satisfaction_by_resolution": "crmlytics.complaints.customers",
+    "satisfaction_chart": "crmlytics.complaints.charts",
+    "sla_trend": "crmlytics.complaints.charts",
+    "step_duration_box": "crmlytics.complaints.charts",
+    "suggest_categories": "crmlytics.complaints.topics",
+    "terms": "crmlytics.complaints.topics",
+    "top_terms_chart": "crmlytics.complaints.charts",
+    "topic_alignment": "crmlytics.complaints.topics",
+    "unfollowed": "crmlytics.complaints.durations",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmlytics.complaints' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,11 +1,29 @@
 """Cross-sell targeting: baskets, association rules, next best products, target lists and their
-evaluation against popularity baselines."""
+evaluation against popularity baselines.
+
+The relational modules load with the package; the model, its evaluation and the target lists
+(scikit-learn through the model contract) load on first use, so that ``crmlytics.config`` can
+read the ``crosssell`` section without them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from crmlytics.crosssell.baskets import basket_items, bought_lines, holdings
-from crmlytics.crosssell.evaluate import evaluate, holdout_split
-from crmlytics.crosssell.recommend import CrossSell, customer_holdings
 from crmlytics.crosssell.rules import association_rules, pair_counts, rules, top_rules
-from crmlytics.crosssell.targets import export_targets, fit_crosssell, recommend, target_scores
+
+_LAZY = {
+    "CrossSell": "crmlytics.crosssell.model",
+    "customer_holdings": "crmlytics.crosssell.model",
+    "evaluate": "crmlytics.crosssell.evaluation",
+    "holdout_split": "crmlytics.crosssell.evaluation",
+    "export_targets": "crmlytics.crosssell.targets",
+    "fit_crosssell": "crmlytics.crosssell.targets",
+    "recommend": "crmlytics.crosssell.targets",
+    "target_scores": "crmlytics.crosssell.targets",
+}
 
 __all__ = [
     "CrossSell",
@@ -24,3 +42,10 @@ __all__ = [
     "target_scores",
     "top_rules",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmlytics.crosssell' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

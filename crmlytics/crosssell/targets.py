@@ -1,7 +1,7 @@
 """Target lists: for one product or category, the customers most likely to buy it next.
 
 Owners of the item (as of the as-of, returns netted) are left out; everyone else in
-``customers`` is scored by :class:`~crmlytics.crosssell.recommend.CrossSell` (confidence of the
+``customers`` is scored by :class:`~crmlytics.crosssell.model.CrossSell` (confidence of the
 best rule reaching the item, or its base rate when no rule does). The list is written exactly
 like a segment list (:mod:`crmlytics.export.lists`): same columns, formats, PII hashing and
 opt-out suppression, plus ``target_item``, ``target_rank``, ``target_score`` and
@@ -21,7 +21,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.crosssell.baskets import baskets_of, bought_lines, holdings
 from crmlytics.crosssell.config import CrossSellConfig
-from crmlytics.crosssell.recommend import CrossSell, customer_holdings, popular_reason
+from crmlytics.crosssell.model import CrossSell, customer_holdings, popular_reason
 from crmlytics.crosssell.rules import association_rules
 from crmlytics.errors import DataError, WarehouseError
 from crmlytics.workspace import Workspace

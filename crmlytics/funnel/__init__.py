@@ -5,8 +5,11 @@ The relational work is Ibis (runs on DuckDB and Spark) over ``opportunities``,
 takes an as-of date and sees only events at or before it. Results are stage, group or deal grain.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from crmlytics.funnel.campaign import campaign_funnel
-from crmlytics.funnel.charts import duration_box_chart, funnel_chart, win_rate_chart
 from crmlytics.funnel.collisions import collisions
 from crmlytics.funnel.config import STAGE_LABELS, FunnelConfig, FunnelPreset, stage_label
 from crmlytics.funnel.conversion import (
@@ -25,6 +28,8 @@ from crmlytics.funnel.forecast import (
 from crmlytics.funnel.stages import deals, unknown_stages
 from crmlytics.funnel.stale import stale_deals
 from crmlytics.funnel.winloss import lost_reasons, win_loss
+
+_CHARTS = ("duration_box_chart", "funnel_chart", "win_rate_chart")  # plotly: loaded on use
 
 __all__ = [
     "STAGE_LABELS",
@@ -51,3 +56,11 @@ __all__ = [
     "win_rates",
     "wilson_interval",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CHARTS:
+        from crmlytics.funnel import charts
+
+        return getattr(charts, name)
+    raise AttributeError(f"module 'crmlytics.funnel' has no attribute {name!r}")

@@ -28,7 +28,7 @@ import pandas as pd
 from crmlytics.asof import AsOf
 from crmlytics.crosssell.baskets import baskets_of, bought_lines, holdings
 from crmlytics.crosssell.config import Level, Scope
-from crmlytics.crosssell.recommend import CrossSell, customer_holdings
+from crmlytics.crosssell.model import CrossSell, customer_holdings
 from crmlytics.crosssell.rules import association_rules
 from crmlytics.errors import ConfigError, EmptyResultError
 from crmlytics.workspace import Workspace
