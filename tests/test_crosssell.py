@@ -21,7 +21,7 @@ from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.crosssell.evaluation import _metrics
 from crmlytics.crosssell.model import CrossSell, rule_reason, rules_from_baskets
 from crmlytics.demo import generate_demo
-from crmlytics.errors import ConfigError, DataError
+from crmlytics.errors import ConfigError, DataError, WarehouseError
 from tests.builders import sale
 
 # N = 5 baskets; n(A)=4, n(B)=4, n(C)=2, n(D)=2; n(AB)=3, n(AC)=2, n(BD)=2, n(AD)=1, n(BC)=1,
@@ -303,6 +303,19 @@ def test_target_list_leaves_out_owners_and_opted_out_customers(ws, tmp_path):
     assert hashed.rows == 6 and "@x.cn" not in text and "email_sha256" in text
     with pytest.raises(DataError, match="no purchases of item 'Z'"):
         export_targets(ws, "Z", as_of="2024-02-01", out=tmp_path / "z.csv")
+    # option mistakes are ConfigErrors (exit 2), as for segment lists
+    with pytest.raises(ConfigError, match="unknown --hash-pii 'md5'"):
+        export_targets(ws, "B", as_of="2024-02-01", out=tmp_path / "m.csv", hash_pii="md5")
+    with pytest.raises(ConfigError, match="--top must be at least 1"):
+        export_targets(ws, "B", as_of="2024-02-01", out=tmp_path / "t.csv", top=0)
+
+
+def test_a_target_list_without_customers_is_refused_like_a_segment_list(ws, tmp_path):
+    insert_baskets(ws, [["A", "B"], ["A", "B"], ["B"]], customer=lambda i: f"k{i}")
+    out = tmp_path / "b.csv"
+    with pytest.raises(WarehouseError, match="customers table is empty"):
+        export_targets(ws, "B", as_of="2024-02-01", out=out)
+    assert not out.exists()
 
 
 def test_charts_show_the_rules_and_the_co_purchase_counts(ws):

@@ -23,7 +23,7 @@ from crmlytics.crosssell.baskets import baskets_of, bought_lines, holdings
 from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.crosssell.model import CrossSell, customer_holdings, popular_reason
 from crmlytics.crosssell.rules import association_rules
-from crmlytics.errors import DataError, WarehouseError
+from crmlytics.errors import ConfigError, DataError
 from crmlytics.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -152,12 +152,13 @@ def export_targets(
     honoured; rows ordered by ``target_rank``, at most ``top`` rows after suppression."""
     from crmlytics.config import Config
     from crmlytics.export.lists import (
-        HASH_METHODS,
         ExportResult,
         candidate_counts,
         check_format,
+        check_hash_method,
         finish_list,
         list_scores,
+        require_customers,
         segment_candidates,
         suppressed,
     )
@@ -165,18 +166,13 @@ def export_targets(
 
     config = config or Config()
     path, fmt = check_format(out, None)
-    if hash_pii is not None and hash_pii not in HASH_METHODS:
-        raise DataError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
+    check_hash_method(hash_pii)
     if top is not None and top < 1:
-        raise DataError(f"--top must be at least 1, got {top}")
+        raise ConfigError(f"--top must be at least 1, got {top}")
     locale = check_locale(locale or config.locale)
+    require_customers(ws)
     customers = ws.table("customers")
     ids = customers.select("customer_id").to_pandas()["customer_id"]
-    if len(ids) == 0:
-        raise WarehouseError(
-            "the customers table is empty, so opt-outs (do_not_contact) cannot be checked and "
-            "nothing may be exported; load customers with `crmlytics ingest customers FILE`"
-        )
     point = resolve_as_of(as_of)
     model, owned = fit_crosssell(ws, point, config.crosssell)
     ranked = target_scores(model, owned, list(ids), item, locale)

@@ -246,6 +246,22 @@ def write_list(
     return write_frame(frame, path, sheet_name="list", csv_formula_guard=csv_formula_guard)
 
 
+def check_hash_method(hash_pii: str | None) -> None:
+    """Raise :class:`~crmlytics.errors.ConfigError` for an unknown ``--hash-pii`` method."""
+    if hash_pii is not None and hash_pii not in HASH_METHODS:
+        raise ConfigError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
+
+
+def require_customers(ws: Workspace) -> None:
+    """Every list is checked against the opt-outs in ``customers``: with no customers that
+    cannot be done, so nothing may be exported (:class:`~crmlytics.errors.WarehouseError`)."""
+    if ws.table("customers").count().to_pyarrow().as_py() == 0:
+        raise WarehouseError(
+            "the customers table is empty, so opt-outs (do_not_contact) cannot be checked and "
+            "nothing may be exported; load customers with `crmlytics ingest customers FILE`"
+        )
+
+
 def finish_list(
     frame: pd.DataFrame,
     scores: ir.Table,
@@ -340,15 +356,10 @@ def export_segment(
 
     config = config or Config()
     path, fmt = check_format(out, format)
-    if hash_pii is not None and hash_pii not in HASH_METHODS:
-        raise ConfigError(f"unknown --hash-pii {hash_pii!r}; supported: {', '.join(HASH_METHODS)}")
+    check_hash_method(hash_pii)
     locale = check_locale(locale or config.locale)
     column, key = resolve_segment(segment)
-    if ws.table("customers").count().to_pyarrow().as_py() == 0:
-        raise WarehouseError(
-            "the customers table is empty, so opt-outs (do_not_contact) cannot be checked and "
-            "nothing may be exported; load customers with `crmlytics ingest customers FILE`"
-        )
+    require_customers(ws)
 
     chosen = list_scores(ws, as_of, config)
     scores = chosen.table
