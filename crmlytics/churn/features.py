@@ -41,8 +41,9 @@ import pandas as pd
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.churn.config import ChurnConfig
-from crmlytics.churn.labels import AsOfLike, Definition, churn_labels, churn_population
-from crmlytics.facts import customer_facts, orders, visible_lines
+from crmlytics.churn.labels import AsOfLike, Definition, churn_population, horizon_end
+from crmlytics.errors import ConfigError
+from crmlytics.facts import NET_DECIMALS, sold_categories
 from crmlytics.joins import with_customer_columns
 from crmlytics.workspace import Workspace
 
@@ -91,32 +92,114 @@ def _trend(recent: ir.NumericValue, prior: ir.NumericValue) -> ir.FloatingValue:
     return (total == 0).ifelse(0.0, (recent - prior).cast("float64") / total.nullif(0))
 
 
+def order_history(ws: Workspace, point: AsOf, horizon_days: int | None = None) -> ir.Table:
+    """One row per (customer, order) in one pass over the transaction lines.
+
+    The columns as of ``point`` are those of :func:`crmlytics.facts.orders` (``order_day``,
+    ``order_net``, ``gross_revenue``, ``returned_revenue``) plus ``purchase`` (the rounded net is
+    positive) and ``gap_days`` (days since the customer's previous purchase day, from a window
+    partitioned by customer; zero for a second purchase on the same day, null for the first);
+    an order with no line visible at ``point`` has ``purchase`` false and null money.
+
+    With ``horizon_days`` the lines of the horizon after ``point`` are read in the same pass,
+    and ``horizon_purchase`` says whether the order is a purchase of the horizon as
+    :func:`crmlytics.churn.labels.purchases_in_horizon` defines it (first sale line in the
+    horizon, net of its lines up to the end of the horizon positive).
+    """
+    tx = ws.table("transactions")
+    end = point if horizon_days is None else horizon_end(point, horizon_days)
+    lines = tx.filter(end.visible(tx.order_ts))
+    kind = lines.kind.fill_null("sale").lower()
+    sale = kind == "sale"
+    returned = (kind == "return") | (lines.amount < 0)
+    seen = ibis.literal(True) if horizon_days is None else point.visible(lines.order_ts)
+    columns = {
+        "first_ts": ibis.coalesce(
+            lines.order_ts.min(where=sale & seen), lines.order_ts.min(where=seen)
+        ),
+        "order_net": lines.amount.sum(where=seen).round(NET_DECIMALS),
+        "gross_revenue": lines.amount.sum(where=~returned & seen).fill_null(0.0),
+        "returned_revenue": lines.amount.abs().sum(where=returned & seen).fill_null(0.0),
+    }
+    if horizon_days is not None:
+        columns["horizon_first_ts"] = ibis.coalesce(
+            lines.order_ts.min(where=sale), lines.order_ts.min()
+        )
+        columns["horizon_net"] = lines.amount.sum().round(NET_DECIMALS)
+    per_order = lines.group_by(["customer_id", "order_id"]).aggregate(**columns)
+    purchase = (per_order.order_net > 0).fill_null(False)
+    extra = {}
+    if horizon_days is not None:
+        extra["horizon_purchase"] = (
+            point.after(per_order.horizon_first_ts, horizon_days) & (per_order.horizon_net > 0)
+        ).fill_null(False)
+    per_order = per_order.mutate(order_day=per_order.first_ts.date(), purchase=purchase, **extra)
+    by_customer = ibis.window(
+        group_by=[per_order.customer_id, per_order.purchase], order_by=per_order.order_day
+    )
+    previous = per_order.order_day.lag().over(by_customer)
+    return per_order.mutate(
+        gap_days=per_order.purchase.ifelse(
+            per_order.order_day.delta(previous, unit="day").cast("float64"), ibis.null("float64")
+        )
+    )
+
+
+def customer_purchases(
+    ws: Workspace, point: AsOf, trend_days: int = 90, horizon_days: int | None = None
+) -> ir.Table:
+    """Per customer with a visible order: the purchase, spend, trend and gap features as of
+    ``point`` from one aggregate over :func:`order_history`.
+
+    ``customer_id, first_purchase_date, last_purchase_date, orders, purchase_days,
+    gross_revenue, returned_revenue, orders_recent, orders_prior, spend_recent, spend_prior,
+    mean_gap_days, gap_sd_days`` (as in :func:`crmlytics.facts.customer_facts` and the module
+    doc; gaps between consecutive purchase days), and with ``horizon_days``
+    ``horizon_purchases`` (purchases in the horizon after ``point``, for the label).
+    """
+    o = order_history(ws, point, horizon_days)
+    recent_start = ibis.date(point.window_start(trend_days).date())
+    prior_start = ibis.date(point.window_start(2 * trend_days).date())
+    bought = o.purchase
+    recent = bought & (o.order_day >= recent_start)
+    prior = bought & (o.order_day >= prior_start) & (o.order_day < recent_start)
+    day_gap = o.gap_days > 0  # a second purchase on the same day is no gap between days
+    columns = {
+        "first_purchase_date": o.order_day.min(where=bought),
+        "last_purchase_date": o.order_day.max(where=bought),
+        "orders": o.order_id.count(where=bought),
+        "purchase_days": o.order_day.nunique(where=bought),
+        "gross_revenue": o.gross_revenue.sum(),
+        "returned_revenue": o.returned_revenue.sum(),
+        "orders_recent": o.order_id.count(where=recent),
+        "orders_prior": o.order_id.count(where=prior),
+        "spend_recent": o.order_net.sum(where=recent).fill_null(0.0),
+        "spend_prior": o.order_net.sum(where=prior).fill_null(0.0),
+        "mean_gap_days": o.gap_days.mean(where=day_gap),
+        "gap_sd_days": o.gap_days.std(how="sample", where=day_gap),
+    }
+    if horizon_days is not None:
+        columns["horizon_purchases"] = o.order_id.count(where=o.horizon_purchase)
+    return o.group_by("customer_id").aggregate(**columns)
+
+
 def purchase_windows(ws: Workspace, point: AsOf, trend_days: int = 90) -> ir.Table:
     """Per buyer: purchases and their net in the recent and prior windows, and gap statistics.
 
     Returns ``customer_id, orders_recent, orders_prior, spend_recent, spend_prior,
     mean_gap_days, gap_sd_days`` (see the module doc; gaps between consecutive purchase days).
     """
-    per_order = orders(visible_lines(ws, point))
-    bought = per_order.filter(per_order.order_net > 0)
-    recent_start = ibis.date(point.window_start(trend_days).date())
-    prior_start = ibis.date(point.window_start(2 * trend_days).date())
-    recent = bought.order_day >= recent_start
-    prior = (bought.order_day >= prior_start) & ~recent
-    windows = bought.group_by("customer_id").aggregate(
-        orders_recent=bought.order_id.count(where=recent),
-        orders_prior=bought.order_id.count(where=prior),
-        spend_recent=bought.order_net.sum(where=recent).fill_null(0.0),
-        spend_prior=bought.order_net.sum(where=prior).fill_null(0.0),
+    t = customer_purchases(ws, point, trend_days)
+    t = t.filter(t.orders > 0)
+    return t.select(
+        "customer_id",
+        "orders_recent",
+        "orders_prior",
+        "spend_recent",
+        "spend_prior",
+        "mean_gap_days",
+        "gap_sd_days",
     )
-    days = bought.select("customer_id", "order_day").distinct()
-    by_customer = ibis.window(group_by=days.customer_id, order_by=days.order_day)
-    days = days.mutate(previous=days.order_day.lag().over(by_customer))
-    days = days.mutate(gap=days.order_day.delta(days.previous, unit="day").cast("float64"))
-    gaps = days.group_by("customer_id").aggregate(
-        mean_gap_days=days.gap.mean(), gap_sd_days=days.gap.std(how="sample")
-    )
-    return with_customer_columns(windows, gaps)
 
 
 def complaint_features(
@@ -178,40 +261,85 @@ def churn_features(
     ``customer_id`` and :data:`RELATIONAL_FEATURES` (see the module doc), as an Ibis expression
     that sees nothing after the cutoff.
     """
+    return labelled_features(
+        ws,
+        cutoff,
+        trend_days=trend_days,
+        slow_complaint_days=slow_complaint_days,
+        definition=definition,
+        active_days=active_days,
+    )
+
+
+def labelled_features(
+    ws: Workspace,
+    cutoff: AsOfLike,
+    *,
+    horizon_days: int | None = None,
+    trend_days: int = 90,
+    slow_complaint_days: float = 7.0,
+    definition: Definition = "purchase",
+    active_days: int | None = None,
+) -> ir.Table:
+    """:func:`churn_features`, and with ``horizon_days`` the label ``churned`` of
+    :func:`crmlytics.churn.labels.churn_labels` over that horizon, in one expression.
+
+    Each source table is read once: the transaction lines in one aggregate per order and one per
+    customer (:func:`customer_purchases`; with a horizon the same pass also reads the horizon's
+    lines for the label, each feature still only the lines at or before the cutoff), the sale
+    lines' categories, and complaints, interactions and campaign touches one aggregate each.
+    The population, the value tiers and the features all come from that one customer aggregate.
+    """
     from crmlytics.segments import value_tiers
 
     point = resolve_as_of(cutoff)
-    facts = customer_facts(ws, point)
-    tiers = value_tiers(facts, measure="revenue").select("customer_id", "value_tier")
-    population = churn_population(ws, point, definition, active_days).select("customer_id")
-    t = with_customer_columns(population, facts)
+    if horizon_days is not None and horizon_days < 1:
+        raise ConfigError(f"horizon_days must be at least 1, got {horizon_days}")
+    bought = customer_purchases(ws, point, trend_days, horizon_days)
+    bought = bought.mutate(net_revenue=bought.gross_revenue - bought.returned_revenue)
+    tiers = value_tiers(bought, measure="revenue").select("customer_id", "value_tier")
+    population = churn_population(ws, point, definition, active_days, purchases=bought).select(
+        "customer_id", "closed_at"
+    )
+    t = with_customer_columns(population, bought)
     for part in (
         tiers,
-        purchase_windows(ws, point, trend_days),
+        sold_categories(ws, point),
         complaint_features(ws, point, trend_days, slow_complaint_days),
         contact_features(ws, point, trend_days),
         campaign_features(ws, point),
     ):
         t = with_customer_columns(t, part)
-    days_since = t.days_since_last_purchase.cast("float64")
-    gross = t.gross_revenue
-    returned = t.returned_revenue
+    as_of_day = ibis.date(point.date)
+    days_since = as_of_day.delta(t.last_purchase_date, unit="day").cast("int64")
+    gross = t.gross_revenue.fill_null(0.0)
+    returned = t.returned_revenue.fill_null(0.0)
     zero = ibis.literal(0, "int64")
+    orders = t.orders.fill_null(zero)
     orders_recent = t.orders_recent.fill_null(zero)
     orders_prior = t.orders_prior.fill_null(zero)
     spend_recent = t.spend_recent.fill_null(0.0)
     spend_prior = t.spend_prior.fill_null(0.0)
     touches = t.campaign_touches.fill_null(zero)
     opens = t.campaign_opens.fill_null(zero)
+    label = {}
+    if horizon_days is not None:
+        if definition == "contract":
+            gone = t.closed_at.notnull() & point.after(t.closed_at, horizon_days)
+        else:
+            gone = t.horizon_purchases.fill_null(zero) == 0
+        label["churned"] = gone.cast("int64")
     return t.select(
         customer_id=t.customer_id,
-        days_since_last_purchase=t.days_since_last_purchase,
-        days_since_first_purchase=t.days_since_first_purchase,
-        purchase_span_days=t.purchase_span_days,
-        orders=t.orders.fill_null(zero),
+        days_since_last_purchase=days_since,
+        days_since_first_purchase=as_of_day.delta(t.first_purchase_date, unit="day").cast("int64"),
+        purchase_span_days=t.last_purchase_date.delta(t.first_purchase_date, unit="day").cast(
+            "int64"
+        ),
+        orders=orders,
         purchase_days=t.purchase_days.fill_null(zero),
-        net_revenue=t.net_revenue.fill_null(0.0),
-        avg_order_value=t.avg_order_value,
+        net_revenue=gross - returned,
+        avg_order_value=(t.gross_revenue - t.returned_revenue) / orders.nullif(0),
         orders_recent=orders_recent,
         orders_prior=orders_prior,
         spend_recent=spend_recent,
@@ -220,9 +348,9 @@ def churn_features(
         spend_trend=_trend(spend_recent, spend_prior),
         mean_gap_days=t.mean_gap_days,
         gap_cv=t.gap_sd_days / t.mean_gap_days.nullif(0.0),
-        overdue_ratio=days_since / t.mean_gap_days.nullif(0.0),
-        returned_revenue=returned.fill_null(0.0),
-        return_share=returned / gross.nullif(0.0),
+        overdue_ratio=days_since.cast("float64") / t.mean_gap_days.nullif(0.0),
+        returned_revenue=returned,
+        return_share=t.returned_revenue / t.gross_revenue.nullif(0.0),
         complaints=t.complaints.fill_null(zero),
         complaints_recent=t.complaints_recent.fill_null(zero),
         unresolved_complaints=t.unresolved_complaints.fill_null(zero),
@@ -236,6 +364,7 @@ def churn_features(
         campaign_open_rate=opens.cast("float64") / touches.nullif(0),
         categories_bought=t.categories_bought.fill_null(zero),
         value_tier_level=t.value_tier.cases(("gold", 3), ("silver", 2), ("bronze", 1)),
+        **label,
     )
 
 
@@ -280,23 +409,15 @@ def feature_frame(
     """
     c = config or ChurnConfig()
     point = resolve_as_of(cutoff)
-    expr = churn_features(
+    expr = labelled_features(
         ws,
         point,
+        horizon_days=c.horizon_days if labels else None,
         trend_days=c.trend_days,
         slow_complaint_days=c.slow_complaint_days,
         definition=c.definition,
         active_days=c.active_days,
     )
-    if labels:
-        label = churn_labels(
-            ws,
-            point,
-            horizon_days=c.horizon_days,
-            definition=c.definition,
-            active_days=c.active_days,
-        )
-        expr = with_customer_columns(expr, label)
     frame = expr.to_pandas()
     frame = frame.merge(p_alive(ws, point), on="customer_id", how="left", validate="1:1")
     frame[list(FEATURES)] = frame[list(FEATURES)].astype("float64")

@@ -89,13 +89,28 @@ def churn_population(
     point: AsOf,
     definition: Definition = "purchase",
     active_days: int | None = None,
+    *,
+    purchases: ir.Table | None = None,
 ) -> ir.Table:
-    """``customer_id, closed_at`` of the customers a cutoff labels (see the module doc)."""
+    """``customer_id, closed_at`` of the customers a cutoff labels (see the module doc).
+
+    ``purchases``: per customer ``orders`` and ``last_purchase_date`` as of ``point`` (e.g.
+    :func:`crmlytics.churn.features.customer_purchases`), so that a caller which has them
+    already does not aggregate the transactions again; by default :func:`buyers_at`.
+    """
     _check_definition(definition)
     accounts = open_accounts(ws, point)
     if definition == "contract":
         return accounts
-    buyers = buyers_at(ws, point, active_days).rename(buyer_id="customer_id")
+    if purchases is None:
+        buyers = buyers_at(ws, point, active_days)
+    else:
+        keep = purchases.orders > 0
+        if active_days is not None:
+            start = ibis.date(point.window_start(active_days).date())
+            keep &= purchases.last_purchase_date >= start
+        buyers = purchases.filter(keep).select("customer_id")
+    buyers = buyers.rename(buyer_id="customer_id")
     # buyers missing from ``customers`` are customers too (as in the facts), never closed
     c = ws.table("customers")
     closed = c.filter(c.closed_at.notnull() & point.visible(c.closed_at))
