@@ -167,8 +167,43 @@ def test_a_planted_driver_is_recovered_as_the_top_feature_and_the_model_beats_th
     gbt = roc_auc(held_out["churned"], model.score_samples(held_out))
     assert gbt > max(auc.values())
     # the driver is also the first reason of the customers with an unresolved complaint
-    drivers = model.drivers(held_out[held_out["unresolved_complaints"] >= 1].head(50))
+    complained = held_out[held_out["unresolved_complaints"] >= 1].head(50)
+    drivers = model.drivers(complained)
     assert (drivers["driver_1"] == "unresolved_complaints").mean() > 0.9
+    # the exact pushes (each customer scored again with the feature at its median) agree
+    exact = model.drivers(complained, exact=True)
+    assert (exact["driver_1"] == "unresolved_complaints").mean() > 0.9
+    # recent buyers without a complaint: the planted driver never pushes (they sit at its
+    # median, 0), and the second planted feature cannot push either (below its threshold)
+    calm = held_out[(held_out["unresolved_complaints"] == 0)
+                    & (held_out["days_since_last_purchase"] < 30)]  # fmt: skip
+    calm_drivers = model.drivers(calm)
+    assert not (calm_drivers["driver_1"] == "unresolved_complaints").any()
+
+
+def test_effect_curve_push_of_a_rule_is_the_distance_to_the_median_bin():
+    # the days rule scores a customer by days since the last purchase itself, so its effect
+    # curve is the identity at each bin's representative value: the push of a customer is
+    # that value minus the median's, and zero for a customer in the median's bin
+    frame = simulate_snapshots(customers=2000, cutoffs=2, seed=3)
+    model = ChurnModel(method="days_since_last_purchase").fit(frame)
+    curve = model.effects_["days_since_last_purchase"]
+    edges, means = np.array(curve["edges"]), np.array(curve["means"])
+    X = frame.head(200)
+    pushes = model.drivers(X, top=1)["push_1"].fillna(0.0).to_numpy()
+    days = X["days_since_last_purchase"].to_numpy()
+    median_mean = means[np.searchsorted(edges, model.medians_["days_since_last_purchase"])]
+    expected = np.maximum(means[np.searchsorted(edges, days)] - median_mean, 0.0)
+    np.testing.assert_allclose(pushes, expected)
+    # and it differs from the exact push (days - median) by less than the widths of the two
+    # bins involved (a bin's representative lies inside it)
+    exact = model.drivers(X, top=1, exact=True)["push_1"].fillna(0.0).to_numpy()
+    inner = (days > edges[0]) & (days <= edges[-1])
+    bounds = np.concatenate([[edges[0]], edges])
+    width = np.diff(bounds)[np.searchsorted(edges, days[inner])]
+    at = np.searchsorted(edges, model.medians_["days_since_last_purchase"])
+    median_width = edges[at] - edges[at - 1]
+    assert np.all(np.abs(pushes[inner] - exact[inner]) <= width + median_width)
 
 
 def test_ranking_metrics_worked_by_hand():

@@ -59,6 +59,8 @@ RULES: dict[str, tuple[str, ...]] = {
     "p_alive": ("p_alive",),
 }
 _IMPORTANCE_ROWS = 10_000
+_EFFECT_ROWS = 250
+_EFFECT_BINS = 32
 
 
 @register_model
@@ -96,6 +98,10 @@ class ChurnModel(Model):
     importance_ : pandas.DataFrame
         Permutation importance on the calibration rows: ``feature, importance`` (mean drop of
         ROC AUC when the feature is shuffled), ``importance_sd``.
+    effects_ : dict
+        Per feature its effect curve (partial dependence of the ranking score on a sample of
+        the calibration rows): ``edges`` of up to 32 bins of the training values, the ``means``
+        score in each bin and the ``missing`` mean; what :meth:`drivers` reads pushes from.
     reference_ : dict
         Per feature the decile edges of the training values and the shares in each bin (PSI).
     training_ : dict
@@ -209,6 +215,7 @@ class ChurnModel(Model):
             self.calibrator_ = _calibrator(self.calibration if self.method == "gbt" else "isotonic")
             self.calibrator_.fit(score.reshape(-1, 1) if self._sigmoid else score, y[cal_rows])
         self.importance_ = self._importance(X[cal_rows], y[cal_rows])
+        self.effects_ = self._effects(X[cal_rows])
         self.reference_ = {f: _reference(data[f]) for f in features}
         self.training_ = {
             "rows": int(len(y)),
@@ -275,42 +282,64 @@ class ChurnModel(Model):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """``(n, 2)`` array: probabilities of staying and of churning within the horizon."""
-        score = self.score_samples(X)
+        p = self._calibrated(self.score_samples(X))
+        return np.column_stack([1.0 - p, p])
+
+    def _calibrated(self, score: np.ndarray) -> np.ndarray:
         if self.calibrator_ is None:
             p = score
         elif self._sigmoid:
             p = self.calibrator_.predict_proba(score.reshape(-1, 1))[:, 1]
         else:
             p = self.calibrator_.predict(score)
-        p = np.clip(np.asarray(p, dtype="float64"), 0.0, 1.0)
-        return np.column_stack([1.0 - p, p])
+        return np.clip(np.asarray(p, dtype="float64"), 0.0, 1.0)
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """``churn_probability`` (calibrated) and ``churn_score`` (ranking score) per row of
         ``X``, with ``X``'s index."""
         score = self.score_samples(X)
-        p = self.predict_proba(X)[:, 1]
-        return pd.DataFrame({"churn_probability": p, "churn_score": score}, index=X.index)
+        return pd.DataFrame(
+            {"churn_probability": self._calibrated(score), "churn_score": score}, index=X.index
+        )
 
-    def drivers(self, X: pd.DataFrame, top: int = 3, candidates: int = 8) -> pd.DataFrame:
+    def drivers(
+        self, X: pd.DataFrame, top: int = 3, candidates: int = 8, *, exact: bool = False
+    ) -> pd.DataFrame:
         """The ``top`` features that raise each customer's churn probability the most.
 
-        A feature's push is how much the ranking score (:meth:`score_samples`) falls when that
-        one feature is set to its training median, the other features unchanged (the score, not
-        the calibrated probability, whose isotonic steps would hide small pushes); only the
-        ``candidates`` most important features (permutation importance) are tried, and only
-        pushes above zero are kept. Returns ``driver_1 … driver_top`` (feature names, null when
-        fewer push up) and ``push_1 … push_top`` (score points) with ``X``'s index.
+        A feature's push compares the customer's value of that feature with its training
+        median, in points of the ranking score (:meth:`score_samples`; not the calibrated
+        probability, whose isotonic steps would hide small pushes). By default (``exact=False``)
+        the push is read off the feature's *effect curve* (``effects_``, learnt at fit time): the
+        mean score of a sample of calibration customers with the feature set to the customer's
+        value, minus the same with it set to the median (partial dependence; the curve is a step
+        function over at most 32 bins of the training values plus one for a missing value). That
+        is the population average of the exact push and costs a table look-up per customer, so
+        a million customers are explained in well under a second. ``exact=True`` instead scores
+        each customer again with the feature set to the median (one model pass per candidate):
+        the push of this customer's own combination of values, interactions included.
+
+        Only the ``candidates`` most important features (permutation importance) are tried, and
+        only pushes above zero are kept. Returns ``driver_1 … driver_top`` (feature names, null
+        when fewer push up) and ``push_1 … push_top`` (score points) with ``X``'s index.
         """
         self._check_compatible(X)
-        base = self.score_samples(X)
         ranked = self.importance_.sort_values("importance", ascending=False)["feature"]
         tried = [f for f in ranked if f in self.features_][:candidates]
         pushes = np.zeros((len(X), len(tried)))
-        for j, feature in enumerate(tried):
-            changed = X[self.features_].copy()
-            changed[feature] = self.medians_[feature]
-            pushes[:, j] = base - self.score_samples(changed)
+        effects = getattr(self, "effects_", None)
+        if exact or effects is None:
+            base = self.score_samples(X)
+            for j, feature in enumerate(tried):
+                changed = X[self.features_].copy()
+                changed[feature] = self.medians_[feature]
+                pushes[:, j] = base - self.score_samples(changed)
+        else:
+            for j, feature in enumerate(tried):
+                values = X[feature].to_numpy(dtype="float64")
+                pushes[:, j] = _effect(effects[feature], values) - _effect(
+                    effects[feature], np.array([self.medians_[feature]])
+                )
         order = np.argsort(-pushes, axis=1, kind="stable")[:, :top]
         names = np.array(tried, dtype=object)
         out = {}
@@ -322,6 +351,53 @@ class ChurnModel(Model):
             out[f"driver_{k + 1}"] = driver.where(keep, None)
             out[f"push_{k + 1}"] = np.where(keep, push, np.nan)
         return pd.DataFrame(out, index=X.index)
+
+    def _effects(self, X: pd.DataFrame, sample: int = _EFFECT_ROWS) -> dict[str, dict[str, Any]]:
+        """Effect curve (partial dependence of the ranking score) of every feature on a sample
+        of ``X``: bin edges of the training values, the mean score in each bin and with the
+        feature missing. All curves in one scoring pass over the stacked variants."""
+        rng = np.random.default_rng(self.random_state)
+        X = X[self.features_].astype("float64").reset_index(drop=True)
+        if len(X) > sample:
+            X = X.iloc[np.sort(rng.choice(len(X), sample, replace=False))].reset_index(drop=True)
+        grids = {}
+        for feature in self.features_:
+            values = X[feature].to_numpy()
+            finite = np.sort(values[np.isfinite(values)])
+            edges = np.unique(np.quantile(finite, np.linspace(0, 1, _EFFECT_BINS + 1)[1:-1]))
+            if len(finite) == 0:
+                edges = np.array([], dtype="float64")
+            bins = np.searchsorted(edges, finite, side="left")
+            # each bin is represented by the median training value in it
+            points = [
+                float(np.median(finite[bins == b])) if np.any(bins == b) else np.nan
+                for b in range(len(edges) + 1)
+            ]
+            grids[feature] = (edges, np.append(points, np.nan))
+        base = X.to_numpy()
+        variants = sum(len(points) for _, points in grids.values())
+        stacked = np.broadcast_to(base, (variants, *base.shape)).copy()
+        at = 0
+        for j, (_, points) in enumerate(grids.values()):
+            stacked[at : at + len(points), :, j] = np.asarray(points)[:, None]
+            at += len(points)
+        frame = pd.DataFrame(stacked.reshape(-1, base.shape[1]), columns=self.features_)
+        scores = self.score_samples(frame).reshape(variants, len(X))
+        means = scores.mean(axis=1)
+        out, at = {}, 0
+        for feature, (edges, points) in grids.items():
+            curve = means[at : at + len(points)]
+            at += len(points)
+            known = np.isfinite(points[:-1])
+            filled = np.where(known, curve[:-1], np.nan)
+            # an empty bin (no sample value in it) borrows its neighbour's mean
+            filled = pd.Series(filled).ffill().bfill().fillna(float(curve[-1])).to_numpy()
+            out[feature] = {
+                "edges": [float(e) for e in edges],
+                "means": [float(m) for m in filled],
+                "missing": float(curve[-1]),
+            }
+        return out
 
     def _importance(self, X: pd.DataFrame, y: np.ndarray, repeats: int = 2) -> pd.DataFrame:
         rng = np.random.default_rng(self.random_state)
@@ -372,6 +448,7 @@ class ChurnModel(Model):
             "gap_median": self.gap_median_,
             "importance": self.importance_.to_dict(orient="list"),
             "reference": self.reference_,
+            "effects": self.effects_,
             "training": self.training_,
         }
 
@@ -382,6 +459,8 @@ class ChurnModel(Model):
         self.gap_median_ = float(state["gap_median"])
         self.importance_ = pd.DataFrame(state["importance"])
         self.reference_ = state["reference"]
+        # models saved before effect curves existed explain customers the exact way
+        self.effects_ = state.get("effects")
         self.training_ = state["training"]
         self.medians_ = {k: float(v) for k, v in state["medians"].items()}
 
@@ -432,6 +511,14 @@ def _calibrator(kind: str) -> Any:
     if kind == "sigmoid":
         return LogisticRegression(C=1e6, max_iter=1000)
     return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+
+
+def _effect(curve: dict[str, Any], values: np.ndarray) -> np.ndarray:
+    """The effect curve's mean score at each of ``values`` (missing values: its missing mean)."""
+    edges = np.asarray(curve["edges"], dtype="float64")
+    means = np.asarray(curve["means"], dtype="float64")
+    out = means[np.searchsorted(edges, np.nan_to_num(values, nan=0.0), side="left")]
+    return np.where(np.isnan(values), curve["missing"], out)
 
 
 def _reference(values: pd.Series, bins: int = 10) -> dict[str, Any]:
