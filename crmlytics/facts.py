@@ -99,17 +99,19 @@ def is_return(lines: ir.Table) -> ir.BooleanValue:
     return (lines.kind == "return") | (lines.amount < 0)
 
 
-def orders(lines: ir.Table) -> ir.Table:
+def orders(lines: ir.Table, *, counts: bool = True) -> ir.Table:
     """One row per (customer, order), in one pass over the lines.
 
     - ``order_day``: day of the order's first sale line (of any line, if it has none);
     - ``order_net``: sum of all its lines, returns included, rounded to ``NET_DECIMALS``
       (a fully returned order nets to exactly zero);
     - ``gross_revenue`` (sale lines), ``returned_revenue`` (return lines, positive), ``profit`` (see
-      :func:`customer_facts`; null when no line has a cost), ``return_lines`` (count).
+      :func:`customer_facts`; null when no line has a cost), ``return_lines`` (count; left out
+      with ``counts=False``, for callers that do not need it).
     """
     returned = is_return(lines)
     line_profit = lines.amount - lines.amount.sign() * lines.cost.abs()
+    extra = {"return_lines": lines.order_id.count(where=returned)} if counts else {}
     return lines.group_by(["customer_id", "order_id"]).aggregate(
         order_day=ibis.coalesce(
             lines.order_ts.min(where=lines.kind == "sale"), lines.order_ts.min()
@@ -118,7 +120,7 @@ def orders(lines: ir.Table) -> ir.Table:
         gross_revenue=lines.amount.sum(where=~returned).fill_null(0.0),
         returned_revenue=lines.amount.abs().sum(where=returned).fill_null(0.0),
         profit=line_profit.sum(where=lines.cost.notnull()),
-        return_lines=lines.order_id.count(where=returned),
+        **extra,
     )
 
 
@@ -156,7 +158,9 @@ def customer_facts(
     """
     check_window_days(window_days)
     point = resolve_as_of(as_of)
-    per_order = orders(visible_lines(ws, point, window_days))
+    # one expression for the visible lines (with their categories) feeds both aggregates
+    lines = _with_category(_visible(ws, point, window_days), ws)
+    per_order = orders(lines, counts=False)
     purchase = per_order.order_net > 0
     money = per_order.group_by("customer_id").aggregate(
         first_purchase_date=per_order.order_day.min(where=purchase),
@@ -167,7 +171,8 @@ def customer_facts(
         returned_revenue=per_order.returned_revenue.sum(),
         profit=per_order.profit.sum(),
     )
-    categories = sold_categories(ws, point, window_days)
+    sold = lines.filter(~is_return(lines) & lines.category.notnull())
+    categories = sold.group_by("customer_id").aggregate(categories_bought=sold.category.nunique())
 
     complaints = ws.table("complaints")
     complaints = (
