@@ -286,3 +286,22 @@ def test_risk_by_segment_chart_shows_mean_probability_and_tier_counts():
     assert list(traces["mean churn probability"].x) == ["gold", "bronze"]
     assert list(traces["mean churn probability"].y) == pytest.approx([0.5, 0.3])
     assert list(traces["high"].y) == [2, 0] and list(traces["medium"].y) == [0, 1]
+
+
+def test_p_alive_fitted_on_a_sample_stays_close_to_the_full_fit():
+    from crmlytics.churn.features import p_alive
+    from crmlytics.demo import generate_demo
+    from crmlytics.workspace import Workspace
+
+    ws = Workspace.memory()
+    for table, frame in generate_demo(customers=6000, seed=4).tables.items():
+        ws.insert(table, frame)
+    full = p_alive(ws, "2025-03-31")
+    # a sample as large as the buyers is the full fit, to the last digit
+    pd.testing.assert_frame_equal(p_alive(ws, "2025-03-31", len(full)), full)
+    # 1,000 of the ~4,300 buyers: the four BG/NBD parameters move by their sampling error
+    # only (a few percent from 1,000 customers), so each customer's P(alive) moves by a few
+    # points at most, and by about one on average
+    sampled = p_alive(ws, "2025-03-31", 1000)
+    gap = np.abs(sampled["p_alive"] - full["p_alive"])
+    assert len(full) > 4000 and gap.mean() < 0.02 and gap.max() < 0.08

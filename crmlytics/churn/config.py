@@ -69,6 +69,12 @@ class ChurnConfig(_Section):
     slow_complaint_days: float = Field(
         7.0, gt=0, description="a complaint not resolved within this many days is slow"
     )
+    p_alive_sample: int | None = Field(
+        20_000,
+        ge=1000,
+        description="customers (a seeded random sample) the BG/NBD fit behind the p_alive "
+        "feature estimates its parameters from; P(alive) is computed for everyone; None = all",
+    )
     gbt: GradientBoosting = GradientBoosting()
     reason_features: int = Field(
         8, ge=3, le=50, description="most important features tried as per-customer reasons"

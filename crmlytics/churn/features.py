@@ -26,7 +26,9 @@ before those. The features, in :data:`FEATURES` order:
 - ``categories_bought``; ``value_tier_level`` (3 gold, 2 silver, 1 bronze by net revenue,
   :func:`crmlytics.segments.value_tiers`);
 - ``p_alive``: BG/NBD P(alive) from :mod:`crmlytics.clv`, fitted as of the cutoff (added in
-  pandas by :func:`feature_frame`; null when the data cannot support the fit).
+  pandas by :func:`feature_frame`; null when the data cannot support the fit; the parameters
+  are estimated from a seeded random sample of ``p_alive_sample`` customers, 20,000 by
+  default, and P(alive) computed for everyone).
 """
 
 from __future__ import annotations
@@ -368,11 +370,15 @@ def labelled_features(
     )
 
 
-def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
+def p_alive(ws: Workspace, cutoff: AsOfLike, sample: int | None = None) -> pd.DataFrame:
     """``customer_id, p_alive``: BG/NBD P(alive) fitted on the data as of ``cutoff``.
 
-    When the data cannot support a BG/NBD fit (:class:`crmlytics.clv.ClvFitError`), every
-    ``p_alive`` is null and a warning says why.
+    With ``sample``, the BG/NBD parameters are estimated from a random sample of that many
+    customers (seeded, so a re-run gives the same numbers) and P(alive) is then computed for
+    every customer from their own history: the estimate of the four parameters from 20,000
+    customers is already tight, while the fit's cost grows with the number of distinct
+    histories. ``None`` fits on everyone. When the data cannot support a BG/NBD fit
+    (:class:`crmlytics.clv.ClvFitError`), every ``p_alive`` is null and a warning says why.
     """
     from crmlytics.clv import ClvFitError, ClvFitWarning
     from crmlytics.clv.models import count_model
@@ -386,7 +392,11 @@ def p_alive(ws: Workspace, cutoff: AsOfLike) -> pd.DataFrame:
             warnings.simplefilter("ignore", ClvFitWarning)
             # one fit and one P(alive) per distinct history, gathered back to the customers
             codes, patterns = pattern_index(summary)
-            fitted = count_model("bgnbd", unit="weeks").fit(patterns)
+            fit_on = patterns
+            if sample is not None and len(summary) > sample:
+                rows = np.random.default_rng(0).choice(len(summary), sample, replace=False)
+                fit_on = pattern_index(summary.iloc[np.sort(rows)])[1]
+            fitted = count_model("bgnbd", unit="weeks").fit(fit_on)
             history = [patterns[c] for c in patterns.columns if c != "weights"]
             values = np.asarray(fitted.p_alive(*history))[codes]
     except ClvFitError as exc:
@@ -419,7 +429,8 @@ def feature_frame(
         active_days=c.active_days,
     )
     frame = expr.to_pandas()
-    frame = frame.merge(p_alive(ws, point), on="customer_id", how="left", validate="1:1")
+    alive = p_alive(ws, point, c.p_alive_sample)
+    frame = frame.merge(alive, on="customer_id", how="left", validate="1:1")
     frame[list(FEATURES)] = frame[list(FEATURES)].astype("float64")
     frame.insert(0, "cutoff", point.date)
     if labels:
