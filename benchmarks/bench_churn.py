@@ -29,16 +29,18 @@ import argparse
 import datetime as dt
 import json
 import os
+import pickle
 import resource
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from crmlytics.churn.backtest import plan, snapshots
 from crmlytics.churn.config import ChurnConfig
-from crmlytics.churn.features import feature_frame
+from crmlytics.churn.features import feature_frame, labelled_features, p_alive
 from crmlytics.churn.metrics import roc_auc
 from crmlytics.churn.model import ChurnModel, psi
 from crmlytics.churn.score import score_frame
@@ -52,8 +54,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def warehouse(customers: int, seed: int) -> tuple[Workspace, dict[str, pd.DataFrame]]:
-    tables = generate_demo(customers=customers, seed=seed, as_of=AS_OF).tables
+def warehouse(
+    customers: int, seed: int, cache: Path | None = None
+) -> tuple[Workspace, dict[str, pd.DataFrame]]:
+    """An in-memory warehouse of the demo data (generated, or read from ``cache`` if there)."""
+    stored = None if cache is None else cache / f"demo_{customers}_s{seed}.pkl"
+    if stored is not None and stored.exists():
+        with stored.open("rb") as f:
+            tables = pickle.load(f)  # noqa: S301 - our own file, written below
+    else:
+        tables = generate_demo(customers=customers, seed=seed, as_of=AS_OF).tables
+        if stored is not None:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            with stored.open("wb") as f:
+                pickle.dump(tables, f, protocol=5)
     ws = Workspace.memory()
     for name, frame in tables.items():
         ws.insert(name, frame)
@@ -119,12 +133,19 @@ def pandas_features(tables: dict[str, pd.DataFrame], cutoff: dt.date, trend: int
     return f.join(comp).join(contacts).join(camp)
 
 
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000, help="training warehouse")
     parser.add_argument("--score-customers", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=1, help="OpenMP threads of the trees")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep the generated demo tables here (pickle)"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     out: dict[str, object] = {"customers": args.customers, "score_customers": args.score_customers}
@@ -132,7 +153,7 @@ def main() -> None:
     evaluation, training = plan(AS_OF, config)
     cutoffs = [*training[1:], evaluation]  # the 4 cutoffs a model used at AS_OF is fitted on
 
-    ws, tables = warehouse(args.customers, seed=1)
+    ws, tables = warehouse(args.customers, seed=1, cache=args.cache)
     out["transactions"] = len(tables["transactions"])
     t0 = time.perf_counter()
     frame = snapshots(ws, cutoffs, config)
@@ -146,6 +167,7 @@ def main() -> None:
         "total_s": round(t2 - t0, 2),
         "boosting_rounds": model.training_["iterations"],
         "top_features": model.importance_["feature"].head(5).tolist(),
+        "load_average": _load(),
     }
     if not args.no_baseline:
         t0 = time.perf_counter()
@@ -156,11 +178,20 @@ def main() -> None:
         for cutoff in cutoffs:
             feature_frame(ws, cutoff, config)
         out["crmlytics_features_4_cutoffs_s"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        for cutoff in cutoffs:
+            labelled_features(ws, cutoff, active_days=config.active_days).to_pandas()
+        out["crmlytics_relational_features_4_cutoffs_s"] = round(time.perf_counter() - t0, 2)
+        out["baseline_load_average"] = _load()
     ws.close()
     del tables
 
-    ws, tables = warehouse(args.score_customers, seed=2)
+    ws, tables = warehouse(args.score_customers, seed=2, cache=args.cache)
     out["score_transactions"] = len(tables["transactions"])
+    if not args.no_baseline:
+        t0 = time.perf_counter()
+        pandas_features(tables, AS_OF)
+        out["pandas_features_score_s"] = round(time.perf_counter() - t0, 2)
     del tables
     t0 = time.perf_counter()
     features = feature_frame(ws, AS_OF, config)
@@ -177,6 +208,16 @@ def main() -> None:
         "total_s": round(t3 - t0, 2),
         "max_psi": round(float(stability["psi"].max()), 3),
         "high_risk_share": round(float((scores["churn_risk_tier"] == "high").mean()), 3),
+        "load_average": _load(),
+    }
+    t0 = time.perf_counter()
+    labelled_features(ws, AS_OF, active_days=config.active_days).to_pandas()
+    t1 = time.perf_counter()
+    p_alive(ws, AS_OF, config.p_alive_sample)
+    t2 = time.perf_counter()
+    out["score"]["parts_again"] = {
+        "relational_features_s": round(t1 - t0, 2),
+        "p_alive_s": round(t2 - t1, 2),
     }
     # the model on other customers (the score warehouse) at its own latest labelled cutoff
     labelled = feature_frame(ws, evaluation, config, labels=True)

@@ -119,35 +119,47 @@ def reason_texts(
 
     ``drivers`` comes from :meth:`ChurnModel.drivers` (``driver_1 …`` columns), ``features``
     holds the same rows' feature values (same index). A row without a driver gets null.
-    Sentences are built once per distinct (driver, values) pair, so a million customers cost
+    Sentences are built once per distinct (driver, values) pair (values rounded to two
+    decimals) and gathered back to the rows with array indexing, so a million customers cost
     only as many formats as there are distinct cases.
     """
+    if locale not in ("en", "zh"):
+        raise ConfigError(f"locale must be en or zh, not {locale!r}")
     columns = [c for c in drivers.columns if c.startswith("driver_")]
     present = [f for f in FEATURES if f in features.columns]
     out = pd.DataFrame(index=drivers.index)
     for column in columns:
-        name = drivers[column]
-        texts = pd.Series(None, index=drivers.index, dtype=object)
-        for feature in name.dropna().unique():
-            rows = name == feature
+        name = drivers[column].to_numpy(dtype=object)
+        texts = np.full(len(name), None, dtype=object)
+        known = pd.notna(name)
+        for feature in pd.unique(name[known]):
+            rows = np.flatnonzero(known & (name == feature))
             needed = [feature] + (
                 ["days_since_last_purchase", "overdue_ratio"] if feature in _ROW_TEMPLATES else []
             )
             needed = [f for f in dict.fromkeys(needed) if f in present]
-            values = features.loc[rows, needed].astype("float64").round(2)
-            keys = list(values.fillna(np.inf).itertuples(index=False, name=None))
-            said = _said(feature, values.drop_duplicates(), locale, trend_days)
-            texts[rows] = [said[k] for k in keys]
-        out[column.replace("driver_", "reason_")] = texts
+            values = features[needed].to_numpy(dtype="float64")[rows].round(2)
+            codes, first = _distinct_rows(values)
+            said = np.array(
+                [
+                    reason_text(
+                        feature, dict(zip(needed, values[i], strict=True)), locale, trend_days
+                    )
+                    for i in first
+                ],
+                dtype=object,
+            )
+            texts[rows] = said[codes]
+        out[column.replace("driver_", "reason_")] = pd.Series(texts, index=drivers.index)
     return out
 
 
-def _said(
-    feature: str, distinct: pd.DataFrame, locale: Locale, trend_days: int
-) -> dict[tuple[float, ...], str]:
-    """The sentence of each distinct row of values, keyed by the values (missing as inf)."""
-    keys = distinct.fillna(np.inf).itertuples(index=False, name=None)
-    return {
-        key: reason_text(feature, row, locale, trend_days)
-        for key, (_, row) in zip(keys, distinct.iterrows(), strict=True)
-    }
+def _distinct_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, first)``: the number of each row's distinct value combination (missing values
+    equal to each other) and the position of the first row of each combination."""
+    codes = np.zeros(len(values), dtype="int64")
+    for j in range(values.shape[1]):
+        column, _ = pd.factorize(values[:, j], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * (int(column.max(initial=0)) + 1) + column)
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
