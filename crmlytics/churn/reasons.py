@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -19,6 +20,14 @@ Locale = str
 _TIERS = {3.0: ("gold", "黄金"), 2.0: ("silver", "一般"), 1.0: ("bronze", "零散")}
 
 
+def _finite(v: object) -> bool:
+    """A number that is neither missing nor infinite (``None`` and NaN are missing)."""
+    try:
+        return v is not None and math.isfinite(v)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
 def _n(v: float) -> str:
     return f"{v:,.0f}"
 
@@ -27,9 +36,9 @@ def _days(row: pd.Series, locale: Locale) -> str:
     days, ratio = row["days_since_last_purchase"], row.get("overdue_ratio", np.nan)
     if locale == "zh":
         text = f"{_n(days)} 天未购买"
-        return text + (f"，为其平常购买间隔的 {ratio:.1f} 倍" if np.isfinite(ratio) else "")
+        return text + (f"，为其平常购买间隔的 {ratio:.1f} 倍" if _finite(ratio) else "")
     text = f"no purchase for {_n(days)} days"
-    return text + (f", {ratio:.1f}× their usual gap" if np.isfinite(ratio) else "")
+    return text + (f", {ratio:.1f}× their usual gap" if _finite(ratio) else "")
 
 
 # feature -> (English template, Chinese template) over the value ``v`` and the trend days ``d``;
@@ -92,14 +101,14 @@ def reason_text(feature: str, row: pd.Series, locale: Locale = "en", trend_days:
         raise ConfigError(f"locale must be en or zh, not {locale!r}")
     zh = locale == "zh"
     v = row.get(feature, np.nan)
-    known_days = np.isfinite(row.get("days_since_last_purchase", np.nan))
+    known_days = _finite(row.get("days_since_last_purchase", np.nan))
     if (
         feature in _ROW_TEMPLATES
         and known_days
-        and (feature == "days_since_last_purchase" or np.isfinite(v))
+        and (feature == "days_since_last_purchase" or _finite(v))
     ):
         return _ROW_TEMPLATES[feature](row, locale)
-    if v is None or not np.isfinite(v):
+    if not _finite(v):
         en, cn = _MISSING.get(feature, (f"{feature} unknown", f"{feature} 未知"))
         return cn if zh else en
     if feature == "value_tier_level":
