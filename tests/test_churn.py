@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from crmlytics.churn import ChurnConfig, churn_labels, feature_frame
 from crmlytics.churn.backtest import REPORT_COLUMNS, plan
+from crmlytics.churn.features import churn_features, labelled_features
 from crmlytics.churn.metrics import calibration_error, pr_auc, roc_auc, top_decile
 from crmlytics.churn.model import METHODS, ChurnModel, psi, simulate_snapshots
 from crmlytics.churn.reasons import reason_text
@@ -89,6 +90,46 @@ def test_a_datetime_cutoff_starts_the_horizon_at_that_instant(horizon_ws):
     # purchase at 23:59 is at the cutoff, not after it; a's at 10 April 23:00 is inside; b's
     # at 11 April 00:00 is one minute past the end
     assert got["c"] == 1 and got["b"] == 1 and got["a"] == 0
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "definition", "expected"),
+    [
+        ("2024-03-31", "purchase", {"a": 0, "b": 1, "c": 1, "d": 1, "e": 0}),
+        ("2024-03-31", "contract", {"a": 1, "b": 0, "c": 0, "d": 0, "e": 0, "g": 0, "h": 0}),
+        ("2024-03-31T23:59:00", "purchase", {"a": 0, "b": 1, "c": 1, "d": 1, "e": 0}),
+    ],
+)
+def test_label_read_in_the_features_pass_is_the_label_by_hand(
+    horizon_ws, cutoff, definition, expected
+):
+    # the one-pass training query labels exactly as churn_labels does (cases as above)
+    frame = labelled_features(horizon_ws, cutoff, horizon_days=10, definition=definition)
+    got = dict(frame.select("customer_id", "churned").to_pandas().itertuples(index=False))
+    assert got == expected
+
+
+def test_purchase_gaps_count_each_purchase_day_once(ws):
+    # purchases on 1 March (two orders), 4 March and 10 March; the order of 7 March is fully
+    # returned, so no purchase: days 1, 4, 10 give gaps 3 and 6 days
+    ws.insert(
+        "transactions",
+        [
+            sale("o1", "x", "2024-03-01 09:00"),
+            sale("o2", "x", "2024-03-01 17:00"),
+            sale("o3", "x", "2024-03-04 09:00"),
+            sale("o4", "x", "2024-03-07 09:00"),
+            sale("o4", "x", "2024-03-08 09:00", -10.0, "return"),
+            sale("o5", "x", "2024-03-10 09:00"),
+        ],
+    )
+    row = churn_features(ws, "2024-03-20").to_pandas().set_index("customer_id").loc["x"]
+    assert row["purchase_days"] == 3 and row["orders"] == 4
+    assert row["mean_gap_days"] == pytest.approx(4.5)
+    # sample sd of (3, 6) is sqrt(4.5); over the mean 4.5
+    assert row["gap_cv"] == pytest.approx(np.sqrt(4.5) / 4.5)
+    # 10 days since the last purchase, over the usual 4.5-day gap
+    assert row["overdue_ratio"] == pytest.approx(10 / 4.5)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmlytics.churn.features import churn_features
+from crmlytics.churn.features import churn_features, labelled_features
 from crmlytics.churn.labels import churn_labels
 from crmlytics.demo import generate_demo
 from tests.parity.conftest import assert_same_frame
@@ -32,4 +32,10 @@ def test_churn_labels_and_features_equal_on_duckdb_and_spark(demo_ws, to_spark):
         spark = churn_features(spark_ws, cutoff, definition=definition, active_days=365)
         duck, spark = duck.to_pandas(), spark.to_pandas()
         assert len(duck) > 30 and duck["complaints"].sum() > 0
+        assert_same_frame(duck, spark, ["customer_id"])
+        # features and label in one pass (what training runs)
+        duck = labelled_features(demo_ws, cutoff, horizon_days=90, definition=definition)
+        spark = labelled_features(spark_ws, cutoff, horizon_days=90, definition=definition)
+        duck, spark = duck.to_pandas(), spark.to_pandas()
+        assert duck["mean_gap_days"].notna().sum() > 10
         assert_same_frame(duck, spark, ["customer_id"])
