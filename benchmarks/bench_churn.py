@@ -178,18 +178,21 @@ def main() -> None:
         "load_average": _load(),
     }
     if not args.no_baseline:
-        t0 = time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         for cutoff in cutoffs:
             pandas_features(tables, cutoff)
         out["pandas_features_4_cutoffs_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
+        out["pandas_features_4_cutoffs_cpu_s"] = round(_cpu() - c0, 2)
+        c0, t0 = _cpu(), time.perf_counter()
         for cutoff in cutoffs:
             feature_frame(ws, cutoff, config)
         out["crmlytics_features_4_cutoffs_s"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
+        out["crmlytics_features_4_cutoffs_cpu_s"] = round(_cpu() - c0, 2)
+        c0, t0 = _cpu(), time.perf_counter()
         for cutoff in cutoffs:
             labelled_features(ws, cutoff, active_days=config.active_days).to_pandas()
         out["crmlytics_relational_features_4_cutoffs_s"] = round(time.perf_counter() - t0, 2)
+        out["crmlytics_relational_features_4_cutoffs_cpu_s"] = round(_cpu() - c0, 2)
         out["baseline_load_average"] = _load()
     ws.close()
     del tables
@@ -197,9 +200,10 @@ def main() -> None:
     ws, tables = warehouse(args.score_customers, seed=2, cache=args.cache)
     out["score_transactions"] = len(tables["transactions"])
     if not args.no_baseline:
-        t0 = time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         pandas_features(tables, AS_OF)
         out["pandas_features_score_s"] = round(time.perf_counter() - t0, 2)
+        out["pandas_features_score_cpu_s"] = round(_cpu() - c0, 2)
     del tables
     c0, t0 = _cpu(), time.perf_counter()
     features = feature_frame(ws, AS_OF, config)
