@@ -9,7 +9,9 @@ Prints one JSON document. For each size it builds a warehouse of synthetic trans
   (read and groupby reported separately).
 
 Each step runs in a fresh subprocess (so peak RSS is that step's own), three times in a row;
-the best run is reported next to all three.
+the best run is reported next to all three, with each run's CPU seconds (user + system, all
+threads) and the load average after the step (on a shared machine wall seconds stretch with the
+load).
 
 Run: ``python benchmarks/bench_facts.py --rows 1000000 10000000``
 """
@@ -120,12 +122,17 @@ def _timed(code: str) -> dict[str, float]:
     wrapper = (
         "import time, resource, json\n"
         f"{setup}\n"
-        "runs = []\n"
+        "def cpu():\n"
+        "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "    return u.ru_utime + u.ru_stime\n"
+        "runs, cpus = [], []\n"
         f"for _ in range({RUNS}):\n"
-        "    t0 = time.perf_counter()\n"
+        "    c0, t0 = cpu(), time.perf_counter()\n"
         f"{body}\n"
         "    runs.append(time.perf_counter() - t0)\n"
-        "print(json.dumps({'seconds': min(runs), 'runs': runs, "
+        "    cpus.append(cpu() - c0)\n"
+        "print(json.dumps({'seconds': min(runs), 'runs': runs, 'cpu_seconds': cpus, "
+        "'load_average': __import__('os').getloadavg(), "
         "'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
     done = subprocess.run(
