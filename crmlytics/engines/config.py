@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TIMEZONE_KEY = "spark.sql.session.timeZone"
-Scalar = str | int | float
+Scalar = str | bool | int | float
 
 
 class _Section(BaseModel):

@@ -41,6 +41,10 @@ appender.stderr.name = stderr
 appender.stderr.target = SYSTEM_ERR
 appender.stderr.layout.type = PatternLayout
 appender.stderr.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex
+# The level Spark gives an interactive driver (PySpark's gateway): the same, so that Spark does
+# not announce a level of its own at start-up.
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = ${{sys:{LEVEL_PROPERTY}:-ERROR}}
 """
 
 
@@ -104,6 +108,7 @@ def connect(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
     import ibis
 
     session, started = start_session(settings, timezone)
+    quiet_python_loggers(settings.log_level)
     if not settings.remote:
         with spark_errors("setting Spark's log level"):
             session.sparkContext.setLogLevel(settings.log_level)
@@ -122,6 +127,19 @@ def connect(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
                 )
             session.catalog.setCurrentDatabase(settings.database)
     return backend, started
+
+
+PYTHON_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+"""PySpark's Python loggers that log every failed query's Java stack as JSON before raising it."""
+
+
+def quiet_python_loggers(level: str) -> None:
+    """Below INFO, PySpark's query-context loggers stay silent: the error itself is raised (and
+    shown as one line by the CLI), so their copy of it with the Java stack is noise."""
+    import logging
+
+    for name in PYTHON_LOGGERS:
+        logging.getLogger(name).disabled = level in ("ERROR", "WARN")
 
 
 def set_session_timezone(session: Any, timezone: str) -> str:
@@ -215,8 +233,18 @@ def _plain(text: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "desc", None) or exc).strip()
+    java = getattr(exc, "java_exception", None)  # py4j: the Java exception says what happened
+    text = _java_text(java) or str(getattr(exc, "desc", None) or exc).strip()
     line = text.splitlines()[0] if text else type(exc).__name__
     line = re.sub(r"^\[[A-Z_.]+\]\s*", "", line)
     line = re.split(r"\s+SQLSTATE:|\s+Verify the spelling|\s+If necessary set", line)[0]
     return _plain(line).strip()
+
+
+def _java_text(java: Any) -> str | None:
+    if java is None:
+        return None
+    try:
+        return str(java.toString()).strip()
+    except Exception:  # the gateway is gone
+        return None
