@@ -6,6 +6,8 @@ the rules are checked on hand-made tables whose canonical values are worked out 
 
 from __future__ import annotations
 
+import re
+
 import ibis
 import pandas as pd
 import pytest
@@ -202,3 +204,80 @@ def test_engine_spark_refuses_a_db_file_and_loading_files_before_starting_spark(
     assert ingest.exit_code == 2 and "use --engine duckdb" in ingest.output
     bad = run("facts", "--engine", "hive")
     assert bad.exit_code == 2 and "--engine must be duckdb or spark" in bad.output
+
+
+def test_the_readme_spark_configuration_is_valid(tmp_path):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "engine: spark" in b]
+    conf = _config(tmp_path, block)
+    assert conf.warehouse.engine == "spark" and conf.warehouse.spark.database == "lake"
+    ws = Workspace(ibis.duckdb.connect(), conf.warehouse.tables, database="lake")
+    assert ws.mapping["transactions"].columns["kind"].values == {"S": "sale", "R": "return"}
+
+
+def test_a_new_spark_session_starts_quiet_in_the_warehouse_time_zone():
+    from crmlytics.engines.config import SparkConfig
+    from crmlytics.engines.spark import log4j2_file, session_conf
+
+    conf = session_conf(SparkConfig(conf={"spark.ui.enabled": False}), "Asia/Shanghai")
+    assert conf["spark.sql.session.timeZone"] == "Asia/Shanghai"
+    assert conf["spark.ui.showConsoleProgress"] == "false"
+    assert conf["spark.ui.enabled"] == "false"  # a YAML boolean is Spark's word for it
+    options = conf["spark.driver.extraJavaOptions"]
+    assert "-Dcrmlytics.spark.log.level=ERROR" in options
+    assert log4j2_file().as_uri() in options
+    assert "rootLogger.level = ${sys:crmlytics.spark.log.level:-ERROR}" in log4j2_file().read_text()
+    remote = session_conf(SparkConfig(remote="sc://h:15002"), "UTC")
+    assert "spark.driver.extraJavaOptions" not in remote  # no local driver to configure
+
+
+class _SparkError(Exception):
+    """Stands for pyspark's AnalysisException: its condition and message parameters."""
+
+    __module__ = "pyspark.errors.exceptions.captured"
+
+    def __init__(self, condition: str, params: dict[str, str], message: str) -> None:
+        super().__init__(message)
+        self.condition, self.params = condition, params
+
+    def getCondition(self) -> str:  # noqa: N802 (pyspark's name)
+        return self.condition
+
+    def getMessageParameters(self) -> dict[str, str]:  # noqa: N802
+        return self.params
+
+
+def test_spark_errors_become_one_line_naming_the_table_or_column():
+    from crmlytics.engines.spark import translate
+    from crmlytics.errors import DataError
+
+    missing = translate(
+        _SparkError(
+            "TABLE_OR_VIEW_NOT_FOUND",
+            {"relationName": "`lake`.`orderz`"},
+            "[TABLE_OR_VIEW_NOT_FOUND] The table or view `lake`.`orderz` cannot be found.",
+        )
+    )
+    assert isinstance(missing, WarehouseError)
+    assert str(missing).startswith("Spark: no table lake.orderz; map it in warehouse.tables")
+    column = translate(
+        _SparkError(
+            "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+            {"objectName": "`cst`", "proposal": "`cost_amt`, `amt`"},
+            "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ... `cst` cannot be resolved.",
+        )
+    )
+    assert str(column) == "Spark: no column cst; did you mean one of cost_amt, amt"
+    cast = translate(
+        _SparkError(
+            "CAST_INVALID_INPUT",
+            {},
+            "[CAST_INVALID_INPUT] The value 'x' of the type \"STRING\" cannot be cast to "
+            '"TIMESTAMP" because it is malformed. SQLSTATE: 22018\n== SQL ==',
+        )
+    )
+    assert isinstance(cast, DataError) and "\n" not in str(cast)
+    assert "The value 'x' of the type" in str(cast) and "SQLSTATE" not in str(cast)
+    assert translate(ValueError("not Spark's")) is None
