@@ -481,7 +481,7 @@ def _canonical(source: ir.Table, lake: LakeTable, table_spec: TableSpec) -> ir.T
         cmap = lake.columns.get(col.name)
         if cmap is None:
             found = folded.get(col.name.casefold())
-            if found is not None and (found not in mapped_sources or found == col.name):
+            if found is not None and found not in mapped_sources:  # as ingest: not taken twice
                 selected[col.name] = _cast(source[found], target, lake, col.name, found)
             elif col.required:
                 raise UnknownNameError(
