@@ -202,6 +202,8 @@ def test_engine_spark_refuses_a_db_file_and_loading_files_before_starting_spark(
     csv.write_text("order_id,customer_id,order_ts,amount\no1,a,2024-01-01,1\n", encoding="utf-8")
     ingest = run("ingest", "transactions", csv, "--engine", "spark")
     assert ingest.exit_code == 2 and "use --engine duckdb" in ingest.output
+    quick = run("quickstart", "--engine", "spark", "--demo-dir", tmp_path / "demo")
+    assert quick.exit_code == 2 and "quickstart loads demo files" in quick.output
     bad = run("facts", "--engine", "hive")
     assert bad.exit_code == 2 and "--engine must be duckdb or spark" in bad.output
 
