@@ -7,7 +7,8 @@ the Ibis backend over it. crmlytics sets, in this order:
   ``ibis.pyspark.connect`` so that it is applied *after* Ibis' own switch to UTC, and checked;
 - Spark's log level (``warehouse.spark.log_level``, default ERROR: no JVM warnings), through a
   log4j2 configuration given to the driver at start-up and ``setLogLevel`` afterwards;
-- ``spark.ui.showConsoleProgress=false``: no progress bars between crmlytics' own lines.
+- ``spark.ui.showConsoleProgress=false``: no progress bars between crmlytics' own lines (a
+  setting of a new session: a session this process already runs is joined as it is).
 
 :func:`translate` turns an exception raised by Spark (``AnalysisException`` for a missing table
 or column, a value that cannot be cast, a lost connection) into a
@@ -112,8 +113,6 @@ def connect(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
     if not settings.remote:
         with spark_errors("setting Spark's log level"):
             session.sparkContext.setLogLevel(settings.log_level)
-    for key, value in QUIET_CONF.items():
-        _set(session, key, value)
     with spark_errors("connecting to Spark"):
         # ibis.pyspark.connect sets the session to UTC first, then applies these settings.
         backend = ibis.pyspark.connect(session, **{TIMEZONE_KEY: timezone})
@@ -150,14 +149,6 @@ def set_session_timezone(session: Any, timezone: str) -> str:
     if now != timezone:
         raise WarehouseError(f"Spark kept time zone {now!r}; crmlytics needs {timezone!r}")
     return timezone
-
-
-def _set(session: Any, key: str, value: str) -> None:
-    try:
-        session.conf.set(key, value)
-    except Exception as exc:  # a static or refused setting on a running session
-        if translate(exc) is None:
-            raise
 
 
 def _text(value: Any) -> str:
