@@ -258,13 +258,12 @@ class Workspace:
             raise TypeError("this workspace is attached to a non-DuckDB backend")
         return self.backend.con
 
-    def table(self, name: str, *, optional: bool = False) -> ir.Table:
+    def table(self, name: str) -> ir.Table:
         """Canonical table ``name`` as an Ibis expression with canonical column names and types.
 
         On an attached warehouse, a table the mapping declares absent raises
-        :class:`AbsentTableError` naming the analysis that needs it; with ``optional`` (an
-        analysis that only enriches its result from the table, e.g. categories from
-        ``products``) it reads as an empty table instead.
+        :class:`AbsentTableError` naming the analysis that needs it (see :meth:`optional_table`
+        for one that can do without).
         """
         if name in SYSTEM:
             return self.backend.table(name)
@@ -273,10 +272,16 @@ class Workspace:
             return self.backend.table(name)
         lake = self.lake_table(name)
         if lake.absent:
-            if optional:
-                return _empty(table_spec)
             raise AbsentTableError(_absent_message(name, _reader()))
         return _canonical(self._source(lake), lake, table_spec)
+
+    def optional_table(self, name: str) -> ir.Table:
+        """:meth:`table`, or an empty table with the canonical columns when the mapping declares
+        ``name`` absent: for analyses that only enrich their result from it (categories from
+        ``products``, complaint and contact counts in the facts)."""
+        if self.attached and name not in SYSTEM and self.lake_table(name).absent:
+            return _empty(spec(name))
+        return self.table(name)
 
     def lake_table(self, name: str) -> LakeTable:
         """Where canonical table ``name`` lives on an attached warehouse (its mapping)."""
