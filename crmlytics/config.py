@@ -19,6 +19,7 @@ from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.complaints.config import ComplaintsConfig
 from crmlytics.crosssell.config import CrossSellConfig
+from crmlytics.engines.config import LakeConfig
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
@@ -42,8 +43,10 @@ class FactsConfig(Section):
     )
 
 
-class WarehouseConfig(Section):
-    """The warehouse: waiting for another process's lock, and how old data may be."""
+class WarehouseConfig(LakeConfig):
+    """The warehouse: its engine (the DuckDB file, or Spark over lake tables, see
+    :mod:`crmlytics.engines.config`), waiting for another process's lock, and how old data may
+    be."""
 
     lock_wait_seconds: float = Field(
         0.0,

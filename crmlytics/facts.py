@@ -60,7 +60,7 @@ def visible_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) ->
 
 
 def _with_category(tx: ir.Table, ws: Workspace) -> ir.Table:
-    products = ws.table("products").select(
+    products = ws.optional_table("products").select(
         product_id=ibis._.product_id, product_category=ibis._.category
     )
     joined = tx.left_join(products, tx.product_id == products.product_id)
@@ -174,20 +174,20 @@ def customer_facts(
     sold = lines.filter(~is_return(lines) & lines.category.notnull())
     categories = sold.group_by("customer_id").aggregate(categories_bought=sold.category.nunique())
 
-    complaints = ws.table("complaints")
+    complaints = ws.optional_table("complaints")
     complaints = (
         complaints.filter(point.visible(complaints.opened_at))
         .group_by("customer_id")
         .aggregate(complaints=ibis._.count())
     )
-    interactions = ws.table("interactions")
+    interactions = ws.optional_table("interactions")
     contacts = (
         interactions.filter(point.visible(interactions.ts))
         .group_by("customer_id")
         .aggregate(contacts=ibis._.count())
     )
 
-    customers = ws.table("customers")
+    customers = ws.optional_table("customers")
     signed_up = customers.signup_date.isnull() | (customers.signup_date <= point.date)
     known = customers.filter(signed_up).select("customer_id").distinct()
     buyers = with_customer_columns(money, categories).rename(buyer_id="customer_id")

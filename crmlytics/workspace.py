@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from crmlytics.engines.mapping import LakeTable, normalise_mapping
 from crmlytics.errors import (
     ConfigError,
     DataError,
@@ -21,7 +23,7 @@ from crmlytics.errors import (
     WarehouseBusyError,
     WarehouseError,
 )
-from crmlytics.schema import ATTRIBUTES, CANONICAL, SYSTEM, spec
+from crmlytics.schema import ATTRIBUTES, CANONICAL, SYSTEM, TableSpec, spec
 
 DEFAULT_DB = Path("data") / "crm.duckdb"
 DB_ENV = "CRMLYTICS_DB"
@@ -33,6 +35,10 @@ def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
         return Path(db)
     env = os.environ.get(DB_ENV)
     return Path(env) if env else DEFAULT_DB
+
+
+class AbsentTableError(WarehouseError):
+    """An analysis needs a table the warehouse mapping declares absent."""
 
 
 class Workspace:
@@ -55,11 +61,18 @@ class Workspace:
         *,
         path: Path | None = None,
         attached: bool = False,
+        database: str | None = None,
+        owns_backend: bool = True,
     ) -> None:
         self.backend = backend
         self.path = path
         self.attached = attached
-        self.mapping = {name: _normalise_mapping(name, m) for name, m in (mapping or {}).items()}
+        self.database = database
+        self.owns_backend = owns_backend
+        self.mapping: dict[str, LakeTable] = {
+            name: _normalise_mapping(name, m, database) for name, m in (mapping or {}).items()
+        }
+        self._sources: dict[str, ir.Table] = {}
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -84,6 +97,12 @@ class Workspace:
         wall-clock times of that zone, and zoned values read or written follow it.
         """
         path = resolve_db_path(db)
+        if path.is_dir():
+            raise WarehouseError(
+                f"{path} is a folder, not a DuckDB warehouse file; for tables in a lake (Parquet, "
+                "a Spark database) set warehouse.engine: spark and warehouse.tables in "
+                "crmlytics.yaml (or pass --engine spark)"
+            )
         if not path.exists() and (read_only or not create):
             raise WarehouseError(
                 f"no warehouse at {path}; load data with `crmlytics ingest` or "
@@ -111,16 +130,103 @@ class Workspace:
     def attach(
         cls,
         backend: ibis.BaseBackend,
-        mapping: Mapping[str, Mapping[str, Any] | str] | None = None,
+        mapping: Mapping[str, Any] | None = None,
+        *,
+        database: str | None = None,
+        timezone: str | None = None,
+        owns_backend: bool = False,
     ) -> Workspace:
         """Use tables that already exist in ``backend`` (Spark, DuckDB, ...) without copying.
 
-        ``mapping`` maps a canonical table name to either the source table name, or
-        ``{"table": source_name, "columns": {canonical_column: source_column}}``. Tables and
-        columns not mentioned are looked up under their canonical names; optional canonical
-        columns the source lacks read as nulls of the canonical type.
+        ``mapping`` maps a canonical table name to the lake table's name (``"orders"`` or
+        ``"lake.orders"``) or to ``{"table": ..., "database": ..., "columns": {...}}``, or to
+        ``{"absent": True}`` for a table the lake does not have; columns are mapped as in ingest
+        mapping files: a renamed column, ``[col, col]`` joined with ``-`` (composite keys), or
+        ``{"source": col, "values": {"S": "sale"}}`` (value maps). See
+        :mod:`crmlytics.engines.mapping`. Values are cast to the canonical types (decimals to
+        float64 money, text or dates to timestamps). Tables not mentioned are looked up under
+        their canonical names in ``database`` (default: the backend's current one); optional
+        canonical columns the lake lacks read as nulls.
+
+        The mapping is checked now, not at query time: every mapped table must exist and have
+        every column the mapping names and every required canonical column.
+
+        ``timezone`` is the warehouse time zone (default ``ingest.timezone`` of the config, else
+        this machine's), set explicitly on the backend: on Spark, the session time zone (which
+        ``ibis.pyspark.connect`` silently sets to UTC) decides the calendar day of a timestamp.
+        The backend is the caller's: :meth:`close` leaves it open unless ``owns_backend``.
+
+        Raises
+        ------
+        ConfigError
+            An unknown canonical table or column, a malformed entry, or a mapped lake column
+            that does not exist (:class:`~crmlytics.errors.UnknownNameError`, naming the table,
+            the column and the columns it has).
+        WarehouseError
+            A mapped table that does not exist.
         """
-        return cls(backend, mapping, attached=True)
+        set_timezone(backend, timezone)
+        ws = cls(backend, mapping, attached=True, database=database, owns_backend=owns_backend)
+        ws.check()
+        return ws
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Any = None,
+        *,
+        engine: str | None = None,
+        db: str | os.PathLike[str] | None = None,
+        read_only: bool = True,
+        create: bool = False,
+        lock_wait_seconds: float | None = None,
+    ) -> Workspace:
+        """The warehouse ``crmlytics.yaml`` describes (``config``: a validated
+        :class:`~crmlytics.config.Config`, default :func:`~crmlytics.config.load_config`).
+
+        ``engine`` (default ``warehouse.engine``): ``duckdb`` opens the file ``db`` as
+        :meth:`open` does; ``spark`` starts (or joins) the Spark session of
+        ``warehouse.spark`` in the warehouse time zone and attaches ``warehouse.tables``.
+        """
+        if config is None:
+            from crmlytics.config import load_config
+
+            config = load_config()
+        settings = config.warehouse
+        engine = engine or settings.engine
+        timezone = config.ingest.resolved_timezone()
+        if engine == "duckdb":
+            wait = settings.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
+            return cls.open(
+                db, read_only=read_only, create=create, lock_wait_seconds=wait, timezone=timezone
+            )
+        if engine != "spark":
+            raise ConfigError(f"engine must be duckdb or spark, not {engine!r}")
+        if db is not None:
+            raise ConfigError(
+                f"--db {db} names a DuckDB warehouse file; with engine spark the tables come "
+                "from warehouse.tables and warehouse.spark.database in crmlytics.yaml"
+            )
+        if create:
+            raise ConfigError(
+                "engine spark reads lake tables where they are; loading files (ingest, demo, "
+                "quickstart) writes the DuckDB warehouse: use --engine duckdb"
+            )
+        from crmlytics.engines.spark import connect
+
+        backend, started = connect(settings.spark, timezone)
+        try:
+            return cls.attach(
+                backend,
+                dict(settings.tables),
+                database=settings.spark.database,
+                timezone=timezone,
+                owns_backend=started,
+            )
+        except BaseException:
+            if started:
+                backend.disconnect()
+            raise
 
     def create_tables(self) -> None:
         """Create every canonical and bookkeeping table that does not exist yet."""
@@ -153,36 +259,56 @@ class Workspace:
         return self.backend.con
 
     def table(self, name: str) -> ir.Table:
-        """Canonical table ``name`` as an Ibis expression with canonical column names and types."""
+        """Canonical table ``name`` as an Ibis expression with canonical column names and types.
+
+        On an attached warehouse, a table the mapping declares absent raises
+        :class:`AbsentTableError` naming the analysis that needs it (see :meth:`optional_table`
+        for one that can do without).
+        """
         if name in SYSTEM:
             return self.backend.table(name)
         table_spec = spec(name)
-        m = self.mapping.get(name)
         if not self.attached:
             return self.backend.table(name)
-        source = self.backend.table(m["table"] if m else name)
-        columns = m["columns"] if m else {}
-        present = set(source.columns)
-        selected: dict[str, ir.Value] = {}
-        for col in table_spec.columns:
-            src_name = columns.get(col.name, col.name)
-            target = dt.dtype(col.dtype)
-            if src_name in present:
-                value = source[src_name]
-                selected[col.name] = value if value.type() == target else value.cast(target)
-            elif col.required:
-                raise UnknownNameError(
-                    f"attached table {m['table'] if m else name!r} has no column for required "
-                    f"canonical column {name}.{col.name} (looked for {src_name!r}); "
-                    f"map it with columns={{'{col.name}': '<source column>'}}"
-                )
-            else:
-                selected[col.name] = ibis.null().cast(target)
-        if ATTRIBUTES in present:
-            selected[ATTRIBUTES] = source[ATTRIBUTES].cast("string")
-        else:
-            selected[ATTRIBUTES] = ibis.null().cast("string")
-        return source.select(**selected)
+        lake = self.lake_table(name)
+        if lake.absent:
+            raise AbsentTableError(_absent_message(name, _reader()))
+        return _canonical(self._source(lake), lake, table_spec)
+
+    def optional_table(self, name: str) -> ir.Table:
+        """:meth:`table`, or an empty table with the canonical columns when the mapping declares
+        ``name`` absent: for analyses that only enrich their result from it (categories from
+        ``products``, complaint and contact counts in the facts)."""
+        if self.attached and name not in SYSTEM and self.lake_table(name).absent:
+            return _empty(spec(name))
+        return self.table(name)
+
+    def lake_table(self, name: str) -> LakeTable:
+        """Where canonical table ``name`` lives on an attached warehouse (its mapping)."""
+        return self.mapping.get(name) or LakeTable(name, name, self.database)
+
+    def check(self) -> None:
+        """Check the mapping against the attached tables now (see :meth:`attach`)."""
+        for name in CANONICAL:
+            lake = self.lake_table(name)
+            if lake.absent:
+                continue
+            if name not in self.mapping and not self._exists(lake):
+                continue  # not mapped and not there: an error only if an analysis reads it
+            _canonical(self._source(lake), lake, spec(name))
+
+    def _exists(self, lake: LakeTable) -> bool:
+        from crmlytics.engines.spark import spark_errors
+
+        with spark_errors(f"listing the tables of {lake.database or 'the current database'}"):
+            tables = self.backend.list_tables(database=lake.database)
+        return lake.table in tables or lake.table.lower() in {t.lower() for t in tables}
+
+    def _source(self, lake: LakeTable) -> ir.Table:
+        key = lake.qualified
+        if key not in self._sources:
+            self._sources[key] = _lookup(self.backend, lake)
+        return self._sources[key]
 
     def insert(self, name: str, rows: Any) -> None:
         """Append trusted rows (a pandas frame or list of dicts) to canonical table ``name``.
@@ -230,6 +356,9 @@ class Workspace:
         raise AttributeError(name)
 
     def close(self) -> None:
+        """Close the backend if this workspace opened or started it (not a caller's)."""
+        if not self.owns_backend:
+            return
         disconnect = getattr(self.backend, "disconnect", None)
         if disconnect is not None:
             disconnect()
@@ -260,7 +389,12 @@ def _connect(path: Path, *, read_only: bool, lock_wait_seconds: float) -> ibis.B
         except duckdb.IOException as exc:
             holder = _LOCK_HOLDER.search(str(exc))
             if holder is None and "lock" not in str(exc).lower():
-                raise
+                reason = str(exc).splitlines()[0].removeprefix("IO Error: ")
+                raise WarehouseError(
+                    f"cannot open {path} as a DuckDB warehouse: {reason}; point --db or "
+                    "$CRMLYTICS_DB at a warehouse made by crmlytics (ingest, quickstart), or "
+                    "use --engine spark for lake tables"
+                ) from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusyError(_busy_message(path, holder, lock_wait_seconds)) from None
             time.sleep(LOCK_RETRY_SECONDS)
@@ -289,28 +423,151 @@ def _command_line(pid: str) -> str | None:
 
 
 def set_timezone(backend: ibis.BaseBackend, timezone: str | None) -> str:
-    """Set the warehouse time zone on a DuckDB backend explicitly; returns it.
+    """Set the warehouse time zone on a DuckDB or Spark backend explicitly; returns it.
 
     ``timezone`` defaults to ``ingest.timezone`` of ``crmlytics.yaml`` (when present), else this
-    machine's zone.
+    machine's zone. On Spark it is the session time zone (checked after setting).
     """
     if timezone is None:
         from crmlytics.config import load_config
 
         timezone = load_config().ingest.resolved_timezone()
-    backend.con.execute(f"SET TimeZone = '{timezone.replace(chr(39), chr(39) * 2)}'")
+    if backend.name == "pyspark":
+        from crmlytics.engines.spark import set_session_timezone
+
+        return set_session_timezone(backend._session, timezone)
+    if backend.name == "duckdb":
+        backend.con.execute(f"SET TimeZone = '{timezone.replace(chr(39), chr(39) * 2)}'")
     return timezone
 
 
-def _normalise_mapping(name: str, m: Mapping[str, Any] | str) -> dict[str, Any]:
-    spec(name)  # unknown canonical table names are an error, not silently ignored
-    if isinstance(m, str):
-        return {"table": m, "columns": {}}
-    unknown = set(m) - {"table", "columns"}
-    if unknown:
-        raise ConfigError(f"mapping for {name}: unknown keys {sorted(unknown)}; use table, columns")
-    columns = dict(m.get("columns") or {})
-    table_spec = spec(name)
-    for canonical in columns:
-        table_spec.column(canonical)
-    return {"table": m.get("table", name), "columns": columns}
+def _normalise_mapping(name: str, m: Any, database: str | None = None) -> LakeTable:
+    return normalise_mapping(name, m, database=database)
+
+
+def _lookup(backend: ibis.BaseBackend, lake: LakeTable) -> ir.Table:
+    """The lake table behind ``lake``; a missing one is a WarehouseError naming it."""
+    import ibis.common.exceptions as com
+
+    from crmlytics.engines.spark import spark_errors
+
+    try:
+        with spark_errors(f"reading table {lake.qualified} (for {lake.canonical})"):
+            if lake.database is None:
+                return backend.table(lake.table)
+            return backend.table(lake.table, database=lake.database)
+    except com.TableNotFound:
+        pass
+    except WarehouseError as exc:
+        if "no table" not in str(exc):
+            raise
+    raise WarehouseError(
+        f"attached warehouse has no table {lake.qualified} (for {lake.canonical}); map "
+        f"{lake.canonical} to a lake table (warehouse.tables.{lake.canonical}.table) or "
+        "declare it absent: true"
+    ) from None
+
+
+def _canonical(source: ir.Table, lake: LakeTable, table_spec: TableSpec) -> ir.Table:
+    """``source`` with canonical columns: mapped, renamed, joined, value-mapped and cast."""
+    present = list(source.columns)
+    folded = {c.casefold(): c for c in reversed(present)}
+    mapped_sources = {s for cmap in lake.columns.values() for s in cmap.sources}
+    for canonical, cmap in lake.columns.items():
+        for column in cmap.sources:
+            if column not in present:
+                raise UnknownNameError(
+                    f"attached table {lake.qualified} has no column {column!r} (mapped to "
+                    f"{table_spec.name}.{canonical}); its columns are {', '.join(present)}"
+                )
+    selected: dict[str, ir.Value] = {}
+    for col in table_spec.columns:
+        target = dt.dtype(col.dtype)
+        cmap = lake.columns.get(col.name)
+        if cmap is None:
+            found = folded.get(col.name.casefold())
+            if found is not None and found not in mapped_sources:  # as ingest: not taken twice
+                selected[col.name] = _cast(source[found], target, lake, col.name, found)
+            elif col.required:
+                raise UnknownNameError(
+                    f"attached table {lake.qualified} has no column for required canonical "
+                    f"column {table_spec.name}.{col.name} (looked for {col.name!r}); map it with "
+                    f"columns={{'{col.name}': '<lake column>'}}; its columns are "
+                    f"{', '.join(present)}"
+                )
+            else:
+                selected[col.name] = ibis.null().cast(target)
+            continue
+        selected[col.name] = _cast(_mapped(source, cmap), target, lake, col.name, cmap.sources)
+    if ATTRIBUTES in present:
+        selected[ATTRIBUTES] = source[ATTRIBUTES].cast("string")
+    else:
+        selected[ATTRIBUTES] = ibis.null().cast("string")
+    return source.select(**selected)
+
+
+def _mapped(source: ir.Table, cmap: Any) -> ir.Value:
+    """The value of a mapped column: one lake column or several joined, then value-mapped."""
+    if cmap.composite:
+        from crmlytics.ingest.mapping import SEPARATOR
+
+        parts = [source[s].cast("string").strip() for s in cmap.sources]
+        missing = parts[0].isnull() | (parts[0] == "")
+        for part in parts[1:]:
+            missing |= part.isnull() | (part == "")
+        value: ir.Value = ibis.ifelse(
+            missing, ibis.null().cast("string"), ibis.literal(SEPARATOR).join(parts)
+        )
+    else:
+        value = source[cmap.sources[0]]
+    if cmap.values:
+        value = value.cast("string").strip().substitute(cmap.values)
+    return value
+
+
+def _cast(value: ir.Value, target: dt.DataType, lake: LakeTable, canonical: str, src: Any) -> Any:
+    if value.type() == target:
+        return value
+    try:
+        return value.cast(target)
+    except Exception as exc:  # Ibis refuses a cast it cannot compile (e.g. boolean → timestamp)
+        names = ", ".join(src) if isinstance(src, tuple) else src
+        raise ConfigError(
+            f"attached table {lake.qualified}: column {names} ({value.type()}) cannot be read as "
+            f"{lake.canonical}.{canonical} ({target}): {exc}"
+        ) from None
+
+
+def _empty(table_spec: TableSpec) -> ir.Table:
+    """A table with ``table_spec``'s canonical columns and no rows (an absent optional table)."""
+    import pyarrow as pa
+
+    schema = ibis.schema({**dict(table_spec.ibis_schema().items()), ATTRIBUTES: "string"})
+    return ibis.memtable(pa.Table.from_pylist([], schema=schema.to_pyarrow()))
+
+
+def _absent_message(name: str, reader: str | None) -> str:
+    what = f"{reader} cannot be computed" if reader else "this analysis cannot be computed"
+    return (
+        f"table {name} is declared absent (warehouse.tables.{name}: absent), so {what}; map "
+        f"{name} to a lake table to compute it"
+    )
+
+
+def _reader() -> str | None:
+    """The outermost public crmlytics function (outside the CLI) on the call stack: the
+    analysis that reads a table."""
+    frame = sys._getframe(2)
+    found = None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        function = frame.f_code.co_name
+        if (
+            module.startswith("crmlytics.")
+            and not module.startswith(("crmlytics.cli", "crmlytics.workspace"))
+            and not function.startswith("_")
+            and function != "<module>"
+        ):
+            found = f"{function} ({module})"
+        frame = frame.f_back
+    return found

@@ -48,6 +48,14 @@ err_console = Console(stderr=True, width=_LOG_WIDTH, highlight=False)
 #: (no box drawing) in logs.
 MARKUP_MODE: Literal["rich"] | None = "rich" if sys.stderr.isatty() else None
 
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="duckdb (the --db file) or spark (the lake tables of crmlytics.yaml's warehouse "
+        "section); default: config warehouse.engine, duckdb",
+    ),
+]
 DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="warehouse file (default $CRMLYTICS_DB or data/crm.duckdb)"),
@@ -89,6 +97,7 @@ class Output:
     command: str = "crmlytics"
     quiet: bool = False
     log_format: LogFormat = "text"
+    engine: str | None = None
     terminal: bool = field(default_factory=lambda: err_console.is_terminal)
 
     @property
@@ -339,8 +348,15 @@ def _warnings_as_lines() -> Iterator[None]:
         yield
 
 
-def _extra_options() -> list[inspect.Parameter]:
+def _extra_options(with_engine: bool) -> list[inspect.Parameter]:
+    engine = inspect.Parameter(
+        "engine",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(None, "--engine", help=EngineOption.__metadata__[0].help),
+        annotation=str | None,
+    )
     return [
+        *([engine] if with_engine else []),
         inspect.Parameter(
             "quiet",
             inspect.Parameter.KEYWORD_ONLY,
@@ -363,7 +379,8 @@ def _extra_options() -> list[inspect.Parameter]:
 
 
 def command(func: F) -> F:
-    """Declare a CLI command: adds ``--quiet`` and ``--log-format``, maps errors to exit codes.
+    """Declare a CLI command: adds ``--quiet`` and ``--log-format`` (and ``--engine`` to every
+    command with a ``--db``), maps errors to exit codes.
 
     A :class:`~crmlytics.errors.CrmlyticsError` becomes one line on stderr (or a JSON object)
     and the exit code of its kind (see ``crmlytics --help``); any other exception is a bug and
@@ -371,14 +388,25 @@ def command(func: F) -> F:
     """
     signature = inspect.signature(func, eval_str=True)
     name = func.__name__.removesuffix("_command").replace("_", "-")
+    with_engine = "db" in signature.parameters
 
     @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool = False, log_format: str = "text", **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any,
+        quiet: bool = False,
+        log_format: str = "text",
+        engine: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         token = _OUTPUT.set(Output(command=name, quiet=quiet, log_format="text"))
         try:
             if log_format not in ("text", "json"):
                 raise _option_error(f"--log-format must be text or json, not {log_format!r}")
-            _OUTPUT.set(Output(command=name, quiet=quiet, log_format=log_format))  # type: ignore[arg-type]
+            if engine not in (None, "duckdb", "spark"):
+                raise _option_error(f"--engine must be duckdb or spark, not {engine!r}")
+            _OUTPUT.set(
+                Output(command=name, quiet=quiet, log_format=log_format, engine=engine)  # type: ignore[arg-type]
+            )
             with _warnings_as_lines():
                 return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -391,10 +419,11 @@ def command(func: F) -> F:
             _OUTPUT.reset(token)
 
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), *_extra_options()]
+        parameters=[*signature.parameters.values(), *_extra_options(with_engine)]
     )
     wrapper.__annotations__ = {
         **func.__annotations__,
+        **({"engine": str | None} if with_engine else {}),
         "quiet": bool,
         "log_format": str,
     }
@@ -455,6 +484,7 @@ def with_options(config: Any, section: str, **options: Any) -> Any:
     return config.model_copy(update={section: updated})
 
 
+@contextmanager
 def warehouse(
     db: Path | None,
     config: Any,
@@ -462,19 +492,37 @@ def warehouse(
     read_only: bool = True,
     create: bool = False,
     wait: float | None = None,
-) -> Any:
-    """Open the warehouse for a command: it must exist unless ``create`` (commands that load
-    data); waits for another process's lock as ``--wait`` or the config says."""
+) -> Iterator[Any]:
+    """Open the warehouse for a command, on the engine of ``--engine`` or the config
+    (``warehouse.engine``: the DuckDB file ``--db``, or Spark over ``warehouse.tables``).
+
+    DuckDB: the file must exist unless ``create`` (commands that load data); waits for another
+    process's lock as ``--wait`` or the config says. Spark: the session is started (quietly, in
+    the warehouse time zone) and the lake mapping checked. Spark's errors inside the block
+    become one-line errors naming the table or column.
+    """
     from crmlytics.workspace import Workspace
 
-    seconds = config.warehouse.lock_wait_seconds if wait is None else wait
-    return Workspace.open(
-        db,
+    engine = output().engine or config.warehouse.engine
+    ws = Workspace.from_config(
+        config,
+        engine=engine,
+        db=db,
         read_only=read_only,
         create=create,
-        lock_wait_seconds=seconds,
-        timezone=config.ingest.resolved_timezone(),
+        lock_wait_seconds=wait,
     )
+    try:
+        with ws:
+            yield ws
+    except Exception as exc:
+        if engine == "spark":
+            from crmlytics.engines.spark import translate
+
+            translated = translate(exc)
+            if translated is not None and translated is not exc:
+                raise translated from exc
+        raise
 
 
 def checked_as_of(

@@ -79,9 +79,15 @@ def quickstart_command(
     config: ConfigOption = None,
 ) -> None:
     """Demo data → ingest → customer facts summary, on the embedded warehouse."""
-    from crmlytics.cli.common import steps
+    from crmlytics.cli.common import output, steps
+    from crmlytics.errors import ConfigError
     from crmlytics.quickstart import QUICKSTART_STEPS, quickstart
 
+    if output().engine == "spark":
+        raise ConfigError(
+            "quickstart loads demo files into the DuckDB warehouse; --engine spark reads lake "
+            "tables (see the README's Spark section)"
+        )
     chosen = locale_of(locale, settings(config))
     with steps(QUICKSTART_STEPS) as progress:
         result = quickstart(

@@ -68,7 +68,8 @@ def to_spark(spark_backend):
                 spark_name, frame, schema=table_spec.ibis_schema(), overwrite=True
             )
             mapping[name] = spark_name
-        return Workspace.attach(spark_backend, mapping)
+        # the copies were written by a UTC session: read them in UTC
+        return Workspace.attach(spark_backend, mapping, timezone="UTC")
 
     return copy
 

@@ -1,0 +1,147 @@
+"""Benchmark: facts, segments and CLV on the demo data as a Spark lake, against DuckDB.
+
+Generates the demo data (``--customers``, default 20,000), loads it into a DuckDB warehouse and
+writes it as a lake (tests/parity/lake.py: Parquet tables of a Spark database ``lake`` with
+renamed columns, ``decimal(18,2)`` amounts, kind codes, written in Asia/Shanghai), starts Spark
+the way the CLI does (:func:`crmlytics.engines.spark.start_session` from a ``warehouse.spark``
+section, then :meth:`Workspace.from_config` with ``engine: spark``), and times each step on
+both engines, materialised into pandas:
+
+- ``facts``: :func:`crmlytics.facts.facts` (every customer's facts);
+- ``segments``: :func:`crmlytics.segments.customer_segments` (RFM, value tiers, lifecycle,
+  four degrees);
+- ``clv``: :func:`crmlytics.clv.predict.predict` (summary in the warehouse, BG/NBD and
+  Gamma-Gamma fit, predictions).
+
+Prints one JSON object per step (``{"step", "engine", "seconds", "rows"}``) and a summary.
+Spark's own log goes to stderr at ``--log-level`` (WARN shows its warnings, e.g. ``No Partition
+Defined for Window operation``: count them with ``2> spark.log; grep -c``).
+
+Run (under the shared benchmark lock)::
+
+    flock /work/wt/notes/bench.lock python benchmarks/bench_spark.py --customers 20000 \\
+        --master 'local[2]' --log-level WARN 2> /tmp/bench_spark/spark.log
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEZONE = "Asia/Shanghai"
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps(fields, default=str), flush=True)
+
+
+def steps(ws, as_of: str) -> dict[str, float]:
+    """Time facts, segments and CLV on ``ws``; returns seconds per step."""
+    from crmlytics.asof import as_of as resolve
+    from crmlytics.clv.predict import predict
+    from crmlytics.facts import facts
+    from crmlytics.segments import customer_segments
+
+    point = resolve(as_of)
+    engine = ws.backend.name
+    out: dict[str, float] = {}
+    work = {
+        "facts": lambda: facts(ws, point),
+        "segments": lambda: customer_segments(ws, point).to_pandas(),
+        "clv": lambda: predict(ws, point),
+    }
+    for name, run in work.items():
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = run()
+        seconds = round(time.perf_counter() - started, 2)
+        out[name] = seconds
+        emit(step=name, engine=engine, seconds=seconds, rows=len(frame))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--as-of", default="2025-06-30")
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--log-level", default="WARN", choices=["ERROR", "WARN", "INFO"])
+    parser.add_argument("--skip-duckdb", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+
+    from crmlytics.config import Config
+    from crmlytics.demo import generate_demo
+    from crmlytics.engines.spark import start_session
+    from crmlytics.workspace import Workspace
+    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake
+
+    report: dict[str, object] = {"customers": args.customers, "master": args.master}
+    started = time.perf_counter()
+    tables = generate_demo(customers=args.customers, seed=args.seed).tables
+    report["transaction_lines"] = len(tables["transactions"])
+    report["generate_s"] = round(time.perf_counter() - started, 2)
+
+    with tempfile.TemporaryDirectory(prefix="bench_spark_") as tmp:
+        duck_seconds: dict[str, float] = {}
+        if not args.skip_duckdb:
+            started = time.perf_counter()
+            with Workspace.open(Path(tmp) / "crm.duckdb", timezone=TIMEZONE) as ws:
+                for name in LAKE_TABLES:
+                    ws.insert(name, tables[name])
+                report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
+                duck_seconds = steps(ws, args.as_of)
+
+        config = Config.model_validate(
+            {
+                "ingest": {"timezone": TIMEZONE},
+                "warehouse": {
+                    "engine": "spark",
+                    "spark": {
+                        "master": args.master,
+                        "database": "lake",
+                        "log_level": args.log_level,
+                        "conf": {
+                            "spark.sql.shuffle.partitions": args.shuffle_partitions,
+                            "spark.sql.warehouse.dir": str(Path(tmp) / "spark-warehouse"),
+                            "spark.driver.memory": "3g",
+                            "spark.ui.enabled": False,
+                        },
+                    },
+                    "tables": LAKE_MAPPING,
+                },
+            }
+        )
+        started = time.perf_counter()
+        session, _ = start_session(config.warehouse.spark, TIMEZONE)
+        report["spark_start_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        write_lake(session, tables, database="lake", timezone=TIMEZONE)
+        report["lake_write_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        ws = Workspace.from_config(config)
+        report["attach_s"] = round(time.perf_counter() - started, 2)
+        spark_seconds = steps(ws, args.as_of)
+        session.stop()
+
+    report["duckdb_s"] = duck_seconds
+    report["spark_s"] = spark_seconds
+    report["spark_total_s"] = round(sum(spark_seconds.values()), 2)
+    report["duckdb_total_s"] = round(sum(duck_seconds.values()), 2)
+    report["peak_rss_mb_python"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    report["target"] = "facts + segments + CLV + score on the 20,000-customer lake < 60 s"
+    emit(summary=report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Spark for crmlytics: a quiet session in the warehouse time zone, and Spark's errors as one line.
+
+:func:`connect` starts (or joins) the Spark session described by ``warehouse.spark`` and returns
+the Ibis backend over it. crmlytics sets, in this order:
+
+- the session time zone (``spark.sql.session.timeZone``) to the warehouse time zone, passed to
+  ``ibis.pyspark.connect`` so that it is applied *after* Ibis' own switch to UTC, and checked;
+- Spark's log level (``warehouse.spark.log_level``, default ERROR: no JVM warnings), through a
+  log4j2 configuration given to the driver at start-up and ``setLogLevel`` afterwards;
+- ``spark.ui.showConsoleProgress=false``: no progress bars between crmlytics' own lines (a
+  setting of a new session: a session this process already runs is joined as it is).
+
+:func:`translate` turns an exception raised by Spark (``AnalysisException`` for a missing table
+or column, a value that cannot be cast, a lost connection) into a
+:class:`~crmlytics.errors.WarehouseError` or :class:`~crmlytics.errors.DataError` whose message
+is one line naming the table or column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from crmlytics.engines.config import TIMEZONE_KEY, SparkConfig
+from crmlytics.errors import CrmlyticsError, DataError, WarehouseError
+
+DEFAULT_MASTER = "local[*]"
+LEVEL_PROPERTY = "crmlytics.spark.log.level"
+QUIET_CONF = {"spark.ui.showConsoleProgress": "false"}
+
+_LOG4J2 = f"""\
+# Written by crmlytics: Spark's own messages at the level of warehouse.spark.log_level.
+rootLogger.level = ${{sys:{LEVEL_PROPERTY}:-ERROR}}
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex
+# The level Spark gives an interactive driver (PySpark's gateway): the same, so that Spark does
+# not announce a level of its own at start-up.
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = ${{sys:{LEVEL_PROPERTY}:-ERROR}}
+"""
+
+
+def log4j2_file() -> Path:
+    """The log4j2 configuration handed to the Spark driver (written once, content-addressed)."""
+    digest = hashlib.sha256(_LOG4J2.encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"crmlytics-log4j2-{digest}.properties"
+    if not path.exists():
+        part = path.with_suffix(f".{digest}.part")
+        part.write_text(_LOG4J2, encoding="utf-8")
+        part.replace(path)
+    return path
+
+
+def session_conf(settings: SparkConfig, timezone: str) -> dict[str, str]:
+    """The settings a new session starts with: quiet defaults, the user's ``conf``, the time
+    zone and, for a local driver, the log4j2 configuration at ``log_level``."""
+    conf = {**QUIET_CONF, **{k: _text(v) for k, v in settings.conf.items()}}
+    conf[TIMEZONE_KEY] = timezone
+    if not settings.remote:
+        options = (
+            f"-Dlog4j2.configurationFile={log4j2_file().as_uri()} "
+            f"-D{LEVEL_PROPERTY}={settings.log_level}"
+        )
+        given = conf.get("spark.driver.extraJavaOptions")
+        conf["spark.driver.extraJavaOptions"] = f"{given} {options}" if given else options
+    return conf
+
+
+def start_session(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
+    """The Spark session of ``settings``: the active one if this process already has one
+    (it is joined, not restarted), else a new one. Returns ``(session, started)``."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise WarehouseError(
+            "warehouse.engine spark needs pyspark: pip install 'crmlytics[spark]'"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    builder = SparkSession.builder.appName(settings.app_name)
+    builder = (
+        builder.remote(settings.remote)
+        if settings.remote
+        else builder.master(settings.master or DEFAULT_MASTER)
+    )
+    for key, value in session_conf(settings, timezone).items():
+        builder = builder.config(key, value)
+    with spark_errors("starting Spark"):
+        session = builder.getOrCreate()
+    return session, True
+
+
+def connect(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
+    """The Ibis backend over the session of ``settings`` in the warehouse ``timezone``.
+
+    Returns ``(backend, started)``: ``started`` when crmlytics started the session (and so
+    stops it when the workspace is closed).
+    """
+    import ibis
+
+    session, started = start_session(settings, timezone)
+    quiet_python_loggers(settings.log_level)
+    if not settings.remote:
+        with spark_errors("setting Spark's log level"):
+            session.sparkContext.setLogLevel(settings.log_level)
+    with spark_errors("connecting to Spark"):
+        # ibis.pyspark.connect sets the session to UTC first, then applies these settings.
+        backend = ibis.pyspark.connect(session, **{TIMEZONE_KEY: timezone})
+    set_session_timezone(session, timezone)
+    if settings.database:
+        with spark_errors(f"using database {settings.database}"):
+            if not session.catalog.databaseExists(settings.database):
+                raise WarehouseError(
+                    f"Spark has no database {settings.database!r} (warehouse.spark.database); "
+                    f"it has {', '.join(d.name for d in session.catalog.listDatabases())}"
+                )
+            session.catalog.setCurrentDatabase(settings.database)
+    return backend, started
+
+
+PYTHON_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+"""PySpark's Python loggers that log every failed query's Java stack as JSON before raising it."""
+
+
+def quiet_python_loggers(level: str) -> None:
+    """Below INFO, PySpark's query-context loggers stay silent: the error itself is raised (and
+    shown as one line by the CLI), so their copy of it with the Java stack is noise."""
+    import logging
+
+    for name in PYTHON_LOGGERS:
+        logging.getLogger(name).disabled = level in ("ERROR", "WARN")
+
+
+def set_session_timezone(session: Any, timezone: str) -> str:
+    """Set and check the session time zone (what ``to_date`` and timestamp literals use)."""
+    with spark_errors(f"setting the Spark time zone to {timezone}"):
+        session.conf.set(TIMEZONE_KEY, timezone)
+        now = session.conf.get(TIMEZONE_KEY)
+    if now != timezone:
+        raise WarehouseError(f"Spark kept time zone {now!r}; crmlytics needs {timezone!r}")
+    return timezone
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- errors -------------------------------------------------------------------------------------
+def is_spark_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from pyspark or its Java gateway (without importing pyspark)."""
+    module = type(exc).__module__ or ""
+    return module.startswith(("pyspark", "py4j"))
+
+
+_DATA_CONDITIONS = ("CAST_INVALID_INPUT", "CAST_OVERFLOW", "ARITHMETIC_OVERFLOW", "DIVIDE_BY_ZERO")
+_BACKTICKS = re.compile(r"`([^`]*)`")
+
+
+def translate(exc: BaseException, doing: str | None = None) -> CrmlyticsError | None:
+    """``exc`` as a one-line :class:`CrmlyticsError` if Spark raised it, else None."""
+    if isinstance(exc, CrmlyticsError):
+        return exc
+    if not is_spark_error(exc):
+        return None
+    condition = _call(exc, "getCondition") or _call(exc, "getErrorClass") or ""
+    params = _call(exc, "getMessageParameters") or {}
+    prefix = f"Spark, {doing}: " if doing else "Spark: "
+    base = condition.split(".")[0]
+    if base == "TABLE_OR_VIEW_NOT_FOUND":
+        name = _plain(params.get("relationName", "")) or _first_line(exc)
+        return WarehouseError(
+            f"{prefix}no table {name}; map it in warehouse.tables (table, database) "
+            "or declare it absent: true"
+        )
+    if base in ("SCHEMA_NOT_FOUND", "NO_SUCH_DATABASE"):
+        name = _plain(params.get("schemaName", "")) or _first_line(exc)
+        return WarehouseError(f"{prefix}no database {name} (warehouse.spark.database)")
+    if base.startswith("UNRESOLVED_COLUMN") or base == "FIELD_NOT_FOUND":
+        column = _plain(params.get("objectName", "") or params.get("fieldName", ""))
+        known = _plain(params.get("proposal", "") or params.get("fields", ""))
+        known = f"; did you mean one of {known}" if known else ""
+        return WarehouseError(f"{prefix}no column {column}{known}")
+    kind = DataError if base in _DATA_CONDITIONS else WarehouseError
+    tag = f" [{condition}]" if condition else f" ({type(exc).__name__})"
+    return kind(f"{prefix}{_first_line(exc)}{tag}")
+
+
+@contextmanager
+def spark_errors(doing: str | None = None) -> Iterator[None]:
+    """Run a block that talks to Spark; Spark's exceptions leave it as one-line errors."""
+    try:
+        yield
+    except Exception as exc:
+        translated = translate(exc, doing)
+        if translated is None or translated is exc:
+            raise
+        raise translated from exc
+
+
+def _call(exc: BaseException, method: str) -> Any:
+    getter = getattr(exc, method, None)
+    if getter is None:
+        return None
+    try:
+        return getter()
+    except Exception:  # an exception without a condition (older Spark, a Java one)
+        return None
+
+
+def _plain(text: str) -> str:
+    return _BACKTICKS.sub(r"\1", str(text))
+
+
+def _first_line(exc: BaseException) -> str:
+    java = getattr(exc, "java_exception", None)  # py4j: the Java exception says what happened
+    text = _java_text(java) or str(getattr(exc, "desc", None) or exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    line = re.sub(r"^\[[A-Z_.]+\]\s*", "", line)
+    line = re.split(r"\s+SQLSTATE:|\s+Verify the spelling|\s+If necessary set", line)[0]
+    return _plain(line).strip()
+
+
+def _java_text(java: Any) -> str | None:
+    if java is None:
+        return None
+    try:
+        return str(java.toString()).strip()
+    except Exception:  # the gateway is gone
+        return None
