@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -303,3 +304,23 @@ def merge_log(ws: Workspace) -> pd.DataFrame:
     undone."""
     table = ws.table("customer_merges")
     return table.order_by(["merged_at", "merge_id"]).to_pandas()
+
+
+def read_suggestions(path: str | Path) -> pd.DataFrame:
+    """A suggestions file (``.csv``, ``.parquet``, ``.xlsx`` or ``.json``, as written by
+    ``crmlytics customers duplicates --out``) with ids read as text."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise DataError(f"suggestions file {path} does not exist")
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    if suffix == ".parquet":
+        return pd.read_parquet(path).astype({"keep_id": str, "drop_id": str}, errors="ignore")
+    if suffix == ".json":
+        return pd.read_json(path, dtype=False)
+    if suffix == ".xlsx":
+        import polars as pl
+
+        return pl.read_excel(path).to_pandas().astype(str)
+    raise DataError(f"suggestions file {path}: expected .csv, .parquet, .xlsx or .json")

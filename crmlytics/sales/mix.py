@@ -73,8 +73,8 @@ def _window(lines: ir.Table, level: str, first: _dt.date, last: _dt.date) -> ir.
     return inside.group_by(level).aggregate(
         orders=inside.order_id.nunique(where=sold),
         customers=inside.customer_id.nunique(where=sold),
-        gross_revenue=inside.amount.sum(where=sold).fill_null(0.0),
-        returns=inside.amount.abs().sum(where=inside.returned).fill_null(0.0),
+        gross_revenue=inside.amount.sum(where=sold).fill_null(0.0).round(2),
+        returns=inside.amount.abs().sum(where=inside.returned).fill_null(0.0).round(2),
     )
 
 
@@ -107,7 +107,7 @@ def sales_mix(
     lines = sales_lines(ws, point, [level])
     current = _window(lines, level, a, b)
     base = _window(lines, level, c, d).rename(**{"_key": level})
-    base = base.select("_key", _base_net=base.gross_revenue - base.returns)
+    base = base.select("_key", _base_net=(base.gross_revenue - base.returns).round(2))
     joined = current.outer_join(base, current[level] == base._key)
     key = ibis.coalesce(joined[level], joined._key)
     table = joined.select(
@@ -118,7 +118,7 @@ def sales_mix(
         returns=joined.returns.fill_null(0.0),
         base_net_revenue=joined._base_net.fill_null(0.0),
     )
-    table = table.mutate(net_revenue=table.gross_revenue - table.returns)
+    table = table.mutate(net_revenue=(table.gross_revenue - table.returns).round(2))
     everything = ibis.window()
     share = table.net_revenue / table.net_revenue.sum().over(everything).nullif(0.0)
     base_share = table.base_net_revenue / table.base_net_revenue.sum().over(everything).nullif(0.0)

@@ -8,7 +8,7 @@ Definitions (``docs/glossary.md``, "Sales outputs"):
 
 - ``gross_revenue``: sale lines stamped in the period; ``returns``: return lines stamped in the
   period, as a positive amount (returned revenue: a return counts when it happens);
-  ``net_revenue`` = gross − returns.
+  ``net_revenue`` = gross − returns; money is rounded to cents.
 - ``orders``: purchases (orders with a positive net, returns up to the as-of point included)
   whose day (first sale line) is in the period; ``customers``: distinct customers with such a
   purchase; ``avg_order_value`` = net_revenue / orders (null without orders).
@@ -155,11 +155,11 @@ def sales_trend(
         *keys,
         orders=table.orders.fill_null(0).cast("int64"),
         customers=table.customers.fill_null(0).cast("int64"),
-        gross_revenue=table.gross_revenue.fill_null(0.0),
-        returns=table.returns.fill_null(0.0),
+        gross_revenue=table.gross_revenue.fill_null(0.0).round(2),
+        returns=table.returns.fill_null(0.0).round(2),
         new_customers=table.new_customers.fill_null(0).cast("int64"),
     )
-    table = table.mutate(net_revenue=table.gross_revenue - table.returns)
+    table = table.mutate(net_revenue=(table.gross_revenue - table.returns).round(2))
     window = ibis.window(group_by=dims or None, order_by="period")
     changes = {}
     for name in _CHANGED:
