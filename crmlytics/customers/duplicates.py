@@ -96,10 +96,12 @@ def match_keys(
         ),
     ]
     if name_region:
-        name = records["name"].map(_plain)
-        region = records["region"].map(_plain)
-        both = name.notna() & region.notna()
-        key = (name + "|" + region).where(both, None)
+        key = [
+            f"{n}|{r}" if n and r else None
+            for n, r in zip(
+                map(_plain, records["name"]), map(_plain, records["region"]), strict=True
+            )
+        ]
         parts.append(
             pd.DataFrame({"customer_id": ids, "matched_on": "name_region", "match_key": key})
         )
@@ -175,7 +177,9 @@ def suggest_merges(
     recs = records.set_axis(records["customer_id"].astype("object").to_numpy(), axis=0)
     recs = recs.assign(
         _filled=recs.apply(_filled, axis=1),
-        _signup=pd.to_datetime(recs["signup_date"]).fillna(pd.Timestamp.max),
+        _signup=[
+            pd.Timestamp(d).date() if pd.notna(d) else _dt.date.max for d in recs["signup_date"]
+        ],
     )
     by_id = keys.groupby("customer_id")
     key_sets = {
