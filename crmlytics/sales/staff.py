@@ -29,6 +29,9 @@ from crmlytics.workspace import Workspace
 AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
 GRAINS: tuple[str, ...] = ("month", "quarter", "year")
 DAY_SECONDS = 86_400.0
+#: The ``owner`` of a customer in its ``attributes`` JSON text (a string value, no escaped
+#: quotes inside).
+OWNER_PATTERN = r'"owner"\s*:\s*"([^"]*)"'
 
 #: Columns of :func:`staff_performance` after ``owner`` and ``period``.
 STAFF_COLUMNS: tuple[str, ...] = (
@@ -162,7 +165,8 @@ def staff_performance(
     )
 
     customers = ws.table("customers")
-    owner_of = customers.attributes.cast("json")["owner"].str
+    # a plain pattern, not a JSON function: Spark has none that Ibis compiles without a UDF
+    owner_of = customers.attributes.re_extract(OWNER_PATTERN, 1).nullif("")
     assigned = (
         customers.select(owner=owner_of, customer_id=customers.customer_id)
         .filter(ibis._.owner.notnull())
