@@ -65,19 +65,6 @@ def mix_windows(
     return (start, end), (base_start, base_end)
 
 
-def _window(lines: ir.Table, level: str, first: _dt.date, last: _dt.date) -> ir.Table:
-    lo = to_timestamp(first)
-    hi = to_timestamp(last + _dt.timedelta(days=1))
-    inside = lines.filter((lines.order_ts >= lo) & (lines.order_ts < hi))
-    sold = ~inside.returned
-    return inside.group_by(level).aggregate(
-        orders=inside.order_id.nunique(where=sold),
-        customers=inside.customer_id.nunique(where=sold),
-        gross_revenue=inside.amount.sum(where=sold).fill_null(0.0).round(2),
-        returns=inside.amount.abs().sum(where=inside.returned).fill_null(0.0).round(2),
-    )
-
-
 def sales_mix(
     ws: Workspace,
     as_of: AsOfLike = None,
@@ -105,18 +92,25 @@ def sales_mix(
     point = resolve_as_of(as_of)
     (a, b), (c, d) = mix_windows(point, window_days, start, end, base_start, base_end)
     lines = sales_lines(ws, point, [level])
-    current = _window(lines, level, a, b)
-    base = _window(lines, level, c, d).rename(**{"_key": level})
-    base = base.select("_key", _base_net=(base.gross_revenue - base.returns).round(2))
-    joined = current.outer_join(base, current[level] == base._key)
-    key = ibis.coalesce(joined[level], joined._key)
-    table = joined.select(
-        **{level: key},
-        orders=joined.orders.fill_null(0).cast("int64"),
-        customers=joined.customers.fill_null(0).cast("int64"),
-        gross_revenue=joined.gross_revenue.fill_null(0.0),
-        returns=joined.returns.fill_null(0.0),
-        base_net_revenue=joined._base_net.fill_null(0.0),
+    # one pass over the lines of both windows
+    lo, hi = to_timestamp(min(a, c)), to_timestamp(max(b, d) + _dt.timedelta(days=1))
+    lines = lines.filter((lines.order_ts >= lo) & (lines.order_ts < hi))
+    day = lines.order_ts.date()
+    lines = lines.mutate(
+        _current=(day >= ibis.date(a)) & (day <= ibis.date(b)),
+        _base=(day >= ibis.date(c)) & (day <= ibis.date(d)),
+    )
+    now, base, sold = lines._current, lines._base, ~lines.returned
+    table = lines.group_by(level).aggregate(
+        orders=lines.order_id.nunique(where=now & sold),
+        customers=lines.customer_id.nunique(where=now & sold),
+        gross_revenue=lines.amount.sum(where=now & sold).fill_null(0.0).round(2),
+        returns=lines.amount.abs().sum(where=now & lines.returned).fill_null(0.0).round(2),
+        base_net_revenue=lines.amount.sum(where=base).fill_null(0.0).round(2),
+    )
+    table = table.mutate(
+        orders=table.orders.fill_null(0).cast("int64"),
+        customers=table.customers.fill_null(0).cast("int64"),
     )
     table = table.mutate(net_revenue=(table.gross_revenue - table.returns).round(2))
     everything = ibis.window()

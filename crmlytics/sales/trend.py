@@ -34,11 +34,11 @@ import ibis.expr.types as ir
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.facts import NET_DECIMALS
 from crmlytics.sales.lines import (
     YEAR_LAG,
     check_dims,
     check_period,
-    order_nets,
     period_start,
     sales_lines,
     step,
@@ -72,17 +72,18 @@ _CHANGED = ("net_revenue", "orders", "customers")
 def period_spine(
     lines: ir.Table, period: str, last: _dt.date, start: _dt.date | None = None
 ) -> ir.Table:
-    """Every ``period`` start from ``start`` (default: the period of the first line of
-    ``lines``) to the period holding ``last``, as a one-column table ``period`` (date)."""
+    """Every ``period`` start from ``start`` (default: the earliest ``period`` of ``lines``, a
+    table with a ``period`` column of period starts) to the period holding ``last``, as a
+    one-column table ``period`` (date)."""
     unit_step = step(period)
     end = to_timestamp(_dt.datetime.combine(last, _dt.time())).truncate(
         {"day": "D", "week": "W", "month": "M", "quarter": "Q"}[period]
     )
     if start is None:
-        bounds = lines.aggregate(_first=period_start(lines.order_ts, period).min())
+        bounds = lines.aggregate(_first=lines.period.min())
         first = bounds._first.cast("timestamp")
     else:
-        bounds = lines.aggregate(_n=lines.count()).limit(1)
+        bounds = lines.aggregate(_n=lines.count())
         first = ibis.timestamp(_dt.datetime.combine(start, _dt.time())).truncate(
             {"day": "D", "week": "W", "month": "M", "quarter": "Q"}[period]
         )
@@ -122,13 +123,25 @@ def sales_trend(
     lines = sales_lines(ws, point, dims)
     lines = lines.mutate(period=period_start(lines.order_ts, period))
     keys = ["period", *dims]
-
-    money = lines.group_by(keys).aggregate(
-        gross_revenue=lines.amount.sum(where=~lines.returned),
-        returns=lines.amount.abs().sum(where=lines.returned),
+    # one pass over the lines: each order's lines per period (and group); everything else is
+    # read from this much smaller table
+    sold = ~lines.returned
+    parts = lines.group_by(["customer_id", "order_id", *keys]).aggregate(
+        gross=lines.amount.sum(where=sold),
+        returned=lines.amount.abs().sum(where=lines.returned),
+        net=lines.amount.sum(),
+        first_sale=lines.order_ts.min(where=lines.kind == "sale"),
+        first_line=lines.order_ts.min(),
+        sale_lines=lines.count(where=sold),
+    )
+    money = parts.group_by(keys).aggregate(
+        gross_revenue=parts.gross.sum(), returns=parts.returned.sum()
     )
 
-    nets = order_nets(lines)
+    nets = parts.group_by(["customer_id", "order_id"]).aggregate(
+        order_day=ibis.coalesce(parts.first_sale.min(), parts.first_line.min()).date(),
+        order_net=parts.net.sum().round(NET_DECIMALS),
+    )
     purchases = nets.filter(nets.order_net > 0)
     firsts = purchases.group_by("customer_id").aggregate(_first_day=purchases.order_day.min())
     purchases = purchases.join(firsts, "customer_id")
@@ -137,8 +150,8 @@ def sales_trend(
         _first_period=period_start(purchases._first_day.cast("timestamp"), period),
     )
     if dims:
-        sold = lines.filter(~lines.returned)
-        pairs = sold.select("customer_id", "order_id", *dims).distinct()
+        groups = parts.filter(parts.sale_lines > 0)
+        pairs = groups.select("customer_id", "order_id", *dims).distinct()
         purchases = purchases.join(pairs, ["customer_id", "order_id"])
     new = purchases._first_period == purchases.period
     counts = purchases.group_by(keys).aggregate(
@@ -147,9 +160,9 @@ def sales_trend(
         new_customers=purchases.customer_id.nunique(where=new),
     )
 
-    spine = period_spine(lines, period, point.date, start)
+    spine = period_spine(parts, period, point.date, start)
     if dims:
-        spine = spine.cross_join(lines.select(*dims).distinct())
+        spine = spine.cross_join(parts.select(*dims).distinct())
     table = spine.left_join(money, keys).left_join(counts, keys)
     table = table.select(
         *keys,
