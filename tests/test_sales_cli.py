@@ -120,3 +120,9 @@ def test_merge_and_undo_from_the_command_line(tmp_path):
     assert log.exit_code == 0 and "a2" in log.output
     neither = run("customers", "merge", "--db", path)
     assert neither.exit_code == 2
+
+
+def test_trend_in_chinese_has_chinese_headers(db):
+    result = run("sales", "trend", "--as-of", "2024-04-15", "--locale", "zh", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "回头客数" in result.output and "净销售额" in result.output

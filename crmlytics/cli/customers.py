@@ -52,6 +52,7 @@ def duplicates_command(
     """Likely duplicate customer records (same phone or email after normalising, or the same
     name in the same region), one row per record to drop, with the survivor, the evidence and
     why it survives. Nothing is changed: apply with `customers merge --from FILE`."""
+    import crmlytics.sales.headers  # noqa: F401 (Chinese headers)
     from crmlytics.customers.duplicates import duplicate_customers
 
     conf = settings(config)
@@ -165,6 +166,7 @@ def incomplete_command(
 ) -> None:
     """Customers missing a field the lists need (email, phone, region by default). --as-of is
     accepted for symmetry: the customer master has no history."""
+    import crmlytics.sales.headers  # noqa: F401 (Chinese headers)
     from crmlytics.customers.duplicates import incomplete_customers
 
     del as_of

@@ -82,6 +82,7 @@ def trend_command(
     """Revenue (gross, returns, net), orders, customers, average order value, new and returning
     customers per period, with period-over-period and year-over-year change; a period without
     sales is a row of zeros."""
+    import crmlytics.sales.headers  # noqa: F401 (Chinese headers)
     from crmlytics.sales.config import sales_config
     from crmlytics.sales.lines import PERIODS, check_dims
     from crmlytics.sales.trend import sales_trend
@@ -147,6 +148,7 @@ def mix_command(
 ) -> None:
     """Each category's (or product's) net revenue and share in the current window, and the mix
     shift against the base window (default: the same number of days just before)."""
+    import crmlytics.sales.headers  # noqa: F401 (Chinese headers)
     from crmlytics.asof import check_window_days
     from crmlytics.sales.config import sales_config
     from crmlytics.sales.mix import sales_mix
@@ -185,6 +187,7 @@ def cycle_command(
 ) -> None:
     """Purchase cycle: median (and quartiles) of the days between one customer's repeat
     purchases of the same category or product."""
+    import crmlytics.sales.headers  # noqa: F401 (Chinese headers)
     from crmlytics.asof import check_window_days
     from crmlytics.sales.cycle import purchase_cycle
 
@@ -223,6 +226,7 @@ def staff_command(
 ) -> None:
     """Per owner and period: deals won and lost, win rate, won value, cycle time, activities,
     customers covered, and attainment of the sales_targets."""
+    import crmlytics.sales.headers  # noqa: F401 (Chinese headers)
     from crmlytics.sales.staff import has_targets, staff_performance
 
     conf = settings(config)

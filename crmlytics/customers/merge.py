@@ -302,6 +302,10 @@ def _restore(con, merge_id: str, keep: str) -> dict[str, int]:  # noqa: ANN001
 def merge_log(ws: Workspace) -> pd.DataFrame:
     """Every merge recorded (``customer_merges``), oldest first; ``undone_at`` set on the ones
     undone."""
+    if "customer_merges" not in ws.backend.list_tables():  # an older warehouse, read-only
+        from crmlytics.schema import CUSTOMER_MERGES
+
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in CUSTOMER_MERGES.names})
     table = ws.table("customer_merges")
     return table.order_by(["merged_at", "merge_id"]).to_pandas()
 
