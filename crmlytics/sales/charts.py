@@ -39,13 +39,18 @@ def _t(key: str, locale: Locale, **fields: object) -> str:
     return text(_TEXT, key, locale, **fields)
 
 
+def _days(periods: pd.Series | pd.Index) -> list[str]:
+    """Period starts as ``YYYY-MM-DD`` text (axis labels)."""
+    return [pd.Timestamp(p).strftime("%Y-%m-%d") for p in periods]
+
+
 def revenue_trend_chart(
     trend: pd.DataFrame, *, period: str = "month", locale: Locale = "en"
 ) -> go.Figure:
     """Bars of net revenue per period and lines of its period-over-period and year-over-year
     change (right axis) from :func:`~crmlytics.sales.sales_trend` without ``by``."""
     rows = trend.sort_values("period")
-    x = rows["period"].astype(str)
+    x = _days(rows["period"])
     fig = go.Figure()
     fig.add_trace(go.Bar(x=x, y=rows["net_revenue"], name=_t("net_revenue", locale)))
     for column, key in (("net_revenue_pop_change", "pop"), ("net_revenue_yoy_change", "yoy")):
@@ -71,7 +76,7 @@ def category_mix_chart(
     total = table.sum(axis=1).where(lambda s: s != 0)
     shares = table.div(total, axis=0)
     fig = go.Figure()
-    x = [str(p) for p in shares.index]
+    x = _days(shares.index)
     for category in shares.columns:
         fig.add_trace(go.Scatter(x=x, y=shares[category], name=str(category), stackgroup="share"))
     fig.update_layout(
