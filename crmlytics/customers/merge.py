@@ -213,10 +213,14 @@ def merge_suggestions(
     if not items:
         raise DataError("no merges to apply")
     con = _con(ws)
-    now = _dt.datetime.now().replace(microsecond=0)
+    # merges are ordered by merged_at (undo goes in reverse): one microsecond apart in a batch
+    now = _dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
-        results = [_merge_one(con, k, d, r, now) for k, d, r in items]
+        results = [
+            _merge_one(con, k, d, r, now + _dt.timedelta(microseconds=i))
+            for i, (k, d, r) in enumerate(items)
+        ]
     except BaseException:
         con.execute("ROLLBACK")
         raise
