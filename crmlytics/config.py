@@ -19,10 +19,12 @@ from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.complaints.config import ComplaintsConfig
 from crmlytics.crosssell.config import CrossSellConfig
+from crmlytics.customers.config import CustomersConfig
 from crmlytics.engines.config import LakeConfig
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
+from crmlytics.sales.config import SalesConfig
 from crmlytics.segments.config import SegmentsConfig
 
 CONFIG_FILE = "crmlytics.yaml"
@@ -100,6 +102,8 @@ class Config(Section):
     funnel: FunnelConfig = FunnelConfig()
     complaints: ComplaintsConfig = ComplaintsConfig()
     crosssell: CrossSellConfig = CrossSellConfig()
+    sales: SalesConfig = SalesConfig()
+    customers: CustomersConfig = CustomersConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

@@ -260,6 +260,22 @@ CAMPAIGN_TOUCHES = TableSpec(
     key=("campaign_id", "customer_id", "sent_at"),
 )
 
+SALES_TARGETS = TableSpec(
+    "sales_targets",
+    (
+        _c("owner", "string", True, "the owner of opportunities (opportunities.owner)"),
+        _c(
+            "period",
+            "string",
+            True,
+            "target period label: 2024-06 (month), 2024-Q2 (quarter) or 2024 (year)",
+        ),
+        _c("target_amount", "float64", True, "won value aimed at, currency units", minimum=0),
+    ),
+    key=("owner", "period"),
+    description="sales targets per owner and period (员工业绩目标)",
+)
+
 CANONICAL: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -271,6 +287,7 @@ CANONICAL: dict[str, TableSpec] = {
         OPPORTUNITIES,
         OPPORTUNITY_STAGES,
         CAMPAIGN_TOUCHES,
+        SALES_TARGETS,
     )
 }
 
@@ -320,10 +337,25 @@ SCORE_RUNS = ibis.schema(
     }
 )
 
+# Customer merges (客户合并, crmlytics.customers.merge): one row per merge applied; undone
+# merges keep their row with ``undone_at`` set.
+CUSTOMER_MERGES = ibis.schema(
+    {
+        "merge_id": "string",
+        "kept_id": "string",
+        "dropped_id": "string",
+        "merged_at": "timestamp",
+        "reason": "string",
+        "rows_moved": "int64",
+        "undone_at": "timestamp",
+    }
+)
+
 SYSTEM: dict[str, ibis.Schema] = {
     "load_log": LOAD_LOG,
     "rejects": REJECTS,
     "score_runs": SCORE_RUNS,
+    "customer_merges": CUSTOMER_MERGES,
 }
 
 

@@ -13,10 +13,12 @@ from crmlytics.cli import (
     complaints,
     core,
     crosssell,
+    customers,
     demo,
     export,
     funnel,
     ingest,
+    sales,
     segments,
 )
 from crmlytics.cli.common import MARKUP_MODE
@@ -56,7 +58,20 @@ def _root(
     """crmlytics: customer analytics from the warehouse."""
 
 
-for module in (core, export, segments, clv, churn, funnel, complaints, crosssell, demo, ingest):
+for module in (
+    core,
+    export,
+    segments,
+    clv,
+    churn,
+    funnel,
+    complaints,
+    crosssell,
+    sales,
+    customers,
+    demo,
+    ingest,
+):
     module.register(app)
 
 

@@ -150,6 +150,7 @@ class DemoData:
     opportunities: pd.DataFrame
     opportunity_stages: pd.DataFrame
     campaign_touches: pd.DataFrame
+    sales_targets: pd.DataFrame
     truth: DemoTruth
     customer_truth: pd.DataFrame
 
@@ -233,6 +234,7 @@ def generate_demo(
         "campaign_touches": simulate.campaign_touches_frame(
             streams["campaigns"], pop, params, clock
         ),
+        "sales_targets": sales_targets_frame(opportunities, params.funnel.win_rate),
     }
     tables = {name: _conform(name, frame) for name, frame in tables.items()}
     customer_truth = simulate.customer_truth_frame(pop, params, clock)
@@ -254,6 +256,22 @@ def generate_demo(
         rows={name: len(frame) for name, frame in tables.items()},
     )
     return DemoData(**tables, truth=truth, customer_truth=customer_truth)
+
+
+def sales_targets_frame(opportunities: pd.DataFrame, win_rate: float) -> pd.DataFrame:
+    """Monthly targets per owner (``2024-06``): the owner's expected value of opportunities
+    created per month (median over the owner's months) times the planted win rate, rounded to
+    hundreds; the same target every month from the owner's first to last opportunity."""
+    opp = opportunities.dropna(subset=["owner"])
+    month = pd.to_datetime(opp["created_at"]).dt.to_period("M")
+    monthly = opp.assign(month=month).groupby(["owner", "month"])["expected_value"].sum()
+    rows = []
+    for owner, values in monthly.groupby(level=0):
+        target = round(float(values.median()) * win_rate, -2)
+        months = values.index.get_level_values("month")
+        for m in pd.period_range(months.min(), months.max(), freq="M"):
+            rows.append(dict(owner=owner, period=str(m), target_amount=target))
+    return pd.DataFrame(rows, columns=["owner", "period", "target_amount"])
 
 
 def _conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
