@@ -109,6 +109,12 @@ def peak_rss_mib() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (less sensitive to a loaded machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 1)
+
+
 def run_crmlytics(db: Path, min_support: float) -> dict:
     from crmlytics.crosssell import association_rules, basket_items
     from crmlytics.workspace import Workspace
@@ -121,6 +127,7 @@ def run_crmlytics(db: Path, min_support: float) -> dict:
     return {
         "seconds": round(seconds, 2),
         "rules": int(len(found)),
+        "cpu_seconds": cpu_seconds(),
         "peak_rss_mib": peak_rss_mib(),
         "top_lift": found.nlargest(3, "lift")[["antecedent", "consequent", "lift"]]
         .round(2)
@@ -165,6 +172,7 @@ def run_mlxtend(pairs: Path, orders: int, min_support: float, cap_gib: float) ->
         "encode_seconds": round(encoded - start, 2),
         "fpgrowth_seconds": round(mined - encoded, 2),
         "rules": int(len(found)),
+        "cpu_seconds": cpu_seconds(),
         "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -210,6 +218,7 @@ def main() -> None:
         print(json.dumps(run_mlxtend(pairs, args.orders, args.min_support, args.mlxtend_gib)))
         return
 
+    loadavg_before = [round(x, 2) for x in os.getloadavg()]
     start = time.perf_counter()
     db, pairs = prepare(args.lines, args.products, args.dir)
     prepare_seconds = round(time.perf_counter() - start, 1)
@@ -240,7 +249,8 @@ def main() -> None:
                 "crmlytics": ours,
                 "mlxtend": theirs,
                 "mlxtend_caps": {"gib": args.mlxtend_gib, "seconds": args.mlxtend_seconds},
-                "loadavg": [round(x, 2) for x in os.getloadavg()],
+                "loadavg_before": loadavg_before,
+                "loadavg_after": [round(x, 2) for x in os.getloadavg()],
             },
             indent=1,
         )
