@@ -205,7 +205,10 @@ def target_scores(
     out["target_item"] = item
     out["target_score"] = scored["score"].reindex(X.index).fillna(base * weight)
     out["target_reason"] = (
-        scored["reason"].reindex(X.index).fillna(popular_reason(item, base, locale))
+        scored["reason"]
+        .reindex(X.index)
+        .astype("object")
+        .fillna(popular_reason(item, base, locale))
     )
     # similarity scores are not chances: customers a rule reaches come before the rest
     first = X.index.isin(scored.index) if model.method == "similarity" else False
