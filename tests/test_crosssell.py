@@ -391,3 +391,107 @@ def test_cli_rules_recommend_evaluate_and_a_bad_option(tmp_path):
     assert len(got) == 2 and "B" not in set(got.iloc[:, 2]) and "D" not in set(got.iloc[:, 2])
     bad = CliRunner().invoke(app, ["crosssell", "rules", *base, "--min-support", "2"])
     assert bad.exit_code == 2 and "--min-support" in bad.output
+
+
+def choice_data(ws, held_out: str) -> None:
+    """20 customers g.. buy A, then ``held_out`` (their held-out last order); 30 single-order
+    customers h.. buy A and B together; 40 single-order customers p.. buy P. All in one
+    region.
+
+    Training baskets: A alone 20, A + B 30, P 40 (90). For a g customer (owns A) the rules
+    method offers B first (A -> B: confidence 30/50 = 0.6, above P's base rate 40/90), then P;
+    popularity offers P first (owned by 40, before B's 30), then B. So with ``held_out="P"``
+    popularity's average precision is 1 and the rules' 1/2; with ``held_out="B"`` the reverse.
+    """
+    baskets, who = [], []
+    for i in range(20):
+        baskets += [["A"], [held_out]]
+        who += [f"g{i:02d}", f"g{i:02d}"]
+    for i in range(30):
+        baskets.append(["A", "B"])
+        who.append(f"h{i:02d}")
+    for i in range(40):
+        baskets.append(["P"])
+        who.append(f"p{i:02d}")
+    rows = []
+    for i, (basket, customer) in enumerate(zip(baskets, who, strict=True)):
+        day = "2024-01-05" if customer.startswith("g") and i % 2 else "2024-01-01"
+        for j, item in enumerate(basket):
+            rows.append(sale(f"o{i:03d}", customer, day, 10.0, line_no=j + 1, product_id=item))
+    ws.insert("transactions", pd.DataFrame(rows))
+    ids = sorted(set(who))
+    ws.insert("customers", pd.DataFrame({"customer_id": ids, "region": "north"}))
+
+
+def test_target_list_follows_the_method_the_evaluation_ranks_first_popularity(ws, tmp_path):
+    from crmlytics.crosssell import choose_method
+
+    choice_data(ws, "P")
+    report = evaluate(ws, "2024-02-01", k=5).set_index("method")
+    assert report.loc["popularity", "map"] == pytest.approx(1.0)
+    assert report.loc["rules", "map"] == pytest.approx(0.5)
+    choice = choose_method(ws, "2024-02-01")
+    assert choice.method == "popularity" == choice.evaluation.iloc[0]["method"]
+    assert "ranked first by the evaluation as of 2024-02-01" in choice.reason
+    result = export_targets(ws, "B", as_of="2024-02-01", out=tmp_path / "b.csv")
+    assert (result.method, result.method_reason) == ("popularity", choice.reason)
+    frame = pd.read_csv(tmp_path / "b.csv", encoding="utf-8-sig")
+    # owners of B: the 30 h customers. Items by owners: P 60, A 50, B 30. B comes first for
+    # a g customer (owns P and A), second for a p customer (owns P, not A)
+    assert list(frame["customer_id"]) == [f"g{i:02d}" for i in range(20)] + [
+        f"p{i:02d}" for i in range(40)
+    ]
+    assert frame["target_score"].tolist() == pytest.approx([30 / 90] * 60)  # customers with B
+    assert frame["target_reason"].iloc[0] == "popular: 33% of customers bought B"
+
+
+def test_target_list_follows_the_method_the_evaluation_ranks_first_rules(ws, tmp_path):
+    choice_data(ws, "B")
+    report = evaluate(ws, "2024-02-01", k=5).set_index("method")
+    assert report.loc["rules", "map"] == pytest.approx(1.0)
+    assert report.loc["popularity", "map"] == pytest.approx(0.5)
+    result = export_targets(ws, "P", as_of="2024-02-01", out=tmp_path / "p.csv")
+    assert result.method == "rules"
+    frame = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    # owners of P: the 40 p customers; no rule reaches P (nobody buys it with anything), so
+    # every other customer scores P's base rate: 40 of 110 baskets
+    assert len(frame) == 50 and frame["target_score"].tolist() == pytest.approx([40 / 110] * 50)
+    assert frame["target_reason"].iloc[0] == "popular: 36% of baskets hold P"
+    # asked for popularity instead: the method is the one asked, the scores its own
+    asked = export_targets(ws, "P", as_of="2024-02-01", out=tmp_path / "q.csv", method="popularity")
+    assert (asked.method, asked.method_reason) == ("popularity", "popularity, as asked")
+    with pytest.raises(ConfigError, match="unknown --method 'best'"):
+        export_targets(ws, "P", as_of="2024-02-01", out=tmp_path / "r.csv", method="best")
+
+
+def test_with_nothing_to_evaluate_the_target_list_uses_rules_and_says_so(ws, tmp_path):
+    insert_baskets(ws, [["A", "B"], ["A", "B"], ["A"]], customer=lambda i: f"k{i}")
+    ws.insert("customers", pd.DataFrame({"customer_id": ["k0", "k1", "k2"]}))
+    result = export_targets(ws, "B", as_of="2024-02-01", out=tmp_path / "b.csv")
+    assert result.method == "rules"
+    assert result.method_reason.startswith("rules, the default: nothing to evaluate")
+
+
+def test_segment_popularity_ranks_by_the_place_of_the_item_in_the_segment_by_hand():
+    from crmlytics.crosssell import popularity_scores
+
+    # north: n1 owns X, Y; n2 owns X; n3 owns Z. south: s1 owns Z, Y; s2 owns Y.
+    owned = pd.DataFrame(
+        [("n1", "X"), ("n1", "Y"), ("n2", "X"), ("n3", "Z"), ("s1", "Z"), ("s1", "Y"), ("s2", "Y")],
+        columns=["customer_id", "item"],
+    )
+    segments = pd.Series(
+        {"n1": "north", "n2": "north", "n3": "north", "s1": "south", "s2": "south"}
+    )
+    got = popularity_scores(owned, ["n0"], "Z", segments=segments)
+    # north order: X (2), then Y, Z (1 each, by name): Z's place for n1 (owns X, Y) is 1, for
+    # n2 (owns X) 2, for n0 (prospect without a segment: overall order Y 3, X 2, Z 2) 3.
+    # south order: Y (2), Z (1): s2 (owns Y) has Z first. Shares of Z: north 1/3, south 1/2
+    assert list(got["customer_id"]) == ["s2", "n1", "n2", "n0"]
+    assert got["target_score"].tolist() == pytest.approx([1 / 2, 1 / 3, 1 / 3, 0.0])
+    assert got["target_rank"].tolist() == [1, 2, 3, 4]
+    assert got["target_reason"].iloc[0] == "popular in south: 50% of its customers bought Z"
+    overall = popularity_scores(owned, ["n0"], "Z", locale="zh")
+    # one order for all: Y 3, X 2, Z 2 -> Z third; n1 owns both before it, n2 and s2 one
+    assert list(overall["customer_id"]) == ["n1", "n2", "s2", "n0"]
+    assert overall["target_reason"].iloc[0] == "热门：40% 的客户购买过 Z"

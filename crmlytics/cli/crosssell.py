@@ -179,6 +179,14 @@ def targets_command(
     hash_pii: Annotated[
         str | None, typer.Option("--hash-pii", help="sha256: hash email and phone, drop name")
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="auto (the method `crosssell evaluate` ranks first as of the same date), "
+            "rules, similarity, popularity or segment_popularity",
+        ),
+    ] = "auto",
     level: LevelOption = None,
     scope: ScopeOption = None,
     min_support: MinSupportOption = None,
@@ -215,8 +223,10 @@ def targets_command(
                 hash_pii=hash_pii,
                 locale=chosen,
                 config=conf,
+                method=method,
             )
             s.rows = result.rows
+    say(f"ranked by {result.method_reason}")
     say(
         f"wrote {result.rows:,} customers to {result.path} "
         f"({result.excluded_opted_out:,} opted-out customers left out)"

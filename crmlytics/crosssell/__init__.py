@@ -19,9 +19,11 @@ _LAZY = {
     "customer_holdings": "crmlytics.crosssell.model",
     "evaluate": "crmlytics.crosssell.evaluation",
     "holdout_split": "crmlytics.crosssell.evaluation",
+    "choose_method": "crmlytics.crosssell.targets",
     "export_targets": "crmlytics.crosssell.targets",
     "fit_crosssell": "crmlytics.crosssell.targets",
     "recommend": "crmlytics.crosssell.targets",
+    "popularity_scores": "crmlytics.crosssell.targets",
     "target_scores": "crmlytics.crosssell.targets",
 }
 
@@ -30,6 +32,7 @@ __all__ = [
     "association_rules",
     "basket_items",
     "bought_lines",
+    "choose_method",
     "customer_holdings",
     "evaluate",
     "export_targets",
@@ -37,6 +40,7 @@ __all__ = [
     "holdings",
     "holdout_split",
     "pair_counts",
+    "popularity_scores",
     "recommend",
     "rules",
     "target_scores",

@@ -32,6 +32,20 @@ def check_level_scope(level: str, scope: str) -> None:
         raise ConfigError(f"unknown --scope {scope!r}; use one of {', '.join(SCOPES)}")
 
 
+def _item_lines(ws: Workspace, point: AsOf, level: Level) -> ir.Table:
+    """Transaction lines visible as of ``point`` with their ``item`` (lines without one left
+    out)."""
+    tx = ws.table("transactions")
+    tx = tx.filter(point.visible(tx.order_ts))
+    if level == "product":
+        lines = tx.mutate(item=tx.product_id)
+    else:
+        products = ws.table("products").select(p_id=ibis._.product_id, p_category=ibis._.category)
+        joined = tx.left_join(products, tx.product_id == products.p_id)
+        lines = joined.mutate(item=joined.category.fill_null(joined.p_category))
+    return lines.filter(lines.item.notnull())
+
+
 def bought_lines(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
@@ -44,17 +58,7 @@ def bought_lines(
     the item in the order, currency, positive). Lines without an item are left out.
     """
     check_level_scope(level, "basket")
-    point = resolve_as_of(as_of)
-    tx = ws.table("transactions")
-    tx = tx.filter(point.visible(tx.order_ts))
-    if level == "product":
-        item = tx.product_id
-        lines = tx.mutate(item=item)
-    else:
-        products = ws.table("products").select(p_id=ibis._.product_id, p_category=ibis._.category)
-        joined = tx.left_join(products, tx.product_id == products.p_id)
-        lines = joined.mutate(item=joined.category.fill_null(joined.p_category))
-    lines = lines.filter(lines.item.notnull())
+    lines = _item_lines(ws, resolve_as_of(as_of), level)
     sale = (lines.kind.fill_null("sale").lower() != "return") & (lines.amount >= 0)
     per_item = lines.group_by(["customer_id", "order_id", "item"]).aggregate(
         order_ts=ibis.coalesce(lines.order_ts.min(where=sale), lines.order_ts.min()),
@@ -73,10 +77,20 @@ def basket_items(
     """Distinct (basket, item) pairs as of ``as_of``: ``basket_id``, ``customer_id``, ``item``.
 
     ``basket_id`` is the order id (``scope="basket"``) or the customer id
-    (``scope="customer"``).
+    (``scope="customer"``). Baskets that are orders come from one aggregation of the lines by
+    (order, item), the net of the (order, item) deciding, and the order's customer (the least
+    id, should an order carry several); pairs are distinct by construction.
     """
     check_level_scope(level, scope)
-    return baskets_of(bought_lines(ws, as_of, level), scope)
+    if scope == "customer":
+        return baskets_of(bought_lines(ws, as_of, level), scope)
+    lines = _item_lines(ws, resolve_as_of(as_of), level)
+    per_item = lines.group_by(basket_id=lines.order_id, item=lines.item).aggregate(
+        customer_id=lines.customer_id.min(),
+        net_amount=lines.amount.sum().round(NET_DECIMALS),
+    )
+    per_item = per_item.filter(per_item.net_amount > 0)
+    return per_item.select("basket_id", "customer_id", "item")
 
 
 def baskets_of(lines: ir.Table, scope: Scope = "basket") -> ir.Table:

@@ -82,9 +82,7 @@ def _triple_counts(baskets: ir.Table, pairs: ir.Table, min_count: int) -> ir.Tab
     return counts.filter(counts.baskets >= min_count)
 
 
-def _measures(
-    rules: ir.Table, n: ir.IntegerScalar, n_a: ir.Value, n_c: ir.Value, n_ac: ir.Value
-) -> dict[str, ir.Value]:
+def _measures(n: ir.Value, n_a: ir.Value, n_c: ir.Value, n_ac: ir.Value) -> dict[str, ir.Value]:
     total = n.cast("float64")
     support = n_ac.cast("float64") / total
     confidence = n_ac.cast("float64") / n_a.cast("float64")
@@ -101,6 +99,21 @@ def _measures(
     )
 
 
+def _pick(direction: ir.IntegerValue, *values: ir.Value) -> ir.Value:
+    """``values[direction]``: the value of one of the rule directions of an itemset row."""
+    out = values[-1]
+    for i in range(len(values) - 2, -1, -1):
+        out = ibis.ifelse(direction == i, values[i], out)
+    return out
+
+
+def _directions(table: ir.Table, n: int) -> ir.Table:
+    """Each row of ``table`` ``n`` times, numbered in ``direction`` 0 .. n-1 (one scan of
+    ``table`` instead of a union of ``n`` copies of it)."""
+    marked = table.mutate(direction=ibis.literal(list(range(n)), type="array<int64>"))
+    return marked.unnest("direction")
+
+
 def association_rules(
     baskets: ir.Table,
     *,
@@ -108,70 +121,103 @@ def association_rules(
     min_confidence: float = 0.0,
     min_lift: float = 0.0,
     max_items: int = 2,
+    distinct: bool = False,
 ) -> ir.Table:
     """Rules ``antecedent -> consequent`` over (``basket_id``, ``item``) pairs.
 
     Parameters
     ----------
     baskets
-        Distinct (basket, item) pairs, e.g. :func:`crmlytics.crosssell.baskets.basket_items`
-        (its as-of already applied).
+        (basket, item) pairs, e.g. :func:`crmlytics.crosssell.baskets.basket_items` (its
+        as-of already applied); duplicates are dropped.
     min_support, min_confidence, min_lift
         Keep rules with support, confidence and lift at least these (shares; lift a ratio).
     max_items
         2: rules between two items (both directions); 3: also rules with a two-item
         antecedent (``"A + B"``, items in sort order) and one consequent.
+    distinct
+        True when no (basket, item) pair occurs twice in ``baskets`` (as in
+        :func:`~crmlytics.crosssell.baskets.basket_items`): saves the pass that drops duplicates.
 
     Returns
     -------
     ibis Table with :data:`RULE_COLUMNS` plus ``antecedent_items`` (1 or 2), one row per rule,
     unordered.
+
+    Notes
+    -----
+    Every heavy part is computed once: the distinct (basket, item) pairs, the item counts
+    with the number of baskets (one row, joined in), and the pair counts over the frequent
+    items only, with items replaced by small integer codes (their rank in sort order, so that
+    ``code_a < code_b`` is ``item_a < item_b``) for the self-join and its aggregation. Both
+    directions of a pair (three of a triple) come from one scan of the counts.
     """
     _check(min_support, min_confidence, min_lift, max_items)
-    total = baskets.basket_id.nunique().as_scalar()
-    counts = item_counts(baskets)
+    pairs_in = baskets.select("basket_id", "item")
+    if not distinct:
+        pairs_in = pairs_in.distinct()
+    counts = pairs_in.group_by("item").aggregate(n_item=pairs_in.basket_id.count())
+    totals = pairs_in.aggregate(n_total=pairs_in.basket_id.nunique())
     # an itemset with support >= min_support holds in at least this many baskets
-    floor = (total.cast("float64") * min_support).ceil().cast("int64")
-    floor = ibis.greatest(floor, 1)
-    frequent = counts.filter(counts.baskets >= floor)
-    keep = frequent.select(f_item=frequent.item)
-    kept = baskets.join(keep, baskets.item == keep.f_item)
-    kept = kept.select("basket_id", "item")
+    totals = totals.mutate(
+        floor=ibis.greatest((totals.n_total.cast("float64") * min_support).ceil().cast("int64"), 1)
+    )
+    counted = counts.cross_join(totals)
+    frequent = counted.filter(counted.n_item >= counted.floor)
+    frequent = frequent.mutate(code=ibis.row_number().over(order_by=frequent.item))
+    codes = frequent.select(f_item=frequent.item, f_code=frequent.code)
+    kept = pairs_in.join(codes, pairs_in.item == codes.f_item)
+    kept = kept.select(basket_id=kept.basket_id, item=kept.f_code)
     pairs = pair_counts(kept)
-    pairs = pairs.filter(pairs.baskets >= floor)
-
-    ca = counts.select(a_item=counts.item, n_a=counts.baskets)
-    cc = counts.select(c_item=counts.item, n_c=counts.baskets)
-    parts = []
-    for ante, cons in (("item_a", "item_b"), ("item_b", "item_a")):
-        joined = pairs.join(ca, pairs[ante] == ca.a_item).join(cc, pairs[cons] == cc.c_item)
+    info = frequent.select("code", "item", "n_item", "n_total", "floor")
+    a = info.rename(code_a="code", name_a="item", n_a="n_item")
+    b = info.select(code_b=info.code, name_b=info.item, n_b=info.n_item)
+    both = pairs.join(a, pairs.item_a == a.code_a).join(b, pairs.item_b == b.code_b)
+    both = both.filter(both.baskets >= both.floor)
+    two = _directions(both, 2)
+    d = two.direction
+    parts = [
+        two.select(
+            antecedent=_pick(d, two.name_a, two.name_b),
+            consequent=_pick(d, two.name_b, two.name_a),
+            antecedent_items=ibis.literal(1, "int64"),
+            **_measures(
+                two.n_total, _pick(d, two.n_a, two.n_b), _pick(d, two.n_b, two.n_a), two.baskets
+            ),
+        )
+    ]
+    if max_items == 3:
+        frequent_pairs = both.select("item_a", "item_b", "baskets")
+        triples = _triple_counts(kept, frequent_pairs, 1)
+        c = info.select(code_c=info.code, name_c=info.item, n_c=info.n_item)
+        t = triples.join(a, triples.item_a == a.code_a).join(b, triples.item_b == b.code_b)
+        t = t.join(c, t.item_c == c.code_c)
+        t = t.filter(t.baskets >= t.floor)
+        three = _directions(t, 3)
+        d = three.direction
+        x = _pick(d, three.item_a, three.item_a, three.item_b)
+        y = _pick(d, three.item_b, three.item_c, three.item_c)
+        three = three.mutate(x=x, y=y)
+        pa = frequent_pairs.select(
+            p1=frequent_pairs.item_a, p2=frequent_pairs.item_b, n_xy=frequent_pairs.baskets
+        )
+        joined = three.join(pa, (three.x == pa.p1) & (three.y == pa.p2))
+        d = joined.direction
         parts.append(
             joined.select(
-                antecedent=joined[ante],
-                consequent=joined[cons],
-                antecedent_items=ibis.literal(1, "int64"),
-                **_measures(joined, total, joined.n_a, joined.n_c, joined.baskets),
+                antecedent=_pick(d, joined.name_a, joined.name_a, joined.name_b).concat(
+                    JOIN, _pick(d, joined.name_b, joined.name_c, joined.name_c)
+                ),
+                consequent=_pick(d, joined.name_c, joined.name_b, joined.name_a),
+                antecedent_items=ibis.literal(2, "int64"),
+                **_measures(
+                    joined.n_total,
+                    joined.n_xy,
+                    _pick(d, joined.n_c, joined.n_b, joined.n_a),
+                    joined.baskets,
+                ),
             )
         )
-    if max_items == 3:
-        triples = _triple_counts(kept, pairs, 1)
-        triples = triples.filter(triples.baskets >= floor)
-        pa = pairs.select(p1=pairs.item_a, p2=pairs.item_b, n_a=pairs.baskets)
-        for x, y, z in (
-            ("item_a", "item_b", "item_c"),
-            ("item_a", "item_c", "item_b"),
-            ("item_b", "item_c", "item_a"),
-        ):
-            joined = triples.join(pa, (triples[x] == pa.p1) & (triples[y] == pa.p2))
-            joined = joined.join(cc, joined[z] == cc.c_item)
-            parts.append(
-                joined.select(
-                    antecedent=joined[x].concat(JOIN, joined[y]),
-                    consequent=joined[z],
-                    antecedent_items=ibis.literal(2, "int64"),
-                    **_measures(joined, total, joined.n_a, joined.n_c, joined.baskets),
-                )
-            )
     rules = ibis.union(*parts)
     return rules.filter((rules.confidence >= min_confidence) & (rules.lift >= min_lift)).select(
         *RULE_COLUMNS, "antecedent_items"
@@ -201,6 +247,7 @@ def rules(
     settings = settings or CrossSellConfig()
     found = association_rules(
         basket_items(ws, as_of, level=settings.level, scope=settings.scope),
+        distinct=True,
         min_support=settings.min_support,
         min_confidence=settings.min_confidence,
         min_lift=settings.min_lift,

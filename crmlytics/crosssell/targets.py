@@ -1,16 +1,25 @@
 """Target lists: for one product or category, the customers most likely to buy it next.
 
 Owners of the item (as of the as-of, returns netted) are left out; everyone else in
-``customers`` is scored by :class:`~crmlytics.crosssell.model.CrossSell` (confidence of the
-best rule reaching the item, or its base rate when no rule does). The list is written exactly
-like a segment list (:mod:`crmlytics.export.lists`): same columns, formats, PII hashing and
-opt-out suppression, plus ``target_item``, ``target_rank``, ``target_score`` and
-``target_reason``, ordered by rank.
+``customers`` is ranked by the method the evaluation (:func:`~crmlytics.crosssell.evaluate`,
+run as of the same date with the same settings) ranks first, see :func:`choose_method`:
+
+- ``rules`` / ``similarity``: :class:`~crmlytics.crosssell.model.CrossSell` (confidence of the
+  best rule reaching the item, or its base rate when no rule does; similarity: rule-reached
+  customers first, by summed cosine similarity);
+- ``popularity`` / ``segment_popularity``: the place the item takes among the items the
+  customer does not own, in order of popularity overall or in the customer's segment (what
+  those methods recommend), then the share of (segment) customers who bought it.
+
+The list is written exactly like a segment list (:mod:`crmlytics.export.lists`): same
+columns, formats, PII hashing and opt-out suppression, plus ``target_item``, ``target_rank``,
+``target_score`` and ``target_reason``, ordered by rank.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -23,14 +32,83 @@ from crmlytics.crosssell.baskets import baskets_of, bought_lines, holdings
 from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.crosssell.model import CrossSell, customer_holdings, popular_reason
 from crmlytics.crosssell.rules import association_rules
-from crmlytics.errors import ConfigError, DataError
+from crmlytics.errors import ConfigError, DataError, EmptyResultError
+from crmlytics.export.lists import ExportResult
 from crmlytics.workspace import Workspace
 
 if TYPE_CHECKING:
     from crmlytics.config import Config
-    from crmlytics.export.lists import ExportResult
 
 TARGET_COLUMNS: tuple[str, ...] = ("target_item", "target_rank", "target_score", "target_reason")
+#: Methods a target list can be ranked by (those of the evaluation).
+TARGET_METHODS: tuple[str, ...] = ("rules", "similarity", "popularity", "segment_popularity")
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    """Which method ranks a target list, and why.
+
+    Attributes
+    ----------
+    method : str
+        One of :data:`TARGET_METHODS`.
+    reason : str
+        How it was chosen (the evaluation's figures, or why the default was used).
+    evaluation : DataFrame or None
+        The evaluation report the choice follows (None when none could be run or the method
+        was given).
+    """
+
+    method: str
+    reason: str
+    evaluation: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class TargetExportResult(ExportResult):
+    """What :func:`export_targets` wrote (see :class:`~crmlytics.export.lists.ExportResult`),
+    with the ``method`` that ranked the list and the ``method_reason`` it was chosen for."""
+
+    method: str = "rules"
+    method_reason: str = ""
+
+
+def choose_method(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    settings: CrossSellConfig | None = None,
+) -> MethodChoice:
+    """The method :func:`~crmlytics.crosssell.evaluate` ranks first as of ``as_of``.
+
+    The evaluation runs with the settings' level, scope, thresholds and ``k = top_k`` (each
+    customer's last order before the as-of held out). When nothing can be evaluated (no
+    customer has a second order bringing a new item) the choice is ``rules``, and the reason
+    says so.
+    """
+    from crmlytics.crosssell.evaluation import evaluate
+
+    settings = settings or CrossSellConfig()
+    point = resolve_as_of(as_of)
+    try:
+        report = evaluate(
+            ws,
+            point,
+            k=settings.top_k,
+            level=settings.level,
+            scope=settings.scope,
+            min_support=settings.min_support,
+            min_confidence=settings.min_confidence,
+            min_lift=settings.min_lift,
+        )
+    except EmptyResultError as exc:
+        return MethodChoice("rules", f"rules, the default: {exc}")
+    best = report.iloc[0]
+    reason = (
+        f"{best['method']}, ranked first by the evaluation as of {point} on "
+        f"{int(best['customers_evaluated']):,} held-out last orders (MAP@{settings.top_k} "
+        f"{best['map']:.3f}, recall {best['recall']:.3f}, hit rate {best['hit_rate']:.3f})"
+    )
+    return MethodChoice(str(best["method"]), reason, report)
 
 
 def fit_crosssell(
@@ -127,9 +205,88 @@ def target_scores(
     out["target_item"] = item
     out["target_score"] = scored["score"].reindex(X.index).fillna(base * weight)
     out["target_reason"] = (
-        scored["reason"].reindex(X.index).fillna(popular_reason(item, base, locale))
+        scored["reason"]
+        .reindex(X.index)
+        .astype("object")
+        .fillna(popular_reason(item, base, locale))
     )
-    out = out.reset_index().sort_values(["target_score", "customer_id"], ascending=[False, True])
+    # similarity scores are not chances: customers a rule reaches come before the rest
+    first = X.index.isin(scored.index) if model.method == "similarity" else False
+    out["_first"] = first
+    out = out.reset_index().sort_values(
+        ["_first", "target_score", "customer_id"], ascending=[False, False, True]
+    )
+    out["target_rank"] = range(1, len(out) + 1)
+    return out[["customer_id", *TARGET_COLUMNS]].reset_index(drop=True)
+
+
+def _popular_reason(item: str, share: float, segment: str | None, locale: str) -> str:
+    if segment is None:
+        if locale == "zh":
+            return f"热门：{share:.0%} 的客户购买过 {item}"
+        return f"popular: {share:.0%} of customers bought {item}"
+    if locale == "zh":
+        return f"在 {segment} 中热门：该群体 {share:.0%} 的客户购买过 {item}"
+    return f"popular in {segment}: {share:.0%} of its customers bought {item}"
+
+
+def popularity_scores(
+    owned: pd.DataFrame,
+    customers: pd.Index | list[str],
+    item: str,
+    *,
+    segments: pd.Series | None = None,
+    locale: Literal["en", "zh"] = "en",
+) -> pd.DataFrame:
+    """Every customer of ``customers`` (and of ``owned``) who does not own ``item``, ranked as
+    the popularity baselines of :func:`~crmlytics.crosssell.evaluate` would offer it.
+
+    Items are ordered by owners (most first, ties by item) within the customer's segment
+    (``segments``: segment per customer_id; None: one segment of everyone), then overall;
+    a customer's ``target_rank`` follows the place ``item`` takes among the items they do not
+    own in that order (1 = first offer), then ``target_score`` (the share of customers of
+    their segment who bought ``item``, 0..1), then ``customer_id``.
+    """
+    if not (owned["item"] == item).any():
+        known = ", ".join(sorted(owned["item"].unique())[:10])
+        raise DataError(f"no purchases of item {item!r} to target from (items: {known}, ...)")
+    ids = pd.Index(sorted(set(customers) | set(owned["customer_id"])), name="customer_id")
+    if segments is None:
+        seg_of = pd.Series("all", index=ids)
+    else:
+        seg_of = pd.Series(segments).reindex(ids).astype("object").fillna("(none)").astype(str)
+    own = owned[["customer_id", "item"]].drop_duplicates()
+    own = own.assign(segment=own["customer_id"].map(seg_of))
+    overall = own.groupby("item").size().rename("n").reset_index()
+    overall = list(overall.sort_values(["n", "item"], ascending=[False, True])["item"])
+    before_rows, share = [], {}
+    for segment, group in own.groupby("segment"):
+        counts = group.groupby("item").size().rename("n").reset_index()
+        ranked = list(counts.sort_values(["n", "item"], ascending=[False, True])["item"])
+        pool = ranked + [i for i in overall if i not in set(ranked)]
+        before_rows += [(segment, i) for i in pool[: pool.index(item)]]
+        share[segment] = float((group["item"] == item).sum()) / group["customer_id"].nunique()
+    for segment in set(seg_of) - set(share):  # a segment whose customers bought nothing
+        before_rows += [(segment, i) for i in overall[: overall.index(item)]]
+        share[segment] = 0.0
+    before = pd.DataFrame(before_rows, columns=["segment", "item"])
+    n_before = before.groupby("segment").size()
+    owned_before = own.merge(before, on=["segment", "item"]).groupby("customer_id").size()
+    owners = set(own.loc[own["item"] == item, "customer_id"])
+    out = pd.DataFrame(index=ids[~ids.isin(list(owners))])
+    segment_col = seg_of.reindex(out.index)
+    place = segment_col.map(n_before).fillna(0) - owned_before.reindex(out.index).fillna(0) + 1
+    out["_place"] = place.astype("int64")
+    out["target_item"] = item
+    out["target_score"] = segment_col.map(share).astype("float64")
+    by_segment = None if segments is None else segment_col
+    out["target_reason"] = [
+        _popular_reason(item, sc, None if by_segment is None else by_segment[c], locale)
+        for c, sc in zip(out.index, out["target_score"], strict=True)
+    ]
+    out = out.reset_index().sort_values(
+        ["_place", "target_score", "customer_id"], ascending=[True, False, True]
+    )
     out["target_rank"] = range(1, len(out) + 1)
     return out[["customer_id", *TARGET_COLUMNS]].reset_index(drop=True)
 
@@ -145,14 +302,18 @@ def export_targets(
     hash_pii: str | None = None,
     locale: Literal["en", "zh"] | None = None,
     config: Config | None = None,
-) -> ExportResult:
+    method: str = "auto",
+) -> TargetExportResult:
     """Write the target list of ``item`` (a product id, or a category with ``level:
     category``) as of ``as_of`` to ``out``, like :func:`crmlytics.export.export_segment`:
     contact and segment columns, opted-out customers removed and counted, ``hash_pii``
-    honoured; rows ordered by ``target_rank``, at most ``top`` rows after suppression."""
+    honoured; rows ordered by ``target_rank``, at most ``top`` rows after suppression.
+
+    ``method``: ``"auto"`` (default) ranks the list by the method the evaluation as of the
+    same date ranks first (:func:`choose_method`), or one of :data:`TARGET_METHODS`. The
+    result names the method used and why (``method``, ``method_reason``)."""
     from crmlytics.config import Config
     from crmlytics.export.lists import (
-        ExportResult,
         candidate_counts,
         check_format,
         check_hash_method,
@@ -169,13 +330,28 @@ def export_targets(
     check_hash_method(hash_pii)
     if top is not None and top < 1:
         raise ConfigError(f"--top must be at least 1, got {top}")
+    if method != "auto" and method not in TARGET_METHODS:
+        raise ConfigError(f"unknown --method {method!r}; use auto or {', '.join(TARGET_METHODS)}")
     locale = check_locale(locale or config.locale)
     require_customers(ws)
     customers = ws.table("customers")
     ids = customers.select("customer_id").to_pandas()["customer_id"]
     point = resolve_as_of(as_of)
-    model, owned = fit_crosssell(ws, point, config.crosssell)
-    ranked = target_scores(model, owned, list(ids), item, locale)
+    settings = config.crosssell
+    if method == "auto":
+        choice = choose_method(ws, point, settings)
+    else:
+        choice = MethodChoice(method, f"{method}, as asked")
+    if choice.method in ("rules", "similarity"):
+        model, owned = fit_crosssell(ws, point, settings, method=choice.method)
+        ranked = target_scores(model, owned, list(ids), item, locale)
+    else:
+        owned = holdings(bought_lines(ws, point, settings.level)).to_pandas()
+        segments = None
+        if choice.method == "segment_popularity":  # the evaluation's segments: region
+            regions = customers.select("customer_id", "region").to_pandas()
+            segments = regions.set_index("customer_id")["region"]
+        ranked = popularity_scores(owned, list(ids), item, segments=segments, locale=locale)
     ranked = ranked[ranked["customer_id"].isin(set(ids))]
     chosen = list_scores(ws, point, config)
     targets = ibis.memtable(ranked.rename(columns={"customer_id": "t_customer"}))
@@ -197,7 +373,7 @@ def export_targets(
     frame, written = finish_list(
         frame, scores, path, fmt, hash_pii=hash_pii, locale=locale, config=config
     )
-    return ExportResult(
+    return TargetExportResult(
         path=written,
         rows=len(frame),
         excluded_opted_out=0 if include_opted_out else opted_out,
@@ -205,4 +381,6 @@ def export_targets(
         opted_out=opted_out,
         source=chosen.source,
         run_id=chosen.run_id,
+        method=choice.method,
+        method_reason=choice.reason,
     )
