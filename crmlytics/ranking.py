@@ -7,11 +7,13 @@ position of their value plus their place among the customers tied at it, which i
 *partitioned by the value*. So nothing ever orders all customers in one window:
 
 - **DuckDB** (one machine) computes ``n_before`` with a running sum over the distinct values.
-- **Spark** splits the distinct values into :data:`BUCKETS` ranges at approximate quantiles
-  (``percentile_approx``, an aggregate), runs the running sum inside each range (a window
-  partitioned by the range) and adds the totals of the ranges below (a join of two tiny tables).
-  The approximate quantiles only decide where the ranges split, never a result: ranks, scores
-  and shares are **exact on both engines** (tolerance zero), whatever the data size.
+- **Spark** splits the distinct values into ranges at fixed edges (:data:`EDGES`: 0 and
+  +-1.25 ** i, so one range spans values within about 25% of each other), runs the running sum
+  inside each range (a window partitioned by the range) and adds the totals of the ranges below
+  (a join with the constant list of ranges). The edges only decide how the work is split, never
+  a result: ranks, scores and shares are **exact on both engines** (tolerance zero), whatever
+  the data size. Fixed edges need no extra pass over the data (approximate quantiles would),
+  which keeps the Spark plan small.
 
 Money is compared as whole cents (:func:`cents`), so values that differ only by floating-point
 noise (823.33 summed in two orders) are one value, tied on every engine. The rules and how new
@@ -20,14 +22,13 @@ analyses use them: ``docs/patterns.md``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-#: Ranges the distinct values are split into on engines that scale out (see module doc).
-BUCKETS = 64
 #: Engines that run on one machine, where a window over all rows is fine and exact.
 SINGLE_NODE_ENGINES = frozenset({"duckdb", "sqlite", "polars", "datafusion"})
 
@@ -49,7 +50,7 @@ def scales_out(expr: ir.Expr) -> bool:
     return bool(engines - SINGLE_NODE_ENGINES)
 
 
-def tally(t: ir.Table, key: str, *, sums: Sequence[str] = (), buckets: int = BUCKETS) -> ir.Table:
+def tally(t: ir.Table, key: str, *, sums: Sequence[str] = ()) -> ir.Table:
     """One row per distinct non-null ``key`` of ``t`` with what lies below it.
 
     Parameters
@@ -59,9 +60,6 @@ def tally(t: ir.Table, key: str, *, sums: Sequence[str] = (), buckets: int = BUC
         to count from the top.
     sums
         Integer columns of ``t`` to total per key and cumulatively (e.g. cents).
-    buckets
-        Ranges used on engines that scale out (see the module docstring); any value >= 1
-        gives the same result.
 
     Returns
     -------
@@ -81,30 +79,38 @@ def tally(t: ir.Table, key: str, *, sums: Sequence[str] = (), buckets: int = BUC
                 for s in totals
             }
         )
-    return _bucketed_before(levels, key, totals, buckets)
+    return _bucketed_before(levels, key, totals)
 
 
-def _bucketed_before(levels: ir.Table, key: str, totals: list[str], buckets: int) -> ir.Table:
+#: Upper bounds of the value ranges used on engines that scale out: 0 and +-ceil(1.25 ** i),
+#: so a range holds values within about 25% of each other, from 1 to beyond 10 ** 18.
+EDGES: tuple[int, ...] = tuple(
+    sorted(
+        {0} | {math.ceil(1.25**i) for i in range(190)} | {-math.ceil(1.25**i) for i in range(190)}
+    )
+)
+
+
+def bucket_of(key: ir.IntegerValue) -> ir.IntegerValue:
+    """The range of :data:`EDGES` an integer ``key`` falls in: the number of edges below it
+    (monotone in ``key``; constants only, so no pass over the data is needed)."""
+    branches = [(key <= edge, i) for i, edge in enumerate(EDGES)]
+    return ibis.cases(*branches, else_=len(EDGES)).cast("int64")
+
+
+def _bucketed_before(levels: ir.Table, key: str, totals: list[str]) -> ir.Table:
     """``<s>_before`` for each of ``totals`` over distinct ``key`` values without a window
-    over all of them: running sums inside ranges split at approximate quantiles, plus the
-    totals of the ranges below."""
-    if buckets > 1:
-        quantiles = [i / buckets for i in range(1, buckets)]
-        edges = levels.aggregate(_edges=levels[key].approx_quantile(quantiles))
-        t = levels.cross_join(edges)
-        bucket = sum(
-            ((t[key] > t._edges[i]).ifelse(1, 0) for i in range(len(quantiles))),
-            ibis.literal(0),
-        )
-        t = t.mutate(_bucket=bucket.cast("int64")).drop("_edges")
-    else:
-        t = levels.mutate(_bucket=ibis.literal(0, "int64"))
+    over all of them: running sums inside value ranges (:func:`bucket_of`), plus the totals
+    of the ranges below (a join with the constant list of ranges)."""
+    t = levels.mutate(_bucket=bucket_of(levels[key]))
     inside = ibis.window(group_by=t._bucket, order_by=t[key], preceding=None, following=0)
     t = t.mutate(**{f"_{s}_inside": t[s].sum().over(inside) - t[s] for s in totals})
     per_bucket = t.group_by("_bucket").aggregate(**{f"_{s}_total": t[s].sum() for s in totals})
-    lower = per_bucket.rename(_lower_bucket="_bucket")
-    pairs = per_bucket.select("_bucket").join(lower, per_bucket._bucket > lower._lower_bucket)
-    below = pairs.group_by(_below_bucket=pairs._bucket).aggregate(
+    ranges = ibis.memtable(
+        {"_upper_bucket": list(range(len(EDGES) + 1))}, schema={"_upper_bucket": "int64"}
+    )
+    pairs = ranges.join(per_bucket, ranges._upper_bucket > per_bucket._bucket)
+    below = pairs.group_by(_below_bucket=pairs._upper_bucket).aggregate(
         **{f"_{s}_below": pairs[f"_{s}_total"].sum() for s in totals}
     )
     t = t.left_join(below, t._bucket == below._below_bucket)

@@ -87,7 +87,7 @@ def _value_shares(t: ir.Table) -> ir.Table:
     ranked = t.filter((t.orders > 0) & t.value_measure.notnull())
     ranked = ranked.select("customer_id", _value_cents=cents(ranked.measure_value.fill_null(0.0)))
     levels = tally(ranked, "_value_cents")
-    levels = levels.cross_join(levels.aggregate(_ranked=levels.n.sum()))
+    levels = levels.cross_join(ranked.aggregate(_ranked=ranked.count()))
     levels = levels.select(
         _value_level=levels._value_cents,
         share_at_or_below=(levels.n_before + levels.n).cast("float64") / levels._ranked,
@@ -107,13 +107,14 @@ def degrees_from_facts(
     """:func:`four_degrees` from all-history customer facts as of ``point``."""
     c = config or DegreesConfig()
     t = with_measure(facts, measure)
+    shares = _value_shares(t)
     for part in (
         _complaint_facts(ws, point, c.complaint_window_days),
         _active_periods(ws, point, c.regularity_periods),
     ):
         t = with_customer_columns(t, part)
     t = t.cross_join(_categories_sold(ws, point))
-    t = with_customer_columns(t, _value_shares(t))
+    t = with_customer_columns(t, shares)
 
     bought = t.orders > 0
     base = t.mean_score.notnull().ifelse(25.0 * (t.mean_score - 1.0), c.neutral_satisfaction)

@@ -67,16 +67,16 @@ def with_quantile_scores(t: ir.Table, bins: int, **keys: ir.IntegerValue) -> ir.
     """
     if bins < 2:
         raise ConfigError(f"bins must be at least 2, not {bins}")
-    for name, key in keys.items():
-        t = t.mutate(_score_key=key)
-        levels = tally(t, "_score_key")
-        members = levels.aggregate(_members=levels.n.sum())
+    base = t.mutate(**{f"_key_{name}": key for name, key in keys.items()})
+    out = base
+    for name in keys:  # each score from its own tally of base: no chain of joins
+        levels = tally(base.select(_key=base[f"_key_{name}"]), "_key")
+        members = base.aggregate(_members=base[f"_key_{name}"].count())
         levels = levels.cross_join(members)
         score = ((levels.n_before * bins) / levels._members).floor().cast("int64") + 1
-        levels = levels.select(_score_level=levels._score_key, **{name: score})
-        t = t.left_join(levels, t._score_key == levels._score_level)
-        t = t.drop("_score_key", "_score_level")
-    return t
+        levels = levels.select(**{f"_level_{name}": levels._key, name: score})
+        out = out.left_join(levels, out[f"_key_{name}"] == levels[f"_level_{name}"])
+    return out.drop(*(f"_{kind}_{name}" for name in keys for kind in ("key", "level")))
 
 
 def check_segment_map(rules: Sequence[RfmRule], bins: int) -> None:

@@ -105,9 +105,7 @@ def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
     t = t.mutate(_cents=cents(t.value))
     t = t.mutate(_key=-t._cents)  # most valuable first
     levels = tally(t, "_key", sums=["_cents"])
-    totals = levels.aggregate(
-        customers=levels.n.sum().cast("int64"), _total_cents=levels._cents.sum()
-    )
+    totals = t.aggregate(customers=t.count().cast("int64"), _total_cents=t._cents.sum())
     levels = levels.cross_join(totals).rename(_level="_key", _level_cents="_cents")
     tie = ibis.window(group_by=t._key, order_by=t.customer_id)
     t = t.mutate(_in_tie=ibis.row_number().over(tie))  # 0-based place among equal values
