@@ -64,3 +64,80 @@ def test_a_run_reads_back_only_the_columns_it_wrote(ws):
     ]  # fmt: skip
     assert "days_since_last_purchase" not in run_scores(ws, old).columns
     assert list(latest_scores(ws).columns) == list(run_scores(ws, new).columns)
+
+
+def test_a_run_failing_after_its_scores_are_written_is_never_the_latest(ws, monkeypatch):
+    import crmlytics.runs as runs
+
+    first = record_scores(ws, _scores(), as_of="2024-01-10")
+
+    def fail(run):
+        raise RuntimeError("disk full while marking the run")
+
+    monkeypatch.setattr(runs, "_run_values", fail)  # the last step, after the rows went in
+    with pytest.raises(RuntimeError, match="disk full"):
+        record_scores(ws, _scores(clv_b=1.0), as_of="2024-01-11")
+    assert runs.latest_run_id(ws) == first
+    assert latest_scores(ws).clv.tolist() == [120.5, 80.0]
+
+
+def test_a_score_process_killed_midway_leaves_the_previous_run_latest(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    from crmlytics.runs import latest_run_id
+    from crmlytics.workspace import Workspace
+
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db, timezone="UTC") as ws:
+        ws.insert(
+            "transactions",
+            [
+                dict(order_id=f"o{i}-{j}", line_no=1, kind="sale", customer_id=f"c{i}",
+                     order_ts=pd.Timestamp("2024-01-01") + pd.Timedelta(days=9 * j + i),
+                     amount=10.0 + i)
+                for i in range(30) for j in range(3)
+            ],
+        )  # fmt: skip
+        first = record_scores(ws, _scores(), as_of="2024-03-31")
+    # `crmlytics score` in a child process that stops for good once its scores are inserted
+    # (inside the run's transaction, before the run row): then it is killed
+    child = textwrap.dedent(
+        f"""
+        import sys, time
+        import crmlytics.runs as runs
+        def stop(run):
+            print("scores written", flush=True)
+            time.sleep(600)
+        runs._run_values = stop
+        from crmlytics.cli import main
+        sys.argv = ["crmlytics", "score", "--as-of", "2024-03-31", "--db", {str(db)!r}]
+        main()
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    config = tmp_path / "crmlytics.yaml"
+    config.write_text("churn:\n  score_run: false\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        lines = []
+        for line in proc.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if "scores written" in line:
+                break
+        assert any("scores written" in line for line in lines), "".join(lines)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    with Workspace.open(db, read_only=True) as ws:
+        assert latest_run_id(ws) == first
+        assert ws.table("score_runs").count().execute() == 1
+        assert latest_scores(ws).clv.tolist() == [120.5, 80.0]

@@ -11,6 +11,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.facts import customer_facts, order_lines, orders
 from crmlytics.joins import with_customer_columns
+from crmlytics.ranking import cents, tally
 from crmlytics.segments.config import DegreesConfig
 from crmlytics.segments.value import Measure, with_measure
 from crmlytics.workspace import Workspace
@@ -67,8 +68,8 @@ def four_degrees(
       0 without a purchase.
     - **contribution** = 100 x cume_dist of value (net revenue, or profit: ``measure`` as in
       :func:`crmlytics.segments.value.with_measure`) among buyers, i.e. the share of buyers
-      worth no more than this one (ties share the higher value). 0 without a purchase; null
-      for everyone when ``measure="profit"`` and no buyer has a cost.
+      worth no more than this one, compared in whole cents (ties share the higher value). 0
+      without a purchase; null for everyone when ``measure="profit"`` and no buyer has a cost.
     - **dependence** (share-of-wallet proxy) = 100 x ``categories_bought`` / categories sold to
       anyone; null when no line carries a category.
     - **composite** = weighted mean of the non-null degrees with ``weights``.
@@ -77,6 +78,22 @@ def four_degrees(
     """
     point = resolve_as_of(as_of)
     return degrees_from_facts(ws, point, customer_facts(ws, point), config, measure=measure)
+
+
+def _value_shares(t: ir.Table) -> ir.Table:
+    """``customer_id, share_at_or_below``: share of the ranked buyers (``orders > 0`` and a
+    value measure) whose value, in whole cents, is at most this buyer's (exact on every
+    engine, no window over all customers: :func:`crmlytics.ranking.tally`)."""
+    ranked = t.filter((t.orders > 0) & t.value_measure.notnull())
+    ranked = ranked.select("customer_id", _value_cents=cents(ranked.measure_value.fill_null(0.0)))
+    levels = tally(ranked, "_value_cents")
+    levels = levels.cross_join(ranked.aggregate(_ranked=ranked.count()))
+    levels = levels.select(
+        _value_level=levels._value_cents,
+        share_at_or_below=(levels.n_before + levels.n).cast("float64") / levels._ranked,
+    )
+    joined = ranked.join(levels, ranked._value_cents == levels._value_level)
+    return joined.select("customer_id", "share_at_or_below")
 
 
 def degrees_from_facts(
@@ -90,12 +107,14 @@ def degrees_from_facts(
     """:func:`four_degrees` from all-history customer facts as of ``point``."""
     c = config or DegreesConfig()
     t = with_measure(facts, measure)
+    shares = _value_shares(t)
     for part in (
         _complaint_facts(ws, point, c.complaint_window_days),
         _active_periods(ws, point, c.regularity_periods),
     ):
         t = with_customer_columns(t, part)
     t = t.cross_join(_categories_sold(ws, point))
+    t = with_customer_columns(t, shares)
 
     bought = t.orders > 0
     base = t.mean_score.notnull().ifelse(25.0 * (t.mean_score - 1.0), c.neutral_satisfaction)
@@ -109,9 +128,8 @@ def degrees_from_facts(
     loyalty = bought.ifelse(50.0 * tenure_part + 50.0 * regularity, 0.0)
 
     ranked = bought & t.value_measure.notnull()
-    window = ibis.window(group_by=ranked, order_by=t.measure_value.fill_null(0.0))
     contribution = ibis.cases(
-        (ranked, 100.0 * ibis.cume_dist().over(window)),
+        (ranked, 100.0 * t.share_at_or_below),
         (bought, ibis.null("float64")),
         else_=0.0,
     )

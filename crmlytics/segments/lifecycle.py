@@ -71,7 +71,9 @@ def lifecycle_from_facts(
     if c.one_off_dormant_days is not None:
         one_off_limit = ibis.literal(float(c.one_off_dormant_days))
     else:
-        one_off_limit = t.own_gap.mean().over(ibis.window()) * k
+        # a one-row aggregate joined on, not a window over all customers (docs/patterns.md)
+        t = t.cross_join(t.aggregate(_mean_gap=t.own_gap.mean()))
+        one_off_limit = t._mean_gap * k
     gap_limit = (t.purchase_days >= 2).ifelse(t.own_gap * k, one_off_limit)
     # no threshold (one-off buyer, no repeat buyer to learn a gap from) stays no threshold
     limit = gap_limit.notnull().ifelse(

@@ -47,11 +47,12 @@ def profile_frame(segments: ibis.Table, by: str) -> ibis.Table:
             **{f"mean_{c}": ibis._[c].mean() for c in PROFILE_MEANS},
         )
     )
-    whole = ibis.window()
-    return grouped.mutate(
-        customer_share=grouped.customers / grouped.customers.sum().over(whole),
-        revenue_share=grouped.revenue / grouped.revenue.sum().over(whole).nullif(0.0),
-    )
+    totals = grouped.aggregate(_customers=grouped.customers.sum(), _revenue=grouped.revenue.sum())
+    t = grouped.cross_join(totals)  # totals joined on: no window over all rows
+    return t.mutate(
+        customer_share=t.customers / t._customers,
+        revenue_share=t.revenue / t._revenue.nullif(0.0),
+    ).drop("_customers", "_revenue")
 
 
 def segment_profiles(

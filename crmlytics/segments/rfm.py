@@ -1,12 +1,14 @@
 """RFM: recency, frequency and monetary scores by quantile, the RFM cell and named segments.
 
-Scoring rule (the same on DuckDB and Spark, since it only uses ``RANK()`` and ``COUNT()``):
-among the ``n`` customers with a purchase, a customer whose value is strictly worse than that of
-``k`` others gets score ``1 + floor(bins * k / n)``. With distinct values that splits buyers
-into ``bins`` equal-count groups (quintiles for ``bins=5``); **tied values get the same score**, the
-one of the lowest-ranked member of the tie, so no customer id or row order ever decides a score.
+Scoring rule (exact and the same on DuckDB and Spark): among the ``n`` customers with a
+purchase, a customer with ``k`` others whose value is strictly worse gets score
+``1 + floor(bins * k / n)``. With distinct values that splits buyers into ``bins`` equal-count
+groups (quintiles for ``bins=5``); **tied values get the same score**, the one of the
+lowest-ranked member of the tie, so no customer id or row order ever decides a score.
 "Worse" means an older last purchase for R, fewer purchases for F and less money for M, so 5 is
-always best. Non-buyers get null scores.
+always best. Non-buyers get null scores. Money is compared in whole cents and recency in whole
+days, so ties are ties on every engine; the counts come from :func:`crmlytics.ranking.tally`,
+which never orders all customers in one window (``docs/patterns.md``).
 
 This is the scorer of the R ``rfm`` package, and it has the same surprise: **a score level can be
 empty**. When 43% of buyers bought once, they all share F = 1; the next value has ``k >= 0.43 n``
@@ -30,6 +32,7 @@ from crmlytics.asof import AsOf, check_window_days
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError, CrmlyticsWarning
 from crmlytics.facts import customer_facts
+from crmlytics.ranking import cents, tally
 from crmlytics.segments.config import DEFAULT_RFM_MAP, RfmConfig, RfmRule, segments_config
 from crmlytics.segments.labels import Locale, label
 from crmlytics.workspace import Workspace
@@ -51,22 +54,29 @@ class RfmEmptyLevelWarning(CrmlyticsWarning):
     their tie (the R ``rfm`` package's scorer); the scores are right, the level is just empty."""
 
 
-def quantile_score(
-    value: ir.Value, bins: int, *, is_member: ir.BooleanValue, higher_is_better: bool = True
-) -> ir.IntegerValue:
-    """Score ``1..bins`` of ``value`` among rows where ``is_member`` (null elsewhere).
+def with_quantile_scores(t: ir.Table, bins: int, **keys: ir.IntegerValue) -> ir.Table:
+    """``t`` plus one score column ``1..bins`` per keyword: ``name=key`` scores the integer
+    ``key`` among the rows where it is not null (null elsewhere), larger key = better.
 
-    ``1 + floor(bins * k / n)`` with ``k`` the number of members with a strictly worse value and
-    ``n`` the number of members: ties share a score; see the module docstring.
+    ``1 + floor(bins * k / n)`` with ``k`` the number of scored rows with a strictly smaller
+    key and ``n`` the number of scored rows: ties share a score (see the module docstring).
+    Keys are integers so ties are exact on every engine: pass days or counts as they are,
+    money through :func:`crmlytics.ranking.cents`, and negate a key where smaller is better.
+    Computed from :func:`crmlytics.ranking.tally` (no window over all rows; exact on every
+    engine).
     """
     if bins < 2:
         raise ConfigError(f"bins must be at least 2, not {bins}")
-    order = value if higher_is_better else value.desc()
-    window = ibis.window(group_by=is_member, order_by=order)
-    worse = ibis.rank().over(window)  # 0-based: members strictly before this value
-    members = value.count().over(ibis.window(group_by=is_member))
-    score = ((worse * bins) / members).floor().cast("int64") + 1
-    return is_member.ifelse(score, ibis.null("int64"))
+    base = t.mutate(**{f"_key_{name}": key for name, key in keys.items()})
+    out = base
+    for name in keys:  # each score from its own tally of base: no chain of joins
+        levels = tally(base.select(_key=base[f"_key_{name}"]), "_key")
+        members = base.aggregate(_members=base[f"_key_{name}"].count())
+        levels = levels.cross_join(members)
+        score = ((levels.n_before * bins) / levels._members).floor().cast("int64") + 1
+        levels = levels.select(**{f"_level_{name}": levels._key, name: score})
+        out = out.left_join(levels, out[f"_key_{name}"] == levels[f"_level_{name}"])
+    return out.drop(*(f"_{kind}_{name}" for name in keys for kind in ("key", "level")))
 
 
 def check_segment_map(rules: Sequence[RfmRule], bins: int) -> None:
@@ -149,9 +159,13 @@ def rfm(
         days_since_last_purchase=recency,
         rfm_frequency=frequency,
         rfm_monetary=monetary,
-        r_score=quantile_score(recency, bins, is_member=buyer, higher_is_better=False),
-        f_score=quantile_score(frequency, bins, is_member=buyer),
-        m_score=quantile_score(monetary, bins, is_member=buyer),
+    )
+    scored = with_quantile_scores(
+        scored,
+        bins,
+        r_score=-scored.days_since_last_purchase.cast("int64"),  # more recent is better
+        f_score=scored.rfm_frequency.cast("int64"),
+        m_score=cents(scored.rfm_monetary),  # money compared in whole cents
     )
     cell = (
         scored.r_score.cast("string")

@@ -1,9 +1,9 @@
 """Customer value and the 80/20 view: Pareto curve, top-share summary, gold/silver/bronze tiers.
 
 Customers with a purchase (``orders > 0`` in the facts' window) are ranked by value, highest
-first; ties are broken by ``customer_id`` (ascending) so the ranking, the curve and the tiers are
-identical on every engine. Customers without a purchase have no tier (null ``value_tier``) and
-are not on the curve.
+first, compared in whole cents; ties are broken by ``customer_id`` (ascending) so the ranking,
+the curve and the tiers are identical on every engine (``docs/patterns.md``). Customers without
+a purchase have no tier (null ``value_tier``) and are not on the curve.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from crmlytics.errors import ConfigError, DataError
+from crmlytics.ranking import cents, tally
 
 Measure = Literal["auto", "revenue", "profit", "net_revenue"]
 
@@ -88,32 +89,37 @@ def with_measure(facts_expr: ir.Table, measure: str = "auto") -> ir.Table:
 def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
     """Buyers ranked by ``column`` (highest first, ties by customer_id) with cumulative shares.
 
-    Columns: ``customer_id, value, rank`` (1 = most valuable), ``customers`` (number of buyers),
-    ``customer_share`` (rank / customers), ``cumulative_value``, ``value_share`` (cumulative
-    value / total value).
+    Values are compared in whole cents (:func:`crmlytics.ranking.cents`), so values equal up to
+    floating-point noise are tied, and a tie is broken by ``customer_id`` (ascending) on every
+    engine. Built on :func:`crmlytics.ranking.tally` plus a row number inside each tie: no
+    window orders all buyers at once, and the result is exact on DuckDB and Spark alike.
+
+    Columns: ``customer_id, value`` (as computed, currency), ``rank`` (1 = most valuable),
+    ``customers`` (number of buyers), ``customer_share`` (rank / customers),
+    ``cumulative_value`` (sum of the values, in whole cents, of the buyers ranked up to this
+    one, currency), ``value_share`` (cumulative value / total value).
     """
     buyers = facts_expr.filter(facts_expr.orders > 0)
     value = buyers[column].fill_null(0.0).cast("float64")
     t = buyers.select(customer_id=buyers.customer_id, value=value)
-    ordering = ibis.window(order_by=[t.value.desc(), t.customer_id.asc()])
-    running = ibis.window(
-        order_by=[t.value.desc(), t.customer_id.asc()], preceding=None, following=0
-    )
-    whole = ibis.window()
-    t = t.mutate(
-        rank=(ibis.row_number().over(ordering) + 1).cast("int64"),
-        customers=t.customer_id.count().over(whole).cast("int64"),
-        cumulative_value=t.value.sum().over(running),
-        total_value=t.value.sum().over(whole),
-    )
+    t = t.mutate(_cents=cents(t.value))
+    t = t.mutate(_key=-t._cents)  # most valuable first
+    levels = tally(t, "_key", sums=["_cents"])
+    totals = t.aggregate(customers=t.count().cast("int64"), _total_cents=t._cents.sum())
+    levels = levels.cross_join(totals).rename(_level="_key", _level_cents="_cents")
+    tie = ibis.window(group_by=t._key, order_by=t.customer_id)
+    t = t.mutate(_in_tie=ibis.row_number().over(tie))  # 0-based place among equal values
+    t = t.join(levels, t._key == levels._level)
+    rank = (t.n_before + t._in_tie + 1).cast("int64")
+    cumulative_cents = t._cents_before + (t._in_tie + 1) * t._cents
     return t.select(
         "customer_id",
         "value",
-        "rank",
-        "customers",
-        customer_share=t["rank"] / t.customers,
-        cumulative_value=t.cumulative_value,
-        value_share=t.cumulative_value / t.total_value.nullif(0.0),
+        rank=rank,
+        customers=t.customers,
+        customer_share=rank / t.customers,
+        cumulative_value=cumulative_cents / 100.0,
+        value_share=cumulative_cents / t._total_cents.cast("float64").nullif(0.0),
     )
 
 
