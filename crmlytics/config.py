@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmlytics.care.config import CareConfig
 from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.complaints.config import ComplaintsConfig
@@ -22,6 +23,7 @@ from crmlytics.crosssell.config import CrossSellConfig
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
+from crmlytics.receivables.config import ReceivablesConfig
 from crmlytics.segments.config import SegmentsConfig
 
 CONFIG_FILE = "crmlytics.yaml"
@@ -97,6 +99,8 @@ class Config(Section):
     funnel: FunnelConfig = FunnelConfig()
     complaints: ComplaintsConfig = ComplaintsConfig()
     crosssell: CrossSellConfig = CrossSellConfig()
+    receivables: ReceivablesConfig = ReceivablesConfig()
+    care: CareConfig = CareConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

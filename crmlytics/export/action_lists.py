@@ -78,7 +78,8 @@ def action_list(
     require_customers(ws)
     point = resolve_as_of(as_of)
     chosen = list_scores(ws, point, config)
-    extra = members.rename(m_customer_id="customer_id")
+    own = [c for c in members.columns if c != "customer_id" and c not in chosen.table.columns]
+    extra = members.select(m_customer_id=members.customer_id, **{c: members[c] for c in own})
     extra = extra.mutate(**{LIST_NAME: ibis.literal(name)})
     joined = chosen.table.join(extra, chosen.table.customer_id == extra.m_customer_id)
     scores = joined.drop("m_customer_id")

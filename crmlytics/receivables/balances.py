@@ -71,7 +71,10 @@ def visible_payments(ws: Workspace, point: AsOf) -> ir.Table:
     inv = ws.table("invoices").select(i_invoice_id="invoice_id", i_customer_id="customer_id")
     joined = p.join(inv, p.invoice_id == inv.i_invoice_id)
     return joined.select(
-        "payment_id", "invoice_id", customer_id=joined.i_customer_id, paid_at=joined.paid_at,
+        "payment_id",
+        "invoice_id",
+        customer_id=joined.i_customer_id,
+        paid_at=joined.paid_at,
         amount=joined.amount,
     )
 
@@ -282,7 +285,9 @@ def dunning(
         max_days_overdue=due.days_overdue.max(),
         last_contact_at=due.last_contact_at.max(),
     )
-    balances = customer_balances(ws, point).select(b_customer_id="customer_id", b_open="open_balance")
+    balances = customer_balances(ws, point).select(
+        b_customer_id="customer_id", b_open="open_balance"
+    )
     out = per.join(balances, per.customer_id == balances.b_customer_id)
     return out.select(
         "customer_id",
