@@ -11,7 +11,9 @@ Durations are whole days to the as-of date; a contact is an ``interactions`` row
 - ``cycle-overdue``: customers with at least ``care.cycle_min_purchase_days`` (3) purchase days
   whose ``overdue_ratio`` (days since the last purchase over their own mean gap between purchase
   days, the churn feature of :mod:`crmlytics.churn.features`) is at least
-  ``care.cycle_overdue_ratio`` (1.5).
+  ``care.cycle_overdue_ratio`` (1.5), and who are not lost yet (last purchase at most
+  ``segments.lifecycle.lost_days``, 365, days ago: the lifecycle's lost customers are a
+  win-back list, not a reminder).
 - ``complaint-follow-up``: customers with complaints resolved but never followed up (日后追踪)
   ``complaints.follow_up_due_days`` or more days after resolution
   (:func:`crmlytics.complaints.unfollowed`).
@@ -106,6 +108,7 @@ def cycle_overdue(ws: Workspace, as_of: AsOfLike = None, config: Config | None =
     joined = joined.filter(
         (joined.purchase_days >= conf.care.cycle_min_purchase_days)
         & (joined.overdue_ratio >= conf.care.cycle_overdue_ratio)
+        & (joined.days_since_last_purchase <= conf.segments.lifecycle.lost_days)
     )
     return joined.select(
         "customer_id",

@@ -8,6 +8,7 @@ import typer
 
 from crmlytics import __version__
 from crmlytics.cli import (
+    care,
     churn,
     clv,
     complaints,
@@ -17,6 +18,7 @@ from crmlytics.cli import (
     export,
     funnel,
     ingest,
+    receivables,
     segments,
 )
 from crmlytics.cli.common import MARKUP_MODE
@@ -57,6 +59,8 @@ def _root(
 
 
 for module in (core, export, segments, clv, churn, funnel, complaints, crosssell, demo, ingest):
+    module.register(app)
+for module in (receivables, care):
     module.register(app)
 
 

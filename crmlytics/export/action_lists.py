@@ -60,7 +60,8 @@ def action_list(
 
     Columns: the contact and segment columns of a segment list
     (:func:`crmlytics.export.lists.list_columns`), ``list_name`` (= ``name``), then the
-    columns of ``members`` in their order. Customers of ``members`` missing from
+    columns of ``members`` in their order (a column the score table already has, e.g.
+    ``value_tier``, comes from the score table). Customers of ``members`` missing from
     ``customers`` are left out (a list is for people who can be contacted). Rows are ordered
     by ``sort_by`` (``(column, ascending)`` pairs), then ``customer_id``.
     """
@@ -79,8 +80,11 @@ def action_list(
     point = resolve_as_of(as_of)
     chosen = list_scores(ws, point, config)
     own = [c for c in members.columns if c != "customer_id" and c not in chosen.table.columns]
-    extra = members.select(m_customer_id=members.customer_id, **{c: members[c] for c in own})
-    extra = extra.mutate(**{LIST_NAME: ibis.literal(name)})
+    extra = members.select(
+        m_customer_id=members.customer_id,
+        **{LIST_NAME: ibis.literal(name)},
+        **{c: members[c] for c in own},
+    )
     joined = chosen.table.join(extra, chosen.table.customer_id == extra.m_customer_id)
     scores = joined.drop("m_customer_id")
     candidates = segment_candidates(

@@ -5,20 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from crmlytics.labels import Locale
+from crmlytics.labels import Locale, label
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Receivables ageing", "应收账款账龄"),
     "amount": ("open amount", "未收金额"),
     "invoices": ("invoices", "张发票"),
-}
-#: Bucket labels (English, Chinese) by key of :data:`crmlytics.receivables.balances.BUCKETS`.
-BUCKET_LABELS: dict[str, tuple[str, str]] = {
-    "current": ("current", "未到期"),
-    "overdue_1_30": ("1-30 days overdue", "逾期1-30天"),
-    "overdue_31_60": ("31-60 days overdue", "逾期31-60天"),
-    "overdue_61_90": ("61-90 days overdue", "逾期61-90天"),
-    "overdue_90_plus": ("over 90 days overdue", "逾期90天以上"),
 }
 _COLOURS = ("#4c9f70", "#f2c14e", "#f08a4b", "#d1495b", "#8c2f39")
 
@@ -29,9 +21,9 @@ def _t(key: str, locale: Locale) -> str:
 
 
 def bucket_label(key: str, locale: Locale = "en") -> str:
-    """The label of ageing bucket ``key`` in ``locale``."""
-    en, zh = BUCKET_LABELS[key]
-    return zh if locale == "zh" else en
+    """The label of ageing bucket ``key`` in ``locale`` (domain ``ageing_bucket`` of
+    :mod:`crmlytics.labels`)."""
+    return label(key, locale, domain="ageing_bucket")
 
 
 def ageing_bars(table: pd.DataFrame, *, locale: Locale = "en") -> go.Figure:
