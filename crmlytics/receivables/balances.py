@@ -63,19 +63,32 @@ def days_overdue(point: AsOf, due_at: ir.TimestampValue) -> ir.IntegerValue:
     return ibis.literal(point.date).delta(due_at.date(), unit="day").cast("int64")
 
 
-def visible_payments(ws: Workspace, point: AsOf) -> ir.Table:
-    """Payments paid at or before ``point`` that match an invoice, with that invoice's
-    customer: ``payment_id, invoice_id, customer_id, paid_at, amount``."""
-    p = ws.table("payments")
-    p = p.filter(point.visible(p.paid_at))
-    inv = ws.table("invoices").select(i_invoice_id="invoice_id", i_customer_id="customer_id")
-    joined = p.join(inv, p.invoice_id == inv.i_invoice_id)
+def _invoices_paid(ws: Workspace, point: AsOf) -> ir.Table:
+    """Every invoice (issued by ``point`` or not: ``issued``) with its payments so far and
+    the columns of :func:`invoice_balances`; one join of the payments summed per invoice."""
+    inv = ws.table("invoices")
+    pay = ws.table("payments")
+    pay = pay.filter(point.visible(pay.paid_at))
+    paid = pay.group_by(p_invoice_id=pay.invoice_id).aggregate(paid_amount=pay.amount.sum())
+    joined = inv.left_join(paid, inv.invoice_id == paid.p_invoice_id)
+    paid_amount = _cents(joined.paid_amount.fill_null(0.0))
+    open_amount = _cents(joined.amount - paid_amount)
+    overdue = days_overdue(point, joined.due_at)
+    issued = point.visible(joined.issued_at)
     return joined.select(
-        "payment_id",
         "invoice_id",
-        customer_id=joined.i_customer_id,
-        paid_at=joined.paid_at,
-        amount=joined.amount,
+        "customer_id",
+        "order_id",
+        "issued_at",
+        "due_at",
+        "amount",
+        paid_amount=paid_amount,
+        open_amount=open_amount,
+        days_overdue=overdue,
+        ageing_bucket=ibis.ifelse(
+            issued & (open_amount > 0), ageing_bucket(overdue), ibis.null("string")
+        ),
+        issued=issued,
     )
 
 
@@ -87,27 +100,8 @@ def invoice_balances(ws: Workspace, as_of: AsOfLike = None) -> ir.Table:
     over-paid), ``days_overdue`` (whole days, as-of date minus due date) and ``ageing_bucket``
     (:data:`BUCKETS`; null unless the open amount is positive).
     """
-    point = resolve_as_of(as_of)
-    inv = ws.table("invoices")
-    inv = inv.filter(point.visible(inv.issued_at))
-    pay = visible_payments(ws, point)
-    paid = pay.group_by(p_invoice_id=pay.invoice_id).aggregate(paid_amount=pay.amount.sum())
-    joined = inv.left_join(paid, inv.invoice_id == paid.p_invoice_id)
-    paid_amount = _cents(joined.paid_amount.fill_null(0.0))
-    open_amount = _cents(joined.amount - paid_amount)
-    overdue = days_overdue(point, joined.due_at)
-    return joined.select(
-        "invoice_id",
-        "customer_id",
-        "order_id",
-        "issued_at",
-        "due_at",
-        "amount",
-        paid_amount=paid_amount,
-        open_amount=open_amount,
-        days_overdue=overdue,
-        ageing_bucket=ibis.ifelse(open_amount > 0, ageing_bucket(overdue), ibis.null("string")),
-    )
+    rows = _invoices_paid(ws, resolve_as_of(as_of))
+    return rows.filter(rows.issued).drop("issued")
 
 
 def customer_balances(ws: Workspace, as_of: AsOfLike = None) -> ir.Table:
@@ -121,40 +115,35 @@ def customer_balances(ws: Workspace, as_of: AsOfLike = None) -> ir.Table:
     ``open_invoices`` (positive open amount) and ``max_days_overdue`` (of those; null if none).
     All money in cents.
     """
-    point = resolve_as_of(as_of)
-    inv = invoice_balances(ws, point)
-    pay = visible_payments(ws, point)
-    zero = ibis.literal(0.0)
-    ledger = inv.select("customer_id", invoiced=inv.amount, paid=zero).union(
-        pay.select("customer_id", invoiced=zero, paid=pay.amount)
-    )
-    totals = ledger.group_by("customer_id").aggregate(
-        invoiced_amount=_cents(ledger.invoiced.sum()), paid_amount=_cents(ledger.paid.sum())
-    )
-    positive = inv.open_amount > 0
-    buckets = inv.group_by(b_customer_id=inv.customer_id).aggregate(
+    rows = _invoices_paid(ws, resolve_as_of(as_of))
+    rows = rows.filter(rows.issued | (rows.paid_amount != 0))
+    aged = rows.ageing_bucket.notnull()
+    per = rows.group_by("customer_id").aggregate(
+        invoiced_amount=_cents(rows.amount.sum(where=rows.issued).fill_null(0.0)),
+        paid_amount=_cents(rows.paid_amount.sum()),
         **{
-            f"{key}_amount": inv.open_amount.sum(where=inv.ageing_bucket == key)
+            f"{key}_amount": _cents(
+                rows.open_amount.sum(where=rows.ageing_bucket == key).fill_null(0.0)
+            )
             for key in BUCKET_KEYS
         },
-        open_invoices=inv.invoice_id.count(where=positive),
-        max_days_overdue=inv.days_overdue.max(where=positive & (inv.days_overdue > 0)),
+        open_invoices=rows.invoice_id.count(where=aged),
+        max_days_overdue=rows.days_overdue.max(where=aged & (rows.days_overdue > 0)),
     )
-    joined = totals.left_join(buckets, totals.customer_id == buckets.b_customer_id)
-    amounts = {f"{k}_amount": _cents(joined[f"{k}_amount"].fill_null(0.0)) for k in BUCKET_KEYS}
-    open_balance = _cents(joined.invoiced_amount - joined.paid_amount)
-    overdue = _cents(sum((amounts[f"{k}_amount"] for k in OVERDUE_KEYS), zero))
-    aged = _cents(sum(amounts.values(), zero))
-    return joined.select(
+    zero = ibis.literal(0.0)
+    open_balance = _cents(per.invoiced_amount - per.paid_amount)
+    overdue = _cents(sum((per[f"{k}_amount"] for k in OVERDUE_KEYS), zero))
+    in_buckets = _cents(sum((per[f"{k}_amount"] for k in BUCKET_KEYS), zero))
+    return per.select(
         "customer_id",
         "invoiced_amount",
         "paid_amount",
         open_balance=open_balance,
-        **amounts,
+        **{f"{k}_amount": per[f"{k}_amount"] for k in BUCKET_KEYS},
         overdue_amount=overdue,
-        credit_amount=_cents(open_balance - aged),
-        open_invoices=joined.open_invoices.fill_null(0),
-        max_days_overdue=joined.max_days_overdue,
+        credit_amount=_cents(open_balance - in_buckets),
+        open_invoices=per.open_invoices,
+        max_days_overdue=per.max_days_overdue,
     )
 
 
@@ -266,35 +255,34 @@ def dunning(
     """
     conf = config or ReceivablesConfig()
     point = resolve_as_of(as_of)
-    inv = invoice_balances(ws, point)
+    rows = _invoices_paid(ws, point)
     contacts = ws.table("interactions")
     contacts = contacts.filter(point.visible(contacts.ts))
     last = contacts.group_by(c_customer_id=contacts.customer_id).aggregate(
         last_contact_at=contacts.ts.max()
     )
-    joined = inv.left_join(last, inv.customer_id == last.c_customer_id)
-    due = joined.filter(
-        (joined.open_amount > conf.dunning_min_amount)
+    joined = rows.left_join(last, rows.customer_id == last.c_customer_id)
+    to_dun = (
+        joined.issued
+        & (joined.open_amount > conf.dunning_min_amount)
         & (joined.days_overdue >= conf.dunning_min_days_overdue)
         & (joined.last_contact_at.isnull() | (joined.last_contact_at.date() < joined.due_at.date()))
     )
-    per = due.group_by("customer_id").aggregate(
-        dunning_amount=_cents(due.open_amount.sum()),
-        dunning_invoices=due.count(),
-        oldest_due_at=due.due_at.min(),
-        max_days_overdue=due.days_overdue.max(),
-        last_contact_at=due.last_contact_at.max(),
+    owed = joined.amount.sum(where=joined.issued).fill_null(0.0) - joined.paid_amount.sum()
+    per = joined.group_by("customer_id").aggregate(
+        dunning_amount=_cents(joined.open_amount.sum(where=to_dun)),
+        dunning_invoices=joined.count(where=to_dun),
+        oldest_due_at=joined.due_at.min(where=to_dun),
+        max_days_overdue=joined.days_overdue.max(where=to_dun),
+        last_contact_at=joined.last_contact_at.max(),
+        open_balance=_cents(owed),
     )
-    balances = customer_balances(ws, point).select(
-        b_customer_id="customer_id", b_open="open_balance"
-    )
-    out = per.join(balances, per.customer_id == balances.b_customer_id)
-    return out.select(
+    return per.filter(per.dunning_invoices > 0).select(
         "customer_id",
         "dunning_amount",
         "dunning_invoices",
         "oldest_due_at",
         "max_days_overdue",
         "last_contact_at",
-        open_balance=out.b_open,
+        "open_balance",
     )
