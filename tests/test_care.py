@@ -252,3 +252,17 @@ def test_care_command_writes_a_list_and_refuses_an_unknown_one(db, tmp_path):
     result = runner.invoke(app, ["care", "vip", "--as-of", "2024-12-25", "--db", str(db)])
     assert result.exit_code == 2
     assert "unknown care list 'vip'" in result.output
+
+
+def test_a_warehouse_from_before_birth_dates_gains_the_column_when_opened(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = Workspace.open(path)
+    old.duckdb.execute("ALTER TABLE customers DROP COLUMN birth_date")
+    old.duckdb.execute("INSERT INTO customers (customer_id) VALUES ('a')")
+    old.close()
+    reopened = Workspace.open(path)
+    try:
+        assert "birth_date" in reopened.table("customers").columns
+        assert birthdays(reopened, "2024-12-25").to_pandas().empty  # no birth date known yet
+    finally:
+        reopened.close()

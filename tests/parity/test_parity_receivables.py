@@ -39,7 +39,9 @@ def books(ws, demo):
     low enough for some customers to be over it."""
     for table, frame in demo.tables.items():
         if table == "customers":
-            frame = frame.assign(credit_limit=frame["credit_limit"].where(frame.index % 3 != 0, 100.0))
+            frame = frame.assign(
+                credit_limit=frame["credit_limit"].where(frame.index % 3 != 0, 100.0)
+            )
         ws.insert(table, frame)
     ws.insert(
         "payments",
