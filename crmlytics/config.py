@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmlytics.care.config import CareConfig
 from crmlytics.churn.config import ChurnConfig
 from crmlytics.clv.config import ClvConfig
 from crmlytics.complaints.config import ComplaintsConfig
@@ -24,6 +25,7 @@ from crmlytics.engines.config import LakeConfig
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelConfig
 from crmlytics.ingest.config import IngestConfig
+from crmlytics.receivables.config import ReceivablesConfig
 from crmlytics.sales.config import SalesConfig
 from crmlytics.segments.config import SegmentsConfig
 
@@ -104,6 +106,8 @@ class Config(Section):
     crosssell: CrossSellConfig = CrossSellConfig()
     sales: SalesConfig = SalesConfig()
     customers: CustomersConfig = CustomersConfig()
+    receivables: ReceivablesConfig = ReceivablesConfig()
+    care: CareConfig = CareConfig()
 
     def digest(self) -> str:
         """A short stable hash of the settings, recorded with every score run."""

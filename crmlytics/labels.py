@@ -606,6 +606,76 @@ register_headers(
 )
 register_header_prefix("mean_", "平均{}")
 
+# Receivables (应收账款) and the care lists (关怀建议, 回访对象).
+register(
+    "ageing_bucket",
+    {
+        "current": ("Current", "未到期"),
+        "overdue_1_30": ("1-30 days overdue", "逾期1-30天"),
+        "overdue_31_60": ("31-60 days overdue", "逾期31-60天"),
+        "overdue_61_90": ("61-90 days overdue", "逾期61-90天"),
+        "overdue_90_plus": ("Over 90 days overdue", "逾期90天以上"),
+    },
+)
+register(
+    "list_name",
+    {
+        "dunning": ("Dunning", "催款提醒"),
+        "valuable-no-contact": ("Valuable, not contacted", "久未联系的重要客户"),
+        "cycle-overdue": ("Purchase cycle overdue", "购买周期已过"),
+        "complaint-follow-up": ("Complaint to follow up", "投诉待回访"),
+        "birthdays": ("Birthday coming up", "近期生日"),
+    },
+)
+register_headers(
+    {
+        "invoice_id": "发票编号",
+        "order_id": "订单编号",
+        "issued_at": "开票时间",
+        "due_at": "到期日",
+        "amount": "金额",
+        "paid_amount": "已付金额",
+        "open_amount": "未收金额",
+        "days_overdue": "逾期天数",
+        "ageing_bucket": "账龄段",
+        "bucket_order": "账龄段序号",
+        "invoices": "发票数",
+        "share_of_open": "占未收金额比例",
+        "invoiced_amount": "开票金额",
+        "open_balance": "未收余额",
+        "current_amount": "未到期金额",
+        "overdue_1_30_amount": "逾期1-30天金额",
+        "overdue_31_60_amount": "逾期31-60天金额",
+        "overdue_61_90_amount": "逾期61-90天金额",
+        "overdue_90_plus_amount": "逾期90天以上金额",
+        "overdue_amount": "逾期金额",
+        "credit_amount": "多付/预付金额",
+        "open_invoices": "未结发票数",
+        "max_days_overdue": "最长逾期天数",
+        "receivables": "应收账款",
+        "credit_sales": "赊销额",
+        "window_days": "统计天数",
+        "days_sales_outstanding": "应收账款周转天数 (DSO)",
+        "credit_limit": "信用额度",
+        "over_limit_amount": "超额度金额",
+        "payment_id": "付款编号",
+        "paid_at": "付款时间",
+        "dunning_amount": "催收金额",
+        "dunning_invoices": "催收发票数",
+        "oldest_due_at": "最早到期日",
+        "list_name": "名单",
+        "days_since_last_contact": "距最近联系天数",
+        "overdue_ratio": "购买周期逾期倍数",
+        "mean_gap_days": "平均购买间隔天数",
+        "unfollowed_complaints": "未回访投诉数",
+        "first_resolved_at": "最早解决时间",
+        "birth_date": "出生日期",
+        "next_birthday": "下次生日",
+        "days_until_birthday": "距生日天数",
+        "age_on_birthday": "生日当天年龄",
+    }
+)
+
 __all__ = [
     "LOCALES",
     "PEOPLE_FORMATS",

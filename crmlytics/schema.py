@@ -43,6 +43,13 @@ class Column:
     guarded
         A value (as SQL text, e.g. ``"true"``) that a load must not take away silently: a row
         that replaces it is still loaded, but counted and listed on its own (an opt-out undone).
+    not_before
+        Another column of the same row that this one may not precede (``due_at`` not before
+        ``issued_at``); compared only when both hold a value, else the row is a reject.
+    references
+        ``(table, column)``: the value must exist in that column of that canonical table as
+        loaded so far (a payment's ``invoice_id`` in ``invoices``); else the row is a reject.
+        Load the referenced table first.
     """
 
     name: str
@@ -55,6 +62,8 @@ class Column:
     default: str | None = None
     negative_when: tuple[str, str] | None = None
     guarded: str | None = None
+    not_before: str | None = None
+    references: tuple[str, str] | None = None
 
     @property
     def checked(self) -> bool:
@@ -64,6 +73,8 @@ class Column:
             or self.allowed is not None
             or self.minimum is not None
             or self.maximum is not None
+            or self.not_before is not None
+            or self.references is not None
         )
 
 
@@ -131,6 +142,7 @@ CUSTOMERS = TableSpec(
         _c("referred_by", "string", description="customer_id of the referrer"),
         _c("credit_limit", "float64", minimum=0),
         _c("closed_at", "timestamp", description="contractual businesses: account closed"),
+        _c("birth_date", "date", description="individuals: date of birth (care lists)"),
     ),
     key=("customer_id",),
 )
@@ -276,6 +288,42 @@ SALES_TARGETS = TableSpec(
     description="sales targets per owner and period (员工业绩目标)",
 )
 
+INVOICES = TableSpec(
+    "invoices",
+    (
+        _c("invoice_id", "string", True),
+        _c("customer_id", "string", True),
+        _c("order_id", "string", description="the order invoiced, when there is one"),
+        _c("issued_at", "timestamp", True),
+        _c(
+            "due_at",
+            "timestamp",
+            True,
+            "payment due (a date means midnight); not before issued_at",
+            not_before="issued_at",
+        ),
+        _c("amount", "float64", True, "currency units invoiced", minimum=0),
+    ),
+    key=("invoice_id",),
+)
+
+PAYMENTS = TableSpec(
+    "payments",
+    (
+        _c("payment_id", "string", True),
+        _c(
+            "invoice_id",
+            "string",
+            True,
+            "the invoice paid; must be in invoices (load invoices first)",
+            references=("invoices", "invoice_id"),
+        ),
+        _c("paid_at", "timestamp", True),
+        _c("amount", "float64", True, "currency units received", minimum=0),
+    ),
+    key=("payment_id",),
+)
+
 CANONICAL: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -288,6 +336,8 @@ CANONICAL: dict[str, TableSpec] = {
         OPPORTUNITY_STAGES,
         CAMPAIGN_TOUCHES,
         SALES_TARGETS,
+        INVOICES,  # before payments: a payment's invoice must be loaded first
+        PAYMENTS,
     )
 }
 

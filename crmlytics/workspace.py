@@ -231,10 +231,8 @@ class Workspace:
     def create_tables(self) -> None:
         """Create every canonical and bookkeeping table that does not exist yet."""
         existing = set(self.backend.list_tables())
-        for name, table_spec in CANONICAL.items():
-            if name not in existing:
-                self.backend.create_table(name, schema=table_spec.ibis_schema())
-        for name, schema in SYSTEM.items():
+        tables = {name: t.ibis_schema() for name, t in CANONICAL.items()} | dict(SYSTEM)
+        for name, schema in tables.items():
             if name not in existing:
                 self.backend.create_table(name, schema=schema)
             elif self.is_duckdb:  # a warehouse from an older version: add the new columns

@@ -142,6 +142,8 @@ def test_nothing_is_dated_after_the_as_of_date(demo):
     for name, table_spec in CANONICAL.items():
         frame = demo.tables[name]
         for column in table_spec.columns:
+            if (name, column.name) == ("invoices", "due_at"):
+                continue  # a due date is set in advance: recent invoices fall due later
             if column.dtype == "timestamp":
                 assert (frame[column.name].dropna() < END_OF_AS_OF).all(), (name, column.name)
             if column.dtype == "date":

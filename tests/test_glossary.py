@@ -101,8 +101,34 @@ def outputs(tmp_path_factory) -> dict[str, set[str]]:
         found["crosssell_rules"] = set(crosssell.rules(ws, as_of).columns)
         found["crosssell_recommend"] = set(crosssell.recommend(ws, as_of).columns)
         found["crosssell_evaluation"] = set(crosssell.evaluate(ws, as_of).columns)
+        found.update(receivables_outputs(ws, as_of, folder))
     finally:
         ws.close()
+    return found
+
+
+def receivables_outputs(ws, as_of, folder) -> dict[str, set[str]]:
+    """Columns of the receivables outputs and care lists; ``action_lists``: what a dunning or
+    care list file adds to the columns of a segment list and of the list itself."""
+    from crmlytics import care, receivables
+
+    found = {
+        "receivables_invoices": set(receivables.invoice_balances(ws, as_of).columns),
+        "receivables_customers": set(receivables.customer_balances(ws, as_of).columns),
+        "ageing": set(receivables.ageing(ws, as_of).columns),
+        "dso": set(receivables.days_sales_outstanding(ws, as_of).columns),
+        "over_limit": set(receivables.over_credit_limit(ws, as_of).columns),
+        "unmatched_payments": set(receivables.unmatched_payments(ws, as_of).columns),
+        "dunning": set(receivables.dunning(ws, as_of).columns),
+        "care": set().union(*(care.care_members(ws, n, as_of).columns for n in care.CARE_LISTS)),
+    }
+    written: set[str] = set()
+    receivables.export_dunning(ws, as_of, out=folder / "dunning.csv")
+    care.export_care_list(ws, "birthdays", as_of, out=folder / "birthdays.csv")
+    for name in ("dunning.csv", "birthdays.csv"):
+        written |= set(pd.read_csv(folder / name, encoding="utf-8-sig", nrows=0).columns)
+    segment_list = set(pd.read_csv(folder / "plain.csv", encoding="utf-8-sig", nrows=0).columns)
+    found["action_lists"] = written - segment_list - found["dunning"] - found["care"]
     return found
 
 
@@ -131,6 +157,15 @@ def test_every_entry_has_a_unit_a_definition_and_known_outputs(outputs):
         "crosssell_rules",
         "crosssell_recommend",
         "crosssell_evaluation",
+        "receivables_invoices",
+        "receivables_customers",
+        "ageing",
+        "dso",
+        "over_limit",
+        "unmatched_payments",
+        "dunning",
+        "care",
+        "action_lists",
     ],
 )
 def test_the_glossary_lists_exactly_the_columns_of_each_output(outputs, output):

@@ -1039,30 +1039,30 @@ def test_a_new_table_declared_in_the_schema_is_loaded_with_its_rules_default_and
     # a table the loader has never heard of: its rules come only from its TableSpec
     from crmlytics import schema
 
-    invoices = schema.TableSpec(
-        "invoices",
+    notes = schema.TableSpec(
+        "credit_notes",
         (
-            schema.Column("invoice_id", "string", True),
+            schema.Column("note_id", "string", True),
             schema.Column("status", "string", allowed=("issued", "credit"), default="issued"),
             schema.Column("total", "float64", True, negative_when=("status", "credit")),
             schema.Column("items", "int64", minimum=0),
         ),
-        key=("invoice_id",),
+        key=("note_id",),
     )
-    monkeypatch.setitem(schema.CANONICAL, "invoices", invoices)
+    monkeypatch.setitem(schema.CANONICAL, "credit_notes", notes)
     ws = Workspace.memory()
     path = write(
         tmp_path,
         "inv.csv",
-        "invoice_id,status,total,items\n"
+        "note_id,status,total,items\n"
         "i1,,100,2\n"  # default status issued, total as written
         "i2,Credit,30,1\n"  # a credit note: stored negative
         "i3,issued,5,-1\n"  # line 4: items below 0
         "i4,void,5,1\n",  # line 5: status not allowed
     )
-    [result] = ingest(ws, "invoices", path)
+    [result] = ingest(ws, "credit_notes", path)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
-    assert rows(ws, "SELECT invoice_id, status, total, items FROM invoices ORDER BY 1") == [
+    assert rows(ws, "SELECT note_id, status, total, items FROM credit_notes ORDER BY 1") == [
         ("i1", "issued", 100.0, 2),
         ("i2", "credit", -30.0, 1),
     ]

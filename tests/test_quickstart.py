@@ -14,6 +14,7 @@ def test_quickstart_loads_every_table_without_rejects_and_twice_without_doubling
     assert set(first.loads.table) == {
         "customers", "products", "transactions", "interactions", "complaints",
         "opportunities", "opportunity_stages", "campaign_touches", "sales_targets",
+        "invoices", "payments",
     }  # fmt: skip
     assert (first.loads.rejected == 0).all()
     assert (first.loads.loaded == first.loads.read).all()

@@ -8,6 +8,7 @@ import typer
 
 from crmlytics import __version__
 from crmlytics.cli import (
+    care,
     churn,
     clv,
     complaints,
@@ -18,6 +19,7 @@ from crmlytics.cli import (
     export,
     funnel,
     ingest,
+    receivables,
     sales,
     segments,
 )
@@ -69,6 +71,8 @@ for module in (
     crosssell,
     sales,
     customers,
+    receivables,
+    care,
     demo,
     ingest,
 ):

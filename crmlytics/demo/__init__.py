@@ -3,7 +3,8 @@
 Purchases follow BG/NBD (many one-off buyers, a few heavy buyers, customers who quietly stop) and
 order values Gamma-Gamma, independently; baskets hold planted product pairs; returns, costs,
 complaints with every handling timestamp, opportunities with stage histories, campaign touches,
-prospects who never buy, referrals and opted-out customers are all there. The parameters are in
+prospects who never buy, referrals and opted-out customers, invoices with on-time, late, partial
+and over-payments, and birth dates are all there. The parameters are in
 :mod:`crmlytics.demo.params` and come back as ``DemoData.truth`` (and ``truth.json``), so later
 analyses can be checked against what was planted. Same ``customers``, ``seed`` and ``as_of`` give
 identical tables (and byte-identical files).
@@ -13,7 +14,8 @@ Examples
 >>> from crmlytics.demo import generate_demo
 >>> demo = generate_demo(customers=200, seed=1)
 >>> sorted(demo.tables) == sorted(["customers", "products", "transactions", "interactions",
-...     "complaints", "opportunities", "opportunity_stages", "campaign_touches"])
+...     "complaints", "opportunities", "opportunity_stages", "campaign_touches", "invoices",
+...     "payments", "sales_targets"])
 True
 """
 
@@ -48,6 +50,8 @@ _STREAMS = (
     "complaints",
     "opportunities",
     "campaigns",
+    "receivables",
+    "birthdays",
 )
 
 __all__ = [
@@ -151,6 +155,8 @@ class DemoData:
     opportunity_stages: pd.DataFrame
     campaign_touches: pd.DataFrame
     sales_targets: pd.DataFrame
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
     truth: DemoTruth
     customer_truth: pd.DataFrame
 
@@ -221,8 +227,13 @@ def generate_demo(
     opportunities, stages = simulate.opportunities_frames(
         streams["opportunities"], pop, params, clock
     )
+    customers_table = simulate.customers_frame(streams["customers"], pop, params, clock)
+    customers_table["birth_date"] = simulate.birth_dates(streams["birthdays"], pop, params, clock)
+    invoices, payments = simulate.receivables_frames(
+        streams["receivables"], pop, transactions, params, clock
+    )
     tables = {
-        "customers": simulate.customers_frame(streams["customers"], pop, params, clock),
+        "customers": customers_table,
         "products": simulate.products_frame(cat, clock),
         "transactions": transactions,
         "interactions": simulate.interactions_frame(streams["interactions"], pop, params, clock),
@@ -235,6 +246,8 @@ def generate_demo(
             streams["campaigns"], pop, params, clock
         ),
         "sales_targets": sales_targets_frame(opportunities, params.funnel.win_rate),
+        "invoices": invoices,
+        "payments": payments,
     }
     tables = {name: _conform(name, frame) for name, frame in tables.items()}
     customer_truth = simulate.customer_truth_frame(pop, params, clock)

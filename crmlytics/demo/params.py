@@ -241,6 +241,40 @@ DEFAULT_CAMPAIGNS: tuple[Campaign, ...] = (
 
 
 @dataclass(frozen=True)
+class ReceivablesParams:
+    """Invoices and payments (欠款, 催款).
+
+    Every order of an organisation (company, government, partner) is invoiced, and a share of
+    individuals' orders; the invoice is for the order's sale lines, issued 0-2 days after the
+    order and due ``payment_terms_days`` after issue (by customer type). Each invoice draws one
+    payment behaviour: paid in full by the due date (``on_time``), in full 1-120 days late
+    (``late``, exponential delay of mean ``late_mean_days``), part now and the rest late or never
+    (``partial``: 30-80% by the due date, the rest late with probability 0.5), a few percent
+    more than invoiced (``over``: over-payment up to ``max_over_share``), or never (``unpaid``).
+    Payments dated after the as-of date are not in the data yet (the invoice is still open).
+    """
+
+    individual_invoiced_share: float = 0.05
+    payment_terms_days: tuple[tuple[str, float], ...] = (
+        ("individual", 15.0),
+        ("company", 30.0),
+        ("government", 60.0),
+        ("partner", 45.0),
+    )
+    behaviour: tuple[tuple[str, float], ...] = (
+        ("on_time", 0.70),
+        ("late", 0.15),
+        ("partial", 0.10),
+        ("over", 0.02),
+        ("unpaid", 0.03),
+    )
+    late_mean_days: float = 25.0
+    max_over_share: float = 0.05
+    birth_date_share: float = 0.8
+    """Share of individuals with a recorded ``birth_date`` (ages 18-80, uniform)."""
+
+
+@dataclass(frozen=True)
 class DemoParams:
     """Every planted parameter of the demo data set (defaults documented on each group)."""
 
@@ -252,3 +286,4 @@ class DemoParams:
     complaints: ComplaintParams = field(default_factory=ComplaintParams)
     funnel: FunnelParams = field(default_factory=FunnelParams)
     campaigns: tuple[Campaign, ...] = DEFAULT_CAMPAIGNS
+    receivables: ReceivablesParams = field(default_factory=ReceivablesParams)

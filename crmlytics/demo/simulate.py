@@ -835,3 +835,92 @@ def customer_truth_frame(pop: Population, params: DemoParams, clock: Clock) -> p
             "favourite_category": np.array(list(names.CATEGORIES), dtype=object)[pop.favourite],
         }
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# receivables: invoices and payments; birth dates for the care lists
+# ------------------------------------------------------------------------------------------------
+def receivables_frames(
+    rng: np.random.Generator,
+    pop: Population,
+    transactions: pd.DataFrame,
+    params: DemoParams,
+    clock: Clock,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Invoices for organisations' orders (and a share of individuals'), and their payments
+    (:class:`crmlytics.demo.params.ReceivablesParams`); nothing paid after the as-of date."""
+    rp = params.receivables
+    sales = transactions[transactions["kind"] == "sale"]
+    per = sales.groupby("order_id", sort=True).agg(
+        customer_id=("customer_id", "first"),
+        order_ts=("order_ts", "min"),
+        amount=("amount", "sum"),
+    )
+    who = pd.Index(pop.ids).get_indexer(per["customer_id"])
+    invoiced = pop.organisation[who] | (rng.random(len(per)) < rp.individual_invoiced_share)
+    per, who = per[invoiced], who[invoiced]
+    order_day = (per["order_ts"].to_numpy() - clock.end) / np.timedelta64(1, "D")
+    issue_index = np.floor(order_day) + rng.integers(0, 3, len(per))
+    issue_t = business_time(rng, issue_index)
+    kept = issue_t < 0
+    per, who, issue_t, issue_index = per[kept], who[kept], issue_t[kept], issue_index[kept]
+    n = len(per)
+    terms = _lookup(rp.payment_terms_days, pop.kind[who])
+    end_day = clock.end.astype("datetime64[D]")
+    due_at = (end_day + (issue_index + terms).astype(np.int64)).astype("datetime64[s]")
+    amount = np.round(per["amount"].to_numpy(), 2)
+    order = np.lexsort((per.index.to_numpy(), issue_t))
+    invoice_ids = np.empty(n, dtype=object)
+    invoice_ids[order] = _ids("INV", n, 7)
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": invoice_ids,
+            "customer_id": per["customer_id"].to_numpy(),
+            "order_id": per.index.to_numpy(),
+            "issued_at": clock.timestamps(issue_t),
+            "due_at": due_at,
+            "amount": amount,
+        }
+    ).iloc[order]
+
+    behaviour = _pick(rng, rp.behaviour, n)
+    on_time = issue_index + 1 + np.floor(rng.random(n) * terms)  # the day after issue .. due
+    late = (
+        issue_index + terms + 1 + np.minimum(np.floor(rng.exponential(rp.late_mean_days, n)), 119)
+    )
+    share = rng.uniform(0.3, 0.8, n)
+    over = np.round(amount * (1 + rng.uniform(0.005, rp.max_over_share, n)), 2)
+    rest_paid = rng.random(n) < 0.5
+    first_amount = np.select(
+        [behaviour == "on_time", behaviour == "late", behaviour == "partial", behaviour == "over"],
+        [amount, amount, np.round(amount * share, 2), over],
+        np.nan,
+    )
+    first_day = np.where(behaviour == "late", late, on_time)
+    second = (behaviour == "partial") & rest_paid
+    pay_invoice = np.concatenate([invoice_ids, invoice_ids[second]])
+    pay_amount = np.concatenate([first_amount, np.round(amount - first_amount, 2)[second]])
+    pay_t = business_time(rng, np.concatenate([first_day, late[second]]))
+    paid = np.isfinite(pay_amount) & (pay_t < 0) & (pay_amount > 0)
+    pay_invoice, pay_amount, pay_t = pay_invoice[paid], pay_amount[paid], pay_t[paid]
+    order = np.lexsort((pay_invoice.astype(str), pay_t))
+    payments = pd.DataFrame(
+        {
+            "payment_id": _ids("PAY", len(order), 7),
+            "invoice_id": pay_invoice[order],
+            "paid_at": clock.timestamps(pay_t[order]),
+            "amount": pay_amount[order],
+        }
+    )
+    return invoices.reset_index(drop=True), payments
+
+
+def birth_dates(
+    rng: np.random.Generator, pop: Population, params: DemoParams, clock: Clock
+) -> np.ndarray:
+    """A birth date (ages 18-80 at the as-of date) for a share of individuals; None otherwise."""
+    n = len(pop.ids)
+    age_days = np.floor(rng.uniform(18 * 365.25, 80 * 365.25, n)).astype(np.int64)
+    dates = clock.dates(-1 - age_days)  # day index -1 is the as-of date
+    known = ~pop.organisation & (rng.random(n) < params.receivables.birth_date_share)
+    return np.where(known, dates, None)

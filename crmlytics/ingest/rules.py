@@ -54,6 +54,20 @@ def _rule(col: Column, value: str) -> str | None:
     return " AND ".join(conditions) or None
 
 
+def _row_rule(col: Column, value: str, plain: dict[str, str]) -> str | None:
+    """SQL true when ``value`` meets the column's rules that look beyond the value itself: not
+    before another column of the row (when that one holds a value), and present in the
+    referenced table as loaded so far."""
+    conditions = []
+    if col.not_before is not None:
+        other = plain[col.not_before]
+        conditions.append(f"({other} IS NULL OR {value} >= {other})")
+    if col.references is not None:
+        table, column = col.references
+        conditions.append(f"{value} IN (SELECT {quote_ident(column)} FROM {quote_ident(table)})")
+    return " AND ".join(conditions) or None
+
+
 def _convert(col: Column, raw: str, options: ParseOptions) -> str:
     if col.dtype == "string" and col.allowed is not None:
         return f"lower({raw})"  # allowed words are matched case-insensitively
@@ -122,7 +136,7 @@ def stage_sql(
         finals.append(f"CAST({value} AS {sql_type}) AS {quote_ident(col.name)}")
         if col.name in mapped and col.checked:
             typed = fin[col.name]
-            rule = _rule(col, typed)
+            rule = " AND ".join(r for r in (_rule(col, typed), _row_rule(col, typed, plain)) if r)
             ok = f"{typed} IS NOT NULL" + (f" AND {rule}" if rule else "")
             checks.append(
                 f"CASE WHEN {raw[col.name]} IS NOT NULL AND NOT coalesce({ok}, false) THEN "
@@ -167,6 +181,14 @@ def bad_rows_sql(stage: str, stage_columns: Sequence[str], table_spec: TableSpec
 
 def rule_reason(col: Column, value: str) -> str:
     """Why ``value``, of the right type, breaks the rules declared on ``col``."""
+    if col.references is not None:
+        table, column = col.references
+        return (
+            f"{col.name}: {value!r} is not in {table}.{column} (no such row loaded; load "
+            f"{table} before this table)"
+        )
+    if col.not_before is not None:
+        return f"{col.name}: {value!r} is before {col.not_before} of the same row"
     if col.allowed is not None:
         words = [str(v) for v in col.allowed]
         listed = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]

@@ -1,0 +1,263 @@
+"""Care and follow-up lists (关怀建议, 回访对象挖掘): whom to call, as of a date.
+
+Each list is an Ibis expression with one row per customer (runs on DuckDB and Spark) and the
+columns that say why the customer is on it; :func:`care_list` / :func:`export_care_list` write
+it like a segment list, opted-out customers removed (:mod:`crmlytics.export.action_lists`).
+Durations are whole days to the as-of date; a contact is an ``interactions`` row.
+
+- ``valuable-no-contact``: customers in a valuable value tier (``care.valuable_tiers``, default
+  gold; :func:`crmlytics.segments.value_tiers` with the segments settings) whose last contact is
+  ``care.no_contact_days`` (90) or more days before the as-of date, or who were never contacted.
+- ``cycle-overdue``: customers with at least ``care.cycle_min_purchase_days`` (3) purchase days
+  whose ``overdue_ratio`` (days since the last purchase over their own mean gap between purchase
+  days, the churn feature of :mod:`crmlytics.churn.features`) is at least
+  ``care.cycle_overdue_ratio`` (1.5), and who are not lost yet (last purchase at most
+  ``segments.lifecycle.lost_days``, 365, days ago: the lifecycle's lost customers are a
+  win-back list, not a reminder).
+- ``complaint-follow-up``: customers with complaints resolved but never followed up (日后追踪)
+  ``complaints.follow_up_due_days`` or more days after resolution
+  (:func:`crmlytics.complaints.unfollowed`).
+- ``birthdays``: customers whose next birthday (from ``customers.birth_date``) falls from the
+  as-of date to ``care.important_date_days`` (14) days after it, both included. A birthday on
+  29 February is kept on 28 February in years without one; a window across the new year reaches
+  into January.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from crmlytics.asof import AsOf
+from crmlytics.asof import as_of as resolve_as_of
+from crmlytics.errors import ConfigError, DataError
+from crmlytics.export.action_lists import ActionList, action_list, write_action_list
+from crmlytics.facts import customer_facts
+from crmlytics.workspace import Workspace
+
+if TYPE_CHECKING:
+    from crmlytics.config import Config
+    from crmlytics.export.lists import ExportResult
+
+AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
+
+
+def _config(config: Config | None) -> Config:
+    from crmlytics.config import Config
+
+    return config or Config()
+
+
+def _days_to(point: AsOf, ts: ir.TimestampValue) -> ir.IntegerValue:
+    return ibis.literal(point.date).delta(ts.date(), unit="day").cast("int64")
+
+
+def last_contacts(ws: Workspace, point: AsOf) -> ir.Table:
+    """``customer_id, last_contact_at``: the latest interaction visible as of ``point``."""
+    i = ws.table("interactions")
+    i = i.filter(point.visible(i.ts))
+    return i.group_by("customer_id").aggregate(last_contact_at=i.ts.max())
+
+
+def valuable_no_contact(
+    ws: Workspace, as_of: AsOfLike = None, config: Config | None = None
+) -> ir.Table:
+    """Valuable customers not contacted for ``care.no_contact_days`` days (see module doc):
+    ``customer_id, value_tier, last_contact_at`` (null: never), ``days_since_last_contact``
+    (null: never)."""
+    from crmlytics.segments.value import value_tiers
+
+    conf = _config(config)
+    point = resolve_as_of(as_of)
+    v = conf.segments.value
+    facts = customer_facts(ws, point, window_days=v.window_days)
+    tiers = value_tiers(facts, gold=v.gold, silver=v.silver, measure=v.measure)
+    tiers = tiers.filter(tiers.value_tier.isin(list(conf.care.valuable_tiers)))
+    last = last_contacts(ws, point).rename(c_customer_id="customer_id")
+    joined = tiers.left_join(last, tiers.customer_id == last.c_customer_id)
+    days = _days_to(point, joined.last_contact_at)
+    joined = joined.filter(joined.last_contact_at.isnull() | (days >= conf.care.no_contact_days))
+    return joined.select(
+        "customer_id",
+        "value_tier",
+        "last_contact_at",
+        days_since_last_contact=_days_to(point, joined.last_contact_at),
+    )
+
+
+def cycle_overdue(ws: Workspace, as_of: AsOfLike = None, config: Config | None = None) -> ir.Table:
+    """Customers whose own purchase cycle is overdue (see module doc): ``customer_id,
+    purchase_days, mean_gap_days, days_since_last_purchase, overdue_ratio``."""
+    from crmlytics.churn.features import purchase_windows
+
+    conf = _config(config)
+    point = resolve_as_of(as_of)
+    facts = customer_facts(ws, point).select(
+        "customer_id", "purchase_days", "days_since_last_purchase"
+    )
+    gaps = purchase_windows(ws, point).select(g_customer_id="customer_id", mean_gap="mean_gap_days")
+    joined = facts.join(gaps, facts.customer_id == gaps.g_customer_id)
+    ratio = joined.days_since_last_purchase.cast("float64") / joined.mean_gap.nullif(0.0)
+    joined = joined.mutate(overdue_ratio=ratio)
+    joined = joined.filter(
+        (joined.purchase_days >= conf.care.cycle_min_purchase_days)
+        & (joined.overdue_ratio >= conf.care.cycle_overdue_ratio)
+        & (joined.days_since_last_purchase <= conf.segments.lifecycle.lost_days)
+    )
+    return joined.select(
+        "customer_id",
+        "purchase_days",
+        mean_gap_days=joined.mean_gap,
+        days_since_last_purchase=joined.days_since_last_purchase,
+        overdue_ratio=joined.overdue_ratio,
+    )
+
+
+def complaint_follow_up(
+    ws: Workspace, as_of: AsOfLike = None, config: Config | None = None
+) -> ir.Table:
+    """Customers with resolved complaints never followed up (see module doc): ``customer_id,
+    unfollowed_complaints, first_resolved_at`` (the earliest such resolution) and
+    ``days_since_resolved`` (of that one)."""
+    from crmlytics.complaints import unfollowed
+
+    conf = _config(config)
+    point = resolve_as_of(as_of)
+    u = unfollowed(ws, point, conf)
+    return u.group_by("customer_id").aggregate(
+        unfollowed_complaints=u.count(),
+        first_resolved_at=u.resolved_at.min(),
+        days_since_resolved=u.days_since_resolved.max(),
+    )
+
+
+def _birthday_in(year: int, month: ir.IntegerValue, day: ir.IntegerValue) -> ir.DateValue:
+    """The birthday of (month, day) in ``year``; 29 February is 28 February in other years."""
+    if not calendar.isleap(year):
+        day = ibis.ifelse((month == 2) & (day == 29), 28, day)
+    return ibis.date(ibis.literal(year), month, day)
+
+
+def birthdays(ws: Workspace, as_of: AsOfLike = None, config: Config | None = None) -> ir.Table:
+    """Customers with a birthday from the as-of date to ``care.important_date_days`` days after
+    it (see module doc): ``customer_id, birth_date, next_birthday, days_until_birthday``
+    (0 = on the as-of date) and ``age_on_birthday`` (years).
+
+    Raises :class:`~crmlytics.errors.DataError` when ``customers`` has no ``birth_date``
+    column (a warehouse created before it existed, or an attached table without it).
+    """
+    conf = _config(config)
+    point = resolve_as_of(as_of)
+    customers = ws.table("customers")
+    if "birth_date" not in customers.columns:
+        raise DataError(
+            "customers has no birth_date column: load customers with a birth_date column "
+            "into a new warehouse, or map one when attaching"
+        )
+    c = customers.filter(
+        customers.birth_date.notnull() & (customers.birth_date <= ibis.literal(point.date))
+    )
+    month, day = c.birth_date.month(), c.birth_date.day()
+    this_year = _birthday_in(point.date.year, month, day)
+    next_year = _birthday_in(point.date.year + 1, month, day)
+    today = ibis.literal(point.date)
+    upcoming = ibis.ifelse(this_year >= today, this_year, next_year)
+    c = c.mutate(next_birthday=upcoming)
+    c = c.mutate(days_until_birthday=c.next_birthday.delta(today, unit="day").cast("int64"))
+    c = c.filter(c.days_until_birthday <= conf.care.important_date_days)
+    return c.select(
+        "customer_id",
+        "birth_date",
+        "next_birthday",
+        "days_until_birthday",
+        age_on_birthday=(c.next_birthday.year() - c.birth_date.year()).cast("int64"),
+    )
+
+
+#: Every care list: name -> (members function, sort order of the written list).
+CARE_LISTS: dict[
+    str, tuple[Callable[[Workspace, AsOf, Config | None], ir.Table], list[tuple[str, bool]]]
+] = {
+    "valuable-no-contact": (valuable_no_contact, [("days_since_last_contact", False)]),
+    "cycle-overdue": (cycle_overdue, [("overdue_ratio", False)]),
+    "complaint-follow-up": (complaint_follow_up, [("days_since_resolved", False)]),
+    "birthdays": (birthdays, [("days_until_birthday", True)]),
+}
+
+
+def check_list_name(name: str) -> str:
+    """``name`` as a care list key (``_`` read as ``-``, any case); ConfigError otherwise."""
+    key = name.strip().lower().replace("_", "-")
+    if key not in CARE_LISTS:
+        raise ConfigError(f"unknown care list {name!r}; lists are {', '.join(CARE_LISTS)}")
+    return key
+
+
+def care_members(
+    ws: Workspace, name: str, as_of: AsOfLike = None, config: Config | None = None
+) -> ir.Table:
+    """The members of care list ``name`` as of ``as_of`` (an Ibis table, one row per
+    customer; see the module doc for each list)."""
+    members, _ = CARE_LISTS[check_list_name(name)]
+    return members(ws, resolve_as_of(as_of), config)
+
+
+def care_list(
+    ws: Workspace,
+    name: str,
+    as_of: AsOfLike = None,
+    *,
+    include_opted_out: bool = False,
+    locale: Literal["en", "zh"] = "en",
+    config: Config | None = None,
+) -> ActionList:
+    """Care list ``name`` as of ``as_of`` as a segment-list frame: contact and segment
+    columns, ``list_name``, the list's own columns; opted-out customers removed unless
+    ``include_opted_out``; ordered most urgent first."""
+    key = check_list_name(name)
+    members, order = CARE_LISTS[key]
+    conf = _config(config)
+    point = resolve_as_of(as_of)
+    return action_list(
+        ws,
+        members(ws, point, conf),
+        key,
+        as_of=point,
+        include_opted_out=include_opted_out,
+        sort_by=order,
+        locale=locale,
+        config=conf,
+    )
+
+
+def export_care_list(
+    ws: Workspace,
+    name: str,
+    as_of: AsOfLike = None,
+    *,
+    out: str | Path,
+    include_opted_out: bool = False,
+    hash_pii: str | None = None,
+    locale: Literal["en", "zh"] | None = None,
+    config: Config | None = None,
+) -> ExportResult:
+    """Write care list ``name`` as of ``as_of`` to ``out`` (.csv / .xlsx / .parquet) like a
+    segment list; returns rows written and opted-out customers left out."""
+    from crmlytics.export.lists import check_format, check_hash_method
+    from crmlytics.labels import check_locale
+
+    conf = _config(config)
+    check_list_name(name)
+    check_format(out, None)
+    check_hash_method(hash_pii)
+    chosen = check_locale(locale or conf.locale)
+    listed = care_list(
+        ws, name, as_of, include_opted_out=include_opted_out, locale=chosen, config=conf
+    )
+    return write_action_list(listed, out, hash_pii=hash_pii, locale=chosen, config=conf)

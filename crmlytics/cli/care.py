@@ -1,0 +1,93 @@
+"""CLI command of the care lists: ``crmlytics care LIST``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crmlytics.cli.common import (
+    AsOfOption,
+    ConfigOption,
+    DbOption,
+    FailOnEmptyOption,
+    LocaleOption,
+    check_not_empty,
+    checked_as_of,
+    command,
+    emit,
+    locale_of,
+    say,
+    settings,
+    step,
+    warehouse,
+)
+from crmlytics.cli.receivables import HashPiiOption, IncludeOptedOutOption, ListOutOption
+
+#: The care lists (names of :data:`crmlytics.care.lists.CARE_LISTS`, kept here so that the
+#: CLI starts without importing the analysis).
+LISTS = ("valuable-no-contact", "cycle-overdue", "complaint-follow-up", "birthdays")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("care")(care_command)
+
+
+@command
+def care_command(
+    name: Annotated[str, typer.Argument(metavar="LIST", help=f"one of {', '.join(LISTS)}")],
+    out: ListOutOption = None,
+    include_opted_out: IncludeOptedOutOption = False,
+    hash_pii: HashPiiOption = None,
+    as_of: AsOfOption = None,
+    locale: LocaleOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Whom to call (关怀建议, 回访对象): valuable-no-contact (valuable customers not contacted
+    for care.no_contact_days), cycle-overdue (past their own purchase cycle),
+    complaint-follow-up (resolved complaints never followed up), birthdays (in the next
+    care.important_date_days). Written like a segment list with --out (opted-out customers
+    left out unless --include-opted-out), else printed."""
+    from crmlytics.care.lists import care_list, check_list_name, export_care_list
+
+    key = check_list_name(name)
+    conf = settings(config)
+    chosen = locale_of(locale, conf)
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf)
+        with step("care", f"building the {key} list") as s:
+            if out is not None:
+                result = export_care_list(
+                    ws,
+                    key,
+                    point,
+                    out=out,
+                    include_opted_out=include_opted_out,
+                    hash_pii=hash_pii,
+                    locale=chosen,  # type: ignore[arg-type]
+                    config=conf,
+                )
+                s.rows = result.rows
+            else:
+                listed = care_list(
+                    ws,
+                    key,
+                    point,
+                    include_opted_out=include_opted_out,
+                    locale=chosen,  # type: ignore[arg-type]
+                    config=conf,
+                )
+                s.rows = len(listed.frame)
+    if out is not None:
+        check_not_empty(result.rows, f"the {key} list", fail_on_empty)
+        say(
+            f"wrote {result.rows:,} customers to {result.path} "
+            f"({result.excluded_opted_out:,} opted-out customers left out)"
+        )
+        return
+    check_not_empty(len(listed.frame), f"the {key} list", fail_on_empty)
+    own = list(listed.frame.columns[listed.frame.columns.get_loc("list_name") + 1 :])
+    columns = ["customer_id", "name", "phone", "value_tier", "days_since_last_purchase", *own]
+    emit(listed.frame[columns], None, title=f"{key} as of {point}", locale=chosen)
