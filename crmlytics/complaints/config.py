@@ -64,6 +64,12 @@ class ComplaintsConfig(BaseModel):
     follow_up_due_days: int = Field(
         7, ge=0, le=3_650, description="resolved this many days ago with no follow-up: listed"
     )
+    topic_words: tuple[str, ...] = Field(
+        (),
+        max_length=10_000,
+        description="Chinese words the text analysis keeps whole besides jieba's dictionary "
+        "(e.g. 质量问题, product names)",
+    )
 
     @field_validator("first_response_hours_by_severity")
     @classmethod
