@@ -123,3 +123,39 @@ def test_a_word_that_appears_in_the_latest_month_is_rising():
     assert rising["term"].iloc[0] == "漏液"
     with pytest.raises(DataError):
         rising_terms(text[:10], ["2024-01-01"] * 10)
+
+
+def test_topics_command_keeps_the_words_of_the_config_file_whole(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from crmlytics.cli import app
+    from crmlytics.workspace import Workspace
+
+    frame = texts(np.random.default_rng(11), 300)
+    db = tmp_path / "crm.duckdb"
+    with Workspace.open(db) as w:
+        w.insert(
+            "complaints",
+            pd.DataFrame(
+                {
+                    "complaint_id": [f"K{i}" for i in range(len(frame))],
+                    "customer_id": [f"c{i}" for i in range(len(frame))],
+                    "opened_at": pd.Timestamp("2024-01-10"),
+                    "category": frame["category"],
+                    "description": frame["description"],
+                }
+            ),
+        )
+    config = tmp_path / "crmlytics.yaml"
+    config.write_text(yaml.safe_dump({"complaints": {"topic_words": list(WORDS)}}))
+    runs = {}
+    for name, extra in (("listed", ["--config", str(config)]), ("plain", [])):
+        out = tmp_path / f"{name}.csv"
+        argv = ["complaints", "topics", "--db", str(db), "--as-of", "2024-01-31", "--top", "7"]
+        result = CliRunner().invoke(app, [*argv, "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out)
+        runs[name] = set(table.loc[table["category"] == "quality", "term"])
+    assert "质量问题" in runs["listed"] and not {"质量", "问题"} & runs["listed"]
+    assert {"质量", "问题"} <= runs["plain"] and "质量问题" not in runs["plain"]

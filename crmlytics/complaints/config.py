@@ -9,6 +9,7 @@ Example::
       anomaly_threshold: 3.0
       impact_horizon_days: 90
       fast_resolution_hours: 48
+      topic_words: [质量问题]            # kept whole by the Chinese word segmenter (jieba)
 
 Complaint categories and steps (English key, English and Chinese label) live in
 :mod:`crmlytics.labels` (domains ``complaint_category`` and ``complaint_step``).
