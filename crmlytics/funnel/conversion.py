@@ -159,13 +159,7 @@ def _stage_counts(
     deal table by ``keys`` (one wide row per group, a column per stage and measure), turned
     into one row per group and stage entered by some deal of the group."""
     stages = preset.stages
-    ix, outcome = table.stage_index, table.outcome
     metrics: dict[str, ir.Value] = {}
-    for i in range(len(stages)):
-        metrics[f"_entered_{i}"] = table.count(where=ix >= i)
-        metrics[f"_advanced_{i}"] = table.count(where=ix > i)
-        metrics[f"_lost_{i}"] = table.count(where=(ix == i) & (outcome == "lost"))
-        metrics[f"_open_{i}"] = table.count(where=(ix == i) & (outcome == "open"))
     for i, key in enumerate(stages[:-1]):
         table, more = nearest_rank(
             table,
@@ -175,6 +169,12 @@ def _stage_counts(
             duckdb=ws.is_duckdb,
         )
         metrics.update(more)
+    ix, outcome = table.stage_index, table.outcome
+    for i in range(len(stages)):
+        metrics[f"_entered_{i}"] = table.count(where=ix >= i)
+        metrics[f"_advanced_{i}"] = table.count(where=ix > i)
+        metrics[f"_lost_{i}"] = table.count(where=(ix == i) & (outcome == "lost"))
+        metrics[f"_open_{i}"] = table.count(where=(ix == i) & (outcome == "open"))
     wide = (table.group_by(keys) if keys else table).aggregate(**metrics)
     grid = ibis.memtable(
         {"stage_index": list(range(len(stages))), "stage": list(stages)},
