@@ -330,18 +330,21 @@ def topics_command(
         with step("texts", "reading complaint descriptions") as s:
             texts = complaint_texts(ws, point).to_pandas().sort_values("complaint_id")
             s.rows = len(texts)
+    words = conf.complaints.topic_words
     with step("topics", f"analysing descriptions ({view})") as s:
         if view == "terms":
-            frame = category_terms(texts["description"], texts[by].astype("string"), top)
+            frame = category_terms(
+                texts["description"], texts[by].astype("string"), top, words=words
+            )
         elif view == "topics":
-            model = fit_topics(texts["description"], n_topics, top)
+            model = fit_topics(texts["description"], n_topics, top, words=words)
             align = topic_alignment(model.topic_of, texts["category"])
-            words = model.terms.groupby("topic")["term"].agg(" ".join).rename("terms")
-            frame = align.join(words, on="topic")
+            listed = model.terms.groupby("topic")["term"].agg(" ".join).rename("terms")
+            frame = align.join(listed, on="topic")
         elif view == "rising":
-            frame = rising_terms(texts["description"], texts["month"], top)
+            frame = rising_terms(texts["description"], texts["month"], top, words=words)
         else:
-            found = suggest_categories(texts["description"], texts["category"])
+            found = suggest_categories(texts["description"], texts["category"], words=words)
             ids = texts["complaint_id"].to_numpy()[found["position"]]
             frame = found.drop(columns="position").assign(complaint_id=ids)
             frame = frame[["complaint_id", "suggested_category", "similarity"]]

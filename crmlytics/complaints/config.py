@@ -9,6 +9,7 @@ Example::
       anomaly_threshold: 3.0
       impact_horizon_days: 90
       fast_resolution_hours: 48
+      topic_words: [质量问题]            # kept whole by the Chinese word segmenter (jieba)
 
 Complaint categories and steps (English key, English and Chinese label) live in
 :mod:`crmlytics.labels` (domains ``complaint_category`` and ``complaint_step``).
@@ -63,6 +64,12 @@ class ComplaintsConfig(BaseModel):
     )
     follow_up_due_days: int = Field(
         7, ge=0, le=3_650, description="resolved this many days ago with no follow-up: listed"
+    )
+    topic_words: tuple[str, ...] = Field(
+        (),
+        max_length=10_000,
+        description="Chinese words the text analysis keeps whole besides jieba's dictionary "
+        "(e.g. 质量问题, product names)",
     )
 
     @field_validator("first_response_hours_by_severity")

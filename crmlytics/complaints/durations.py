@@ -21,6 +21,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.complaints.config import complaints_config
 from crmlytics.errors import ConfigError
+from crmlytics.percentiles import nearest_rank
 from crmlytics.workspace import Workspace
 
 #: The handling steps in order, with the timestamp column of each.
@@ -183,27 +184,6 @@ def complaint_steps(
     )
 
 
-def nearest_rank(
-    table: ir.Table, keys: Sequence[str], value: str, probs: dict[str, float]
-) -> tuple[ir.Table, dict[str, ir.Value]]:
-    """Nearest-rank percentiles (value at rank ``ceil(p * n)``, exact on every engine) of
-    ``value`` within ``keys`` groups: the table with rank columns and the aggregates."""
-    column = table[value]
-    window = ibis.window(group_by=list(keys), order_by=[column.isnull(), column])
-    rank, count = f"_rank_{value}", f"_n_{value}"
-    ranked = table.mutate(
-        **{
-            rank: ibis.row_number().over(window) + 1,
-            count: column.count().over(ibis.window(group_by=list(keys))),
-        }
-    )
-    metrics = {
-        name: ranked[value].max(where=ranked[rank] == (ranked[count] * p).ceil().cast("int64"))
-        for name, p in probs.items()
-    }
-    return ranked, metrics
-
-
 SLA_COLUMNS: tuple[str, ...] = (
     "complaints",
     "first_response_median_hours",
@@ -243,6 +223,7 @@ def handling_times(
             keys,
             f"{step}_hours",
             {f"{step}_median_hours": 0.5, f"{step}_p90_hours": 0.9},
+            duckdb=ws.is_duckdb,
         )
         metrics.update(more)
     grouped = table.group_by(keys) if keys else table

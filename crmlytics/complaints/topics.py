@@ -1,8 +1,14 @@
 """Keywords and topics of complaint descriptions, Chinese and English mixed in one column.
 
-Terms: English words of three or more letters (lower case, English stop words dropped) and, for
-Chinese, character bigrams of every run of Chinese characters (so 快递延误 gives 快递, 递延, 延误):
-no word segmenter is needed, and a bigram that matters (退款, 延误, 质量) stands out by itself.
+Terms (:class:`TermAnalyzer`): English words of three or more letters (lower case, English stop
+words dropped) and Chinese words from jieba's dictionary segmentation of every run of Chinese
+characters (``快递延误`` gives ``快递``, ``延误``), in jieba's precise mode without its HMM
+guesser. Characters the dictionary does not join into a word are handled by one rule: a run of
+two or more of them is kept as one term (an out-of-dictionary word such as a defect, ``漏液``), a
+lone one is dropped (mostly particles and verbs of one character: ``的``, ``了``, ``就``). Words
+of the business the dictionary lacks (``质量问题``, product names) are kept whole when listed in
+``complaints.topic_words``. jieba is imported, and its dictionary loaded (about a second, cached
+on disk by jieba), only when a Chinese text is first segmented.
 Topics: non-negative matrix factorisation (scikit-learn NMF) of the TF-IDF matrix.
 
 The texts come from the warehouse as of a date (:func:`complaint_texts`, Ibis); the text work is
@@ -12,9 +18,11 @@ in-memory on those rows.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -31,18 +39,81 @@ from crmlytics.workspace import Workspace
 
 _ENGLISH = re.compile(r"[a-z]{3,}")
 _CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+#: Segmented Chinese runs remembered per analyzer (complaint texts repeat their phrases).
+_MEMO_LIMIT = 500_000
 
 
-def terms(text: str | None) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def _tokenizer(words: tuple[str, ...]) -> Any:
+    """A jieba tokenizer of its default dictionary plus ``words``, quiet (jieba logs the
+    dictionary load to stderr at INFO level)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in words:
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+class TermAnalyzer:
+    """The terms of one description (callable, the ``analyzer`` of scikit-learn vectorisers).
+
+    Parameters
+    ----------
+    words : Chinese words the segmenter keeps whole besides its dictionary
+        (``complaints.topic_words``).
+    """
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self.words = tuple(sorted({w.strip() for w in words if w and w.strip()}))
+        self._memo: dict[str, list[str]] = {}
+
+    def chinese(self, run: str) -> list[str]:
+        """The terms of one run of Chinese characters (rule in the module docstring)."""
+        found = self._memo.get(run)
+        if found is not None:
+            return found
+        out: list[str] = []
+        loose = ""
+        for token in _tokenizer(self.words).lcut(run, HMM=False):
+            if len(token) == 1:
+                loose += token
+                continue
+            if len(loose) > 1:
+                out.append(loose)
+            loose = ""
+            out.append(token)
+        if len(loose) > 1:
+            out.append(loose)
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[run] = out
+        return out
+
+    def __call__(self, text: str | None) -> list[str]:
+        if not isinstance(text, str):
+            return []
+        lower = text.lower()
+        out = [w for w in _ENGLISH.findall(lower) if w not in ENGLISH_STOP_WORDS]
+        for run in _CHINESE.findall(lower):
+            out.extend(self.chinese(run))
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def analyzer(words: tuple[str, ...] = ()) -> TermAnalyzer:
+    """The shared :class:`TermAnalyzer` for ``words`` (its memory of runs is reused)."""
+    return TermAnalyzer(words)
+
+
+def terms(text: str | None, words: Sequence[str] = ()) -> list[str]:
     """The terms of one description: English words (3+ letters, no stop words) and Chinese
-    character bigrams (a lone Chinese character is kept as itself)."""
-    if not isinstance(text, str):
-        return []
-    lower = text.lower()
-    out = [w for w in _ENGLISH.findall(lower) if w not in ENGLISH_STOP_WORDS]
-    for run in _CHINESE.findall(lower):
-        out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
-    return out
+    words (jieba, plus ``words``; rule in the module docstring)."""
+    return analyzer(tuple(words))(text)
 
 
 def complaint_texts(
@@ -55,17 +126,22 @@ def complaint_texts(
     return c.select("complaint_id", "category", "month", "description")
 
 
-def _documents(texts: Iterable[str | None]) -> list[str | None]:
+def _documents(texts: Iterable[str | None], terms_of: TermAnalyzer) -> list[str | None]:
     docs = list(texts)
-    if not any(terms(t) for t in docs):
+    if not any(terms_of(t) for t in docs):
         raise DataError("no complaint description has a word to analyse")
     return docs
 
 
 def category_terms(
-    texts: Sequence[str | None], categories: Sequence[str | None], top: int = 10
+    texts: Sequence[str | None],
+    categories: Sequence[str | None],
+    top: int = 10,
+    *,
+    words: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The terms that mark each recorded category, best first.
+    """The terms that mark each recorded category, best first (``words``: Chinese words kept
+    whole, :class:`TermAnalyzer`).
 
     For term t and category c, with ``share_in`` the share of c's descriptions containing t and
     ``share_out`` that of the other descriptions, the score is ``share_in × ln((share_in + ε) /
@@ -74,8 +150,9 @@ def category_terms(
     """
     frame = pd.DataFrame({"text": list(texts), "category": list(categories)})
     frame = frame[frame["category"].notna()]
-    docs = _documents(frame["text"])
-    vec = CountVectorizer(analyzer=terms, binary=True)
+    terms_of = analyzer(tuple(words))
+    docs = _documents(frame["text"], terms_of)
+    vec = CountVectorizer(analyzer=terms_of, binary=True)
     x = vec.fit_transform(docs).tocsc()
     names = vec.get_feature_names_out()
     cats = frame["category"].to_numpy()
@@ -111,13 +188,20 @@ class Topics:
 
 
 def fit_topics(
-    texts: Sequence[str | None], n_topics: int = 8, top: int = 10, random_state: int = 0
+    texts: Sequence[str | None],
+    n_topics: int = 8,
+    top: int = 10,
+    random_state: int = 0,
+    *,
+    words: Sequence[str] = (),
 ) -> Topics:
-    """NMF topics of TF-IDF of :func:`terms` (deterministic for a ``random_state``)."""
+    """NMF topics of TF-IDF of :func:`terms` (deterministic for a ``random_state``;
+    ``words``: Chinese words kept whole)."""
     if isinstance(n_topics, bool) or not isinstance(n_topics, int) or n_topics < 1:
         raise ConfigError(f"n_topics must be a whole number >= 1, not {n_topics!r}")
-    docs = _documents(texts)
-    vec = TfidfVectorizer(analyzer=terms, sublinear_tf=True, min_df=2 if len(docs) > 50 else 1)
+    terms_of = analyzer(tuple(words))
+    docs = _documents(texts, terms_of)
+    vec = TfidfVectorizer(analyzer=terms_of, sublinear_tf=True, min_df=2 if len(docs) > 50 else 1)
     x = vec.fit_transform(docs)
     if n_topics > min(x.shape):
         raise DataError(f"{n_topics} topics need at least as many descriptions and terms")
@@ -160,17 +244,21 @@ def topic_alignment(topic_of: Sequence[int], categories: Sequence[str | None]) -
 
 
 def suggest_categories(
-    texts: Sequence[str | None], categories: Sequence[str | None]
+    texts: Sequence[str | None],
+    categories: Sequence[str | None],
+    *,
+    words: Sequence[str] = (),
 ) -> pd.DataFrame:
     """A suggested category for each description without one: the recorded category whose
     TF-IDF centroid is closest (cosine). Returns ``position`` (index in the input),
     ``suggested_category``, ``similarity`` (0-1); rows whose text has no known term get none."""
     cats = pd.Series(list(categories), dtype=object)
-    docs = _documents(texts)
+    terms_of = analyzer(tuple(words))
+    docs = _documents(texts, terms_of)
     known = cats.notna().to_numpy()
     if not known.any():
         raise DataError("no complaint has a category to learn suggestions from")
-    vec = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
+    vec = TfidfVectorizer(analyzer=terms_of, sublinear_tf=True)
     x = vec.fit_transform(docs)
     labels = sorted(set(cats[known]))
     centroids = np.vstack(
@@ -194,7 +282,12 @@ def suggest_categories(
 
 
 def rising_terms(
-    texts: Sequence[str | None], months: Sequence[object], top: int = 10, min_count: int = 3
+    texts: Sequence[str | None],
+    months: Sequence[object],
+    top: int = 10,
+    min_count: int = 3,
+    *,
+    words: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Terms used more in the latest month than before: ``term``, ``latest_share`` and
     ``earlier_share`` (shares of descriptions containing the term), ``ratio`` =
@@ -202,8 +295,9 @@ def rising_terms(
     latest descriptions, best ``top`` by ratio."""
     frame = pd.DataFrame({"text": list(texts), "month": pd.to_datetime(list(months))})
     latest = frame["month"].max()
-    docs = _documents(frame["text"])
-    vec = CountVectorizer(analyzer=terms, binary=True)
+    terms_of = analyzer(tuple(words))
+    docs = _documents(frame["text"], terms_of)
+    vec = CountVectorizer(analyzer=terms_of, binary=True)
     x = vec.fit_transform(docs).tocsc()
     names = vec.get_feature_names_out()
     mask = (frame["month"] == latest).to_numpy()

@@ -37,6 +37,7 @@ from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError
 from crmlytics.funnel.config import FunnelPreset, Locale, resolve_preset, stage_label
 from crmlytics.funnel.stages import _days, deals
+from crmlytics.percentiles import nearest_rank
 from crmlytics.workspace import Workspace
 
 #: z for a two-sided 95% interval.
@@ -82,30 +83,6 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
     return centre - half, centre + half
-
-
-def nearest_rank(
-    table: ir.Table, keys: Sequence[str], value: str, probs: dict[str, float]
-) -> dict[str, ir.Value]:
-    """Aggregations of nearest-rank percentiles of ``value`` within ``keys`` groups.
-
-    Adds window columns to ``table`` and returns ``(table, {name: aggregate})``; aggregate the
-    returned table by ``keys`` with these metrics. Nulls of ``value`` are ignored.
-    """
-    column = table[value]
-    window = ibis.window(group_by=list(keys), order_by=[column.isnull(), column])
-    rank, count = f"_rank{value}", f"_n{value}"
-    ranked = table.mutate(
-        **{
-            rank: ibis.row_number().over(window) + 1,
-            count: column.count().over(ibis.window(group_by=list(keys))),
-        }
-    )
-    metrics = {
-        name: ranked[value].max(where=ranked[rank] == (ranked[count] * p).ceil().cast("int64"))
-        for name, p in probs.items()
-    }
-    return ranked, metrics
 
 
 def per_stage(table: ir.Table, preset: FunnelPreset, *, decision_only: bool = False) -> ir.Table:
@@ -175,6 +152,57 @@ def _prepared(
     return chosen, point, keys, table
 
 
+def _stage_counts(
+    ws: Workspace, table: ir.Table, preset: FunnelPreset, keys: list[str]
+) -> ir.Table:
+    """Counts and time-in-stage percentiles per group and stage, from one aggregation of the
+    deal table by ``keys`` (one wide row per group, a column per stage and measure), turned
+    into one row per group and stage entered by some deal of the group."""
+    stages = preset.stages
+    metrics: dict[str, ir.Value] = {}
+    for i, key in enumerate(stages[:-1]):
+        table, more = nearest_rank(
+            table,
+            keys,
+            f"days_in_{key}",
+            {f"_median_{i}": 0.5, f"_p90_{i}": 0.9},
+            duckdb=ws.is_duckdb,
+        )
+        metrics.update(more)
+    ix, outcome = table.stage_index, table.outcome
+    for i in range(len(stages)):
+        metrics[f"_entered_{i}"] = table.count(where=ix >= i)
+        metrics[f"_advanced_{i}"] = table.count(where=ix > i)
+        metrics[f"_lost_{i}"] = table.count(where=(ix == i) & (outcome == "lost"))
+        metrics[f"_open_{i}"] = table.count(where=(ix == i) & (outcome == "open"))
+    wide = (table.group_by(keys) if keys else table).aggregate(**metrics)
+    grid = ibis.memtable(
+        {"stage_index": list(range(len(stages))), "stage": list(stages)},
+        schema={"stage_index": "int64", "stage": "string"},
+    )
+    long = wide.cross_join(grid)
+
+    def pick(measure: str, dtype: str) -> ir.Value:
+        present = [i for i in range(len(stages)) if f"_{measure}_{i}" in wide.columns]
+        return ibis.cases(
+            *((long.stage_index == i, long[f"_{measure}_{i}"]) for i in present),
+            else_=ibis.null(dtype),
+        ).cast(dtype)
+
+    long = long.select(
+        *keys,
+        "stage",
+        "stage_index",
+        entered=pick("entered", "int64"),
+        advanced=pick("advanced", "int64"),
+        lost=pick("lost", "int64"),
+        open=pick("open", "int64"),
+        days_in_stage_median=pick("median", "float64"),
+        days_in_stage_p90=pick("p90", "float64"),
+    )
+    return long.filter(long.entered > 0)
+
+
 def stage_conversion(
     ws: Workspace,
     preset: str | FunnelPreset | None = None,
@@ -188,29 +216,8 @@ def stage_conversion(
     won (last) stage has ``entered`` only. Rows exist for stages some deal of the group entered.
     """
     chosen, _, keys, table = _prepared(ws, preset, as_of, by, config)
+    counts = _stage_counts(ws, table, chosen, keys)
     n = len(chosen.stages)
-    here = per_stage(table, chosen)
-    at_stage = here.stage_index == here._ix
-    long = here.select(
-        *keys,
-        stage=here._stage,
-        stage_index=here._ix,
-        _advanced=(here.stage_index > here._ix).cast("int64"),
-        _lost=(at_stage & (here.outcome == "lost")).cast("int64"),
-        _open=(at_stage & (here.outcome == "open")).cast("int64"),
-        _days=here._days,
-    )
-    groups = [*keys, "stage", "stage_index"]
-    ranked, quantiles = nearest_rank(
-        long, groups, "_days", {"days_in_stage_median": 0.5, "days_in_stage_p90": 0.9}
-    )
-    counts = ranked.group_by(groups).aggregate(
-        entered=ranked.count(),
-        advanced=ranked._advanced.sum().cast("int64"),
-        lost=ranked._lost.sum().cast("int64"),
-        open=ranked._open.sum().cast("int64"),
-        **quantiles,
-    )
     decided = counts.advanced + counts.lost
     low, high = wilson(counts.advanced, decided)
     last = counts.stage_index == n - 1
@@ -284,9 +291,15 @@ def win_rates(
         ),
     )
     ranked, quantiles = nearest_rank(
-        table, keys, "_close_days", {"days_to_close_median": 0.5, "days_to_close_p90": 0.9}
+        table,
+        keys,
+        "_close_days",
+        {"days_to_close_median": 0.5, "days_to_close_p90": 0.9},
+        duckdb=ws.is_duckdb,
     )
-    ranked2, win_q = nearest_rank(ranked, keys, "_win_days", {"days_to_win_median": 0.5})
+    ranked2, win_q = nearest_rank(
+        ranked, keys, "_win_days", {"days_to_win_median": 0.5}, duckdb=ws.is_duckdb
+    )
     out = (ranked2.group_by(keys) if keys else ranked2).aggregate(
         deals=ranked2.count(),
         won=(ranked2.outcome == "won").cast("int64").sum().cast("int64"),
@@ -333,5 +346,5 @@ def stage_durations(
     long = long.filter(long.days.notnull())
     groups = [*keys, "stage", "stage_index"]
     probs = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
-    ranked, quantiles = nearest_rank(long, groups, "days", probs)
+    ranked, quantiles = nearest_rank(long, groups, "days", probs, duckdb=ws.is_duckdb)
     return ranked.group_by(groups).aggregate(deals=ranked.count(), **quantiles)

@@ -23,8 +23,9 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.funnel.config import FunnelPreset, funnel_config, opportunity_preset
-from crmlytics.funnel.conversion import nearest_rank, wilson
+from crmlytics.funnel.conversion import wilson
 from crmlytics.funnel.stages import _days, deals
+from crmlytics.percentiles import nearest_rank
 from crmlytics.workspace import Workspace
 
 AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
@@ -61,7 +62,13 @@ def win_probabilities(
             )
         )
     long = ibis.union(*parts, distinct=False)
-    ranked, q = nearest_rank(long, ["stage", "stage_index"], "_days", {"days_to_close_median": 0.5})
+    ranked, q = nearest_rank(
+        long,
+        ["stage", "stage_index"],
+        "_days",
+        {"days_to_close_median": 0.5},
+        duckdb=ws.is_duckdb,
+    )
     out = ranked.group_by(["stage", "stage_index"]).aggregate(
         closed=ranked.count(), won=ranked._won.sum().cast("int64"), **q
     )

@@ -150,6 +150,72 @@ def _days(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingVa
     return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / DAY_SECONDS
 
 
+def _recorded(events: ir.Table, n: int) -> dict[str, ir.Value]:
+    """Per-deal aggregates of stage events with an ``ix`` column: ``_recorded_<i>`` (first
+    entry into stage i), ``lost_entry_at`` (first lost entry), ``last_move_at``."""
+    ts, ix = events.entered_at, events.ix
+    metrics: dict[str, ir.Value] = {f"_recorded_{i}": ts.min(where=ix == i) for i in range(n)}
+    metrics["lost_entry_at"] = ts.min(where=ix == -1)
+    metrics["last_move_at"] = ts.max(where=ix.notnull())
+    return metrics
+
+
+def _opportunity_times(ws: Workspace, preset: FunnelPreset, as_of: AsOf) -> ir.Table:
+    """Per opportunity: its dimensions and first entry times, one pass over the history.
+
+    The history is aggregated per opportunity first; the events recorded on ``opportunities``
+    (creation, outcome) are then folded in as columns of the same row (an outer join keeps
+    opportunities without history and histories without an opportunity row)."""
+    n = len(preset.stages)
+    hist = ws.table("opportunity_stages")
+    hist = hist.filter(hist.entered_at.notnull() & as_of.visible(hist.entered_at))
+    hist = hist.select("opportunity_id", "entered_at", ix=stage_index(hist.stage, preset))
+    per_deal = hist.group_by("opportunity_id").aggregate(**_recorded(hist, n))
+    per_deal = per_deal.rename(_hist_id="opportunity_id")
+
+    opp = ws.table("opportunities")
+    outcome = opp.outcome.strip().lower()
+
+    def seen(value: ir.TimestampValue, keep: ir.BooleanValue | None = None) -> ir.Value:
+        ok = value.notnull() & as_of.visible(value)
+        if keep is not None:
+            ok &= keep
+        return ibis.ifelse(ok, value, ibis.null("timestamp"))
+
+    opp = opp.select(
+        "opportunity_id",
+        _customer=opp.customer_id,
+        _created=seen(opp.created_at),
+        _won=seen(opp.closed_at, outcome == "won"),
+        _lost=seen(opp.closed_at, outcome == "lost"),
+        **{d: opp[d] for d in OPPORTUNITY_DIMS},
+    )
+    joined = opp.outer_join(per_deal, opp.opportunity_id == per_deal._hist_id)
+    recorded = {f"_recorded_{i}": joined[f"_recorded_{i}"] for i in range(n)}
+    recorded["_recorded_0"] = ibis.least(joined._created, joined._recorded_0)
+    last = f"_recorded_{n - 1}"
+    recorded[last] = ibis.least(joined._won, joined[last])
+    return joined.select(
+        opportunity_id=ibis.coalesce(joined.opportunity_id, joined._hist_id),
+        _customer=joined._customer,
+        lost_entry_at=ibis.least(joined._lost, joined.lost_entry_at),
+        last_move_at=ibis.greatest(joined._created, joined._won, joined._lost, joined.last_move_at),
+        **recorded,
+        **{d: joined[d] for d in OPPORTUNITY_DIMS},
+    )
+
+
+def _campaign_times(ws: Workspace, preset: FunnelPreset, as_of: AsOf) -> ir.Table:
+    """Per campaign touch: its dimensions and first entry times."""
+    events = raw_events(ws, preset, as_of)
+    events = events.mutate(ix=stage_index(events.stage_name, preset))
+    per_deal = events.group_by("opportunity_id").aggregate(**_recorded(events, len(preset.stages)))
+    t = _touches(ws)
+    dims = t.select(_deal=t.deal_id, _customer=t.customer_id, **{d: t[d] for d in CAMPAIGN_DIMS})
+    joined = per_deal.left_join(dims, per_deal.opportunity_id == dims._deal)
+    return joined.drop("_deal")
+
+
 def deals(
     ws: Workspace,
     preset: str | FunnelPreset | None = None,
@@ -170,19 +236,21 @@ def deals(
     chosen = resolve_preset(preset, config)
     point = resolve_as_of(as_of)
     n = len(chosen.stages)
-    events = raw_events(ws, chosen, point)
-    events = events.mutate(ix=stage_index(events.stage_name, chosen))
-    ts, ix = events.entered_at, events.ix
-    known = ix >= 0
-    metrics = {
-        "reached": ix.max(where=known),
-        "lost_entry_at": ts.min(where=ix == -1),
-        "last_move_at": ts.max(where=ix.notnull()),
+    if chosen.source == "campaign_touches":
+        per_deal = _campaign_times(ws, chosen, point)
+    else:
+        per_deal = _opportunity_times(ws, chosen, point)
+    recorded = [per_deal[f"_recorded_{i}"] for i in range(n)]
+    # rule 3: the entry into stage i is the first entry into it or any later stage
+    entered = {
+        f"entered_{key}": recorded[i] if i == n - 1 else ibis.least(*recorded[i:])
+        for i, key in enumerate(chosen.stages)
     }
-    for i, key in enumerate(chosen.stages):
-        metrics[f"entered_{key}"] = ts.min(where=ix >= i)
-        metrics[f"_recorded_{i}"] = ts.min(where=ix == i)
-    per_deal = events.group_by("opportunity_id").aggregate(**metrics)
+    # rule 2: the stage reached is the furthest stage with an entry
+    reached_ix = ibis.cases(
+        *((recorded[i].notnull(), i) for i in range(n - 1, -1, -1)), else_=ibis.null("int64")
+    )
+    per_deal = per_deal.mutate(reached=reached_ix.cast("int64"), **entered)
     per_deal = per_deal.filter(per_deal.reached.notnull() | per_deal.lost_entry_at.notnull())
 
     reached = per_deal.reached.fill_null(0)
@@ -225,19 +293,7 @@ def deals(
     per_deal = per_deal.mutate(**durations)
     per_deal = per_deal.mutate(created_at=per_deal[f"entered_{chosen.stages[0]}"])
 
-    if chosen.source == "campaign_touches":
-        t = _touches(ws)
-        dims = t.select(
-            _deal=t.deal_id, _customer=t.customer_id, campaign_id=t.campaign_id, cost=t.cost
-        )
-    else:
-        opp = ws.table("opportunities")
-        dims = opp.select(
-            _deal=opp.opportunity_id,
-            _customer=opp.customer_id,
-            **{d: opp[d] for d in OPPORTUNITY_DIMS},
-        )
-    joined = per_deal.left_join(dims, per_deal.opportunity_id == dims._deal)
+    joined = per_deal
     stage_columns = [f"entered_{k}" for k in chosen.stages] + [
         f"days_in_{k}" for k in chosen.stages[:-1]
     ]
