@@ -258,3 +258,21 @@ def test_mapping_with_a_value_outside_the_map_falls_back_to_the_staged_result(
     staged, fast, calls = load_both(monkeypatch, [path], mapping=mapping)
     assert len(calls) == 1 and fast == staged
     assert [(r[1], r[3]) for r in fast["rejects"]] == [(3, "kind")]
+
+
+def test_the_memory_limit_comes_from_the_ingest_section_and_is_restored(tmp_path):
+    from crmlytics.ingest.config import IngestConfig
+
+    ws = Workspace.memory()
+    ws.duckdb.execute("SET memory_limit = '2GiB'")
+    seen = []
+
+    def progress(file, step, fraction):  # "done": the file committed, no query running
+        if step == "done":
+            seen.append(ws.duckdb.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    path = write(tmp_path, "five.csv", FIVE + "c1,o1,2024-03-05,p1,10\n")
+    ingest(ws, "transactions", path, progress=progress, config=IngestConfig(memory_limit="512MiB"))
+    assert seen and set(seen) == {"512.0 MiB"}
+    assert ws.duckdb.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.0 GiB"
+    ws.close()

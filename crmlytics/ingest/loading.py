@@ -58,10 +58,6 @@ from crmlytics.schema import ATTRIBUTES, TableSpec, spec
 ProgressCallback = Callable[[str, str, float | None], None]
 """``progress(file, step, fraction)``: fraction in [0, 1] of the file read, or None."""
 
-MEMORY_LIMIT = "1GB"
-"""DuckDB memory limit while ingesting: the staged file spills to the warehouse's temp directory
-beyond it, so a 10M-line file loads in well under 2 GiB of RSS."""
-
 __all__ = ["IngestError", "LoadResult", "ingest"]
 
 
@@ -135,7 +131,9 @@ def ingest(
         The sheet of an Excel workbook to read (needed when several sheets hold data).
     config
         The ``ingest`` section of the config: warehouse time zone (default: the one set on the
-        workspace's connection), plausible date range and decimal separator.
+        workspace's connection), plausible date range, decimal separator and DuckDB's memory
+        limit while loading (``memory_limit``, default 1GB: staging spills to disk beyond it,
+        so a 10M-line file loads in well under 2 GiB of RSS).
 
     Returns
     -------
@@ -172,7 +170,7 @@ def ingest(
     results: list[LoadResult] = []
     with (
         _setting(con, "enable_progress_bar", "false"),  # progress is ours to report
-        _setting(con, "memory_limit", MEMORY_LIMIT),  # staging spills to disk beyond this
+        _setting(con, "memory_limit", config.memory_limit),  # staging spills to disk beyond this
     ):
         for i, path in enumerate(paths):
             try:
