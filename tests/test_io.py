@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -39,3 +41,40 @@ def test_too_many_rows_for_excel_is_refused_before_writing(tmp_path, monkeypatch
 def test_unknown_extension_names_the_known_ones(tmp_path):
     with pytest.raises(ValueError, match=r"\.csv, \.parquet, \.xlsx, \.json"):
         write_frame(pd.DataFrame({"a": [1]}), tmp_path / "out.txt")
+
+
+def test_csv_text_is_exactly_what_pandas_writes(tmp_path):
+    # the fast writer (polars) must not change a byte: booleans, date-times, exponent floats,
+    # nullable integers, empty and quoted text, Chinese, line breaks
+    frame = pd.DataFrame(
+        {
+            "f": [0.1, 1e20, 1e-7, 123456789.123, np.nan, 2.0, -0.0, 1 / 3],
+            "g": [0.1, 1.5, 2.25, 99.99, np.nan, 2.0, -0.0, -3.5],
+            "i": pd.array([1, None, 3, 4, 5, 6, 7, 8], dtype="Int64"),
+            "b": [True, False, None, True, True, True, True, False],
+            "s": ["a,b", 'x"y', None, "line\nbreak", " sp", "", "z", "中文"],
+            "o": pd.Series(["a", "", None, "b", "c", "d", "e", "f"], dtype=object),
+            "t": pd.to_datetime(["2024-01-01 10:11:12"] * 7 + [None]),
+            "d": pd.to_datetime(["2024-01-01"] * 7 + [None]),
+        }
+    )
+    out = write_frame(frame, tmp_path / "a.csv", csv_formula_guard=False)
+    frame.to_csv(tmp_path / "b.csv", index=False, encoding="utf-8-sig")
+    assert out.read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_csv_formula_guard_prefixes_only_text_that_starts_a_formula(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("x")', "+86 138", "-x", "@sum", "\tx", "\rx", "ok", None],
+            "amount": [-1.5, 2, 3, 4, 5, 6, 7, 8],
+            "mixed": pd.Series([1, "=1", None, "a", 2.5, "-", "", "x"], dtype=object),
+        }
+    )
+    text = write_frame(frame, tmp_path / "g.csv").read_text(encoding="utf-8-sig")
+    back = pd.read_csv(io.StringIO(text), keep_default_na=False, dtype=str)
+    assert back["name"].tolist() == [
+        "'=HYPERLINK(\"x\")", "'+86 138", "'-x", "'@sum", "'\tx", "'\rx", "ok", ""
+    ]  # fmt: skip
+    assert back["amount"].tolist() == ["-1.5", "2.0", "3.0", "4.0", "5.0", "6.0", "7.0", "8.0"]
+    assert back["mixed"].tolist() == ["1", "'=1", "", "a", "2.5", "'-", "", "x"]
