@@ -155,7 +155,13 @@ def unwritable(path: Path, exc: OSError) -> DataError:
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
-    """Stream ``frame`` into one sheet with xlsxwriter's constant-memory mode, cell by cell."""
+    """Write ``frame`` as one sheet: column by column (:func:`crmlytics.xlsx.write_sheet`),
+    or, for values that writer leaves alone, with xlsxwriter's constant-memory mode, cell by
+    cell."""
+    from crmlytics.xlsx import write_sheet
+
+    if write_sheet(frame, path, sheet_name):
+        return
     import xlsxwriter
 
     with xlsxwriter.Workbook(

@@ -91,3 +91,51 @@ def test_csv_formula_guard_prefixes_only_text_that_starts_a_formula(tmp_path):
         "",
     ]
     assert back["mixed"].tolist() == ["1", "'=1", "", "a", "2.5", "", "x"]
+
+
+def _xlsx_values(path):
+    return list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+
+
+def test_the_fast_xlsx_writer_gives_the_cells_xlsxwriter_gives(tmp_path, monkeypatch):
+    from crmlytics import xlsx
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "name": ["王伟", '=HYPERLINK("http://x")', ' a<b>&"c '],
+            "phone": ["+8613800000000", None, "0123"],
+            "ts": pd.to_datetime(["2024-01-05 00:00:00", None, "2024-02-03 10:11:12"]),
+            "day": [dt.date(2024, 1, 2), None, dt.date(1999, 12, 31)],
+            "x": [1234.5, float("nan"), float("inf")],
+            "i": [1, 2, 3],
+            "ii": pd.array([1, None, -3], dtype="Int64"),
+            "b": [True, False, None],
+            "bb": [True, False, True],
+        }
+    )
+    fast = write_frame(frame, tmp_path / "fast.xlsx")
+    monkeypatch.setattr(xlsx, "write_sheet", lambda *a: False)  # xlsxwriter, cell by cell
+    slow = write_frame(frame, tmp_path / "slow.xlsx")
+    assert _xlsx_values(fast) == _xlsx_values(slow)
+    assert _xlsx_values(fast)[3] == (
+        "C3", ' a<b>&"c ', "0123", dt.datetime(2024, 2, 3, 10, 11, 12),
+        dt.datetime(1999, 12, 31), None, 3, -3, None, True,
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(fast).active
+    assert sheet.freeze_panes == "A2" and sheet.title == "data"
+    assert sheet["B3"].data_type == "s"  # the formula-looking name is text
+
+
+def test_text_the_fast_xlsx_writer_cannot_keep_exactly_goes_to_xlsxwriter(tmp_path, monkeypatch):
+    from crmlytics import xlsx
+
+    used = []
+    write_sheet = xlsx.write_sheet
+    monkeypatch.setattr(xlsx, "write_sheet", lambda *a: used.append(write_sheet(*a)) or used[-1])
+    frame = pd.DataFrame({"note": ["bell \x07 here", "_x0041_ is A to Excel"]})
+    path = write_frame(frame, tmp_path / "odd.xlsx")
+    assert used == [False]
+    values = [r[0] for r in _xlsx_values(path)][1:]
+    assert values[1].endswith("x0041_ is A to Excel")  # escaped by xlsxwriter, so Excel shows it
+    assert values[0].startswith("bell ") and values[0].endswith(" here")
