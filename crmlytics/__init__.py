@@ -15,16 +15,21 @@ The heavier parts (segments, CLV, export, scoring) load on first use; ingest is
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
-
-from crmlytics.asof import AsOf, as_of
-from crmlytics.config import Config, load_config
-from crmlytics.facts import customer_facts, facts
-from crmlytics.workspace import Workspace
 
 __version__ = "0.1.0"
 
+# Everything loads on first use, so that ``import crmlytics`` (and the CLI's start-up) imports
+# neither Ibis nor pandas, plotly or Spark until a name that needs them is asked for.
 _LAZY = {
+    "AsOf": "crmlytics.asof",
+    "as_of": "crmlytics.asof",
+    "Config": "crmlytics.config",
+    "load_config": "crmlytics.config",
+    "Workspace": "crmlytics.workspace",
+    "customer_facts": "crmlytics.facts",
     "generate_demo": "crmlytics.demo",
     "write_demo": "crmlytics.demo",
     "customer_segments": "crmlytics.segments",
@@ -42,17 +47,7 @@ _LAZY = {
     "localise": "crmlytics.labels",
 }
 
-__all__ = [
-    "AsOf",
-    "Config",
-    "Workspace",
-    "__version__",
-    "as_of",
-    "customer_facts",
-    "facts",
-    "load_config",
-    *sorted(_LAZY),
-]
+__all__ = ["__version__", "facts", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
@@ -61,3 +56,19 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'crmlytics' has no attribute {name!r}")
     module, attribute = target if isinstance(target, tuple) else (target, name)
     return getattr(importlib.import_module(module), attribute)
+
+
+class _Package(types.ModuleType):
+    """``crmlytics.facts`` is the function even after the module of that name is imported
+    (importing a submodule sets the package attribute of its name to the module)."""
+
+    @property
+    def facts(self) -> Any:
+        return importlib.import_module("crmlytics.facts").facts
+
+    @facts.setter
+    def facts(self, value: Any) -> None:
+        pass  # the import system binding the submodule; sys.modules keeps it
+
+
+sys.modules[__name__].__class__ = _Package

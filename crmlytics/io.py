@@ -7,6 +7,7 @@ import datetime as _dt
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from crmlytics.errors import DataError
@@ -22,7 +23,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells starting with ``= + - @``, a tab or a carriage
     return carry a leading apostrophe (``'=HYPERLINK(...)``), so that a spreadsheet opening
     the CSV shows them as text instead of running them. Numbers, dates and booleans are
-    unchanged (a negative amount stays a number)."""
+    unchanged (a negative amount stays a number). Vectorised: one ``str.startswith`` per text
+    column."""
     out = frame.copy()
     for name in out.columns:
         series = out[name]
@@ -30,10 +32,65 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if pd.api.types.is_datetime64_any_dtype(series):
             continue
-        out[name] = series.map(
-            lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-        )
+        try:
+            starts = series.str.startswith(FORMULA_STARTS)
+        except AttributeError:  # a column holding no text (dates, decimals, ...)
+            continue
+        mask = starts.fillna(False).astype(bool).to_numpy()
+        if mask.any():
+            column = series.astype(object)
+            column[mask] = "'" + series[mask].astype(str)
+            out[name] = column if series.dtype == object else column.astype(series.dtype)
     return out
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` with every column that polars would write differently from pandas' ``to_csv``
+    turned into pandas' text (booleans ``True``/``False``, date-times as pandas prints them,
+    floats in exponent notation as ``repr``, empty text as an empty field), or None when a
+    column holds values whose text only pandas knows, or a carriage return (which polars would
+    not quote): then pandas writes the file."""
+    out = {}
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_bool_dtype(series):
+            text = series.map({True: "True", False: "False"})
+            out[name] = text.astype(object).where(series.notna(), None)
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            out[name] = series.astype(str).astype(object).where(series.notna(), None)
+        elif pd.api.types.is_float_dtype(series):
+            values = series.to_numpy(dtype="float64", na_value=float("nan"))
+            finite = values[np.isfinite(values) & (values != 0)]
+            if len(finite) and ((np.abs(finite) < 1e-4).any() or (np.abs(finite) >= 1e16).any()):
+                out[name] = series.map(repr).astype(object).where(series.notna(), None)
+            else:
+                out[name] = series
+        elif pd.api.types.is_numeric_dtype(series):
+            out[name] = series
+        else:
+            kind = pd.api.types.infer_dtype(series, skipna=True)
+            if kind not in ("string", "empty"):
+                return None
+            if series.str.contains("\r", regex=False).fillna(False).astype(bool).any():
+                return None  # polars leaves a lone carriage return unquoted
+            empty = series.eq("").fillna(False).astype(bool).to_numpy()
+            out[name] = series.mask(empty) if empty.any() else series
+    return pd.DataFrame(out, index=frame.index, copy=False)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV in UTF-8 with BOM, the same text as pandas' ``to_csv(index=False)``, written by
+    polars (about ten times faster) when every column allows it."""
+    import polars as pl
+
+    ready = _csv_ready(frame)
+    if ready is None or len(set(map(str, frame.columns))) < len(frame.columns):
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        return
+    ready.columns = [str(c) for c in frame.columns]
+    with open(path, "wb") as fh:
+        fh.write("\ufeff".encode())
+        pl.from_pandas(ready).write_csv(fh, null_value="")
 
 
 def write_frame(
@@ -70,8 +127,7 @@ def write_frame(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
-            safe = neutralise_formulas(frame) if csv_formula_guard else frame
-            safe.to_csv(tmp, index=False, encoding="utf-8-sig")
+            _write_csv(neutralise_formulas(frame) if csv_formula_guard else frame, tmp)
         elif suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         elif suffix == ".xlsx":
@@ -99,7 +155,13 @@ def unwritable(path: Path, exc: OSError) -> DataError:
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
-    """Stream ``frame`` into one sheet with xlsxwriter's constant-memory mode, cell by cell."""
+    """Write ``frame`` as one sheet: column by column (:func:`crmlytics.xlsx.write_sheet`),
+    or, for values that writer leaves alone, with xlsxwriter's constant-memory mode, cell by
+    cell."""
+    from crmlytics.xlsx import write_sheet
+
+    if write_sheet(frame, path, sheet_name):
+        return
     import xlsxwriter
 
     with xlsxwriter.Workbook(

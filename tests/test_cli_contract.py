@@ -256,15 +256,16 @@ def test_no_spinner_or_box_drawing_off_a_terminal(demo_db):
 def test_every_command_takes_config_quiet_and_log_format():
     import typer
 
-    def commands(group, prefix: str = ""):
-        for name, cmd in group.commands.items():
-            if hasattr(cmd, "commands"):
-                yield from commands(cmd, f"{prefix}{name} ")
+    def commands(group, ctx, prefix: str = ""):
+        for name in group.list_commands(ctx):  # the root loads its command modules on demand
+            cmd = group.get_command(ctx, name)
+            if hasattr(cmd, "list_commands"):
+                yield from commands(cmd, ctx, f"{prefix}{name} ")
             else:
                 yield f"{prefix}{name}", cmd
 
     root = typer.main.get_command(app)
-    seen = dict(commands(root))
+    seen = dict(commands(root, root.make_context("crmlytics", ["facts"])))
     assert {"facts", "rfm", "segments", "export", "score", "ingest", "clv predict"} <= set(seen)
     for name, cmd in seen.items():
         options = {opt for param in cmd.params for opt in param.opts}
@@ -324,3 +325,60 @@ def test_starting_the_cli_loads_neither_scikit_learn_nor_lifetimes_nor_spark():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == ""
+
+
+def test_importing_crmlytics_loads_neither_plotly_nor_spark_nor_ibis():
+    code = (
+        "import sys, crmlytics; "
+        "heavy = sorted(m for m in ('plotly', 'pyspark', 'ibis', 'pandas', 'sklearn')"
+        " if m in sys.modules); "
+        "print(','.join(heavy))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""
+
+
+def test_help_and_version_import_no_command_module():
+    code = (
+        "import sys; from typer.testing import CliRunner; from crmlytics.cli import app; "
+        "out = [CliRunner().invoke(app, a).output for a in (['--help'], ['--version'])]; "
+        "mods = sorted(m for m in sys.modules if m.startswith('crmlytics.cli.') "
+        "and m != 'crmlytics.cli.common'); "
+        "print(','.join(mods + [m for m in ('ibis', 'pandas', 'duckdb') if m in sys.modules]))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""
+
+
+def test_the_help_listing_names_every_command_with_its_own_first_line():
+    import importlib
+    import inspect
+
+    import typer
+
+    from crmlytics.cli import COMMANDS
+
+    registered = {}
+    for module in {module for module, _ in COMMANDS.values()}:
+        holder = typer.Typer()
+        importlib.import_module(f"crmlytics.cli.{module}").register(holder)
+        for name, cmd in typer.main.get_group(holder).commands.items():
+            registered[name] = (module, inspect.cleandoc(cmd.help or "").split("\n\n")[0])
+    assert set(registered) == set(COMMANDS)
+    for name, (module, summary) in COMMANDS.items():
+        assert registered[name][0] == module, name
+        # the table's line is the start of the command's own first paragraph
+        assert " ".join(registered[name][1].split()).startswith(summary.rstrip(".)")), name
+    listing = run("--help").output
+    for name in COMMANDS:
+        assert f"  {name} " in listing
+
+
+def test_a_mistyped_command_is_a_usage_error_with_a_suggestion():
+    result = run("exprt")
+    assert result.exit_code == 2
+    assert "No such command 'exprt'" in result.output and "'export'" in result.output

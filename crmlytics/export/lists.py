@@ -373,10 +373,13 @@ def export_segment(
         where=where,
         rfm_labels=labels("rfm_segment", locale),
     )
-    with ws.cached(candidates) as computed:  # the list is computed once for both queries
-        counts = candidate_counts(computed).to_pandas().iloc[0]
-        matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
-        frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
+    # one query: the segment's candidates (customer grain) with their opt-out flag, ordered;
+    # counts and suppression are then taken from that frame (as candidate_counts / suppressed)
+    every = candidates.order_by("customer_id").to_pandas()
+    opted = every[_OPT_OUT].fillna(False).astype(bool)
+    matched, opted_out = len(every), int(opted.sum())
+    kept = every if include_opted_out else every[~opted.to_numpy()]
+    frame = kept.drop(columns=_OPT_OUT).reset_index(drop=True)
     frame, written = finish_list(
         frame, scores, path, fmt, hash_pii=hash_pii, locale=locale, config=config
     )

@@ -7,12 +7,14 @@
       min_date: 1900-01-01      # dates before are rejected as implausible
       max_date: 2100-12-31      # dates after are rejected as implausible
       decimal: "."              # or "," for European exports (a mapping file may override it)
+      memory_limit: 1GB         # DuckDB's memory while loading; beyond it, staging spills to disk
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Literal
@@ -58,6 +60,18 @@ class IngestConfig(BaseModel):
     min_date: dt.date = Field(dt.date(1900, 1, 1), description="earliest plausible date")
     max_date: dt.date = Field(dt.date(2100, 12, 31), description="latest plausible date")
     decimal: Literal[".", ","] = Field(".", description="decimal separator of numbers")
+    memory_limit: str = Field(
+        "1GB",
+        description="DuckDB's memory limit while loading (e.g. 1GB, 512MB, 4GiB); a file "
+        "bigger than it spills to the warehouse's temp directory instead of growing the process",
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B)", value.strip(), re.IGNORECASE):
+            raise ValueError(f"memory_limit {value!r}: expected a size like 1GB, 512MB or 4GiB")
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

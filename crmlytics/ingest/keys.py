@@ -14,9 +14,9 @@ from typing import Any
 
 from crmlytics.ingest.context import LoadContext
 from crmlytics.ingest.mapping import Resolved
-from crmlytics.ingest.parsing import quote_ident
+from crmlytics.ingest.parsing import SQL_TYPES, quote_ident
 from crmlytics.ingest.rules import unnumbered_sql
-from crmlytics.schema import ATTRIBUTES
+from crmlytics.schema import ATTRIBUTES, TableSpec
 
 
 def number_lines(ctx: LoadContext, stage: str, resolved: Resolved) -> None:
@@ -65,6 +65,42 @@ def number_lines(ctx: LoadContext, stage: str, resolved: Resolved) -> None:
         "SELECT rid, ln FROM matched UNION ALL SELECT rid, ln FROM fresh"
     )
     ctx.sql(f"UPDATE {stage} SET {col} = n.ln FROM {number} n WHERE {stage}.rowid = n.rid")
+
+
+def numbered_sql(table_spec: TableSpec, query: str) -> str:
+    """The conversion ``query`` of a file without the numbered key column, with that column
+    numbered from 1 in file order within its group (``line_no`` within ``order_id``) over the
+    good rows: what :func:`number_lines` gives lines of groups new to the table.
+
+    File order is the order of the file's records as the query yields them
+    (``row_number() OVER ()`` under ``preserve_insertion_order``, set by the caller).
+    """
+    assert table_spec.numbered is not None
+    column, within = table_spec.numbered
+    group = ", ".join(quote_ident(w) for w in within)
+    present = " AND ".join(f"{quote_ident(w)} IS NOT NULL" for w in within)
+    col = quote_ident(column)
+    sql_type = SQL_TYPES[table_spec.column(column).dtype]
+    return (
+        f"SELECT * REPLACE (CASE WHEN {present} AND NOT __bad THEN CAST(row_number() OVER "
+        f"(PARTITION BY {group}, __bad ORDER BY __pos) AS {sql_type}) END AS {col}) "
+        f"FROM (SELECT *, row_number() OVER () AS __pos FROM ({query}))"
+    )
+
+
+def groups_new(ctx: LoadContext, query: str) -> bool:
+    """Whether none of the groups of the numbered key (orders) in ``query``'s good rows is in
+    the table: then numbering the file's lines needs nothing from the table."""
+    assert ctx.spec.numbered is not None
+    within = [quote_ident(w) for w in ctx.spec.numbered[1]]
+    on = " AND ".join(f"f.{w} = t.{w}" for w in within)
+    cols = ", ".join(within)
+    present = " AND ".join(f"{w} IS NOT NULL" for w in within)
+    hits = ctx.scalar(
+        f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM ({query}) WHERE NOT __bad AND "
+        f"{present}) f SEMI JOIN (SELECT {cols} FROM {quote_ident(ctx.spec.name)}) t ON {on}"
+    )
+    return not hits
 
 
 def keys_new(ctx: LoadContext, rows: str) -> bool:

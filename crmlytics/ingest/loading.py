@@ -58,10 +58,6 @@ from crmlytics.schema import ATTRIBUTES, TableSpec, spec
 ProgressCallback = Callable[[str, str, float | None], None]
 """``progress(file, step, fraction)``: fraction in [0, 1] of the file read, or None."""
 
-MEMORY_LIMIT = "1GB"
-"""DuckDB memory limit while ingesting: the staged file spills to the warehouse's temp directory
-beyond it, so a 10M-line file loads in well under 2 GiB of RSS."""
-
 __all__ = ["IngestError", "LoadResult", "ingest"]
 
 
@@ -74,13 +70,14 @@ class _Staged(Exception):
 
 
 @contextmanager
-def _transaction(con: Any) -> Iterator[None]:
+def _transaction(con: Any, ordered: bool = False) -> Iterator[None]:
     """One transaction: COMMIT at the end of the block, ROLLBACK on any exception.
 
-    Row order is no contract of the tables, so inserts need not preserve it; the setting is
-    changed outside the transaction, so that restoring it never runs in an aborted one.
+    Row order is no contract of the tables, so inserts need not preserve it, unless ``ordered``
+    (lines numbered in file order); the setting is changed outside the transaction, so that
+    restoring it never runs in an aborted one.
     """
-    with _setting(con, "preserve_insertion_order", "false"):
+    with _setting(con, "preserve_insertion_order", "true" if ordered else "false"):
         con.execute("BEGIN TRANSACTION")
         try:
             yield
@@ -134,7 +131,9 @@ def ingest(
         The sheet of an Excel workbook to read (needed when several sheets hold data).
     config
         The ``ingest`` section of the config: warehouse time zone (default: the one set on the
-        workspace's connection), plausible date range and decimal separator.
+        workspace's connection), plausible date range, decimal separator and DuckDB's memory
+        limit while loading (``memory_limit``, default 1GB: staging spills to disk beyond it,
+        so a 10M-line file loads in well under 2 GiB of RSS).
 
     Returns
     -------
@@ -171,7 +170,7 @@ def ingest(
     results: list[LoadResult] = []
     with (
         _setting(con, "enable_progress_bar", "false"),  # progress is ours to report
-        _setting(con, "memory_limit", MEMORY_LIMIT),  # staging spills to disk beyond this
+        _setting(con, "memory_limit", config.memory_limit),  # staging spills to disk beyond this
     ):
         for i, path in enumerate(paths):
             try:
@@ -273,7 +272,7 @@ def _load_file(con: Any, path: Path, plan: _Plan) -> LoadResult:
             )
             resolved = resolve(source_mapping, source.headers, table_spec, path)
             if direct and load.direct_possible(source, resolved):
-                with _transaction(con):
+                with _transaction(con, ordered=load.numbers_lines(resolved)):
                     result = load.direct(source, resolved, report)
                     if result is None:
                         raise _Staged
@@ -381,12 +380,16 @@ class _Load(LoadContext):
     def direct_possible(self, source: Source, resolved: Resolved) -> bool:
         """Whether to try :meth:`direct`: a delimited text or JSON lines file.
 
-        Its records must map to lines (see :func:`expected_records`); a numbered key column
-        (``line_no``) must come from the file (numbering missing ones needs the staged copy).
+        Its records must map to lines (see :func:`expected_records`). A numbered key column
+        (``line_no``) comes from the file, or is absent from it altogether and numbered in file
+        order on the way in (:meth:`numbers_lines`); a file with only some lines numbered is
+        staged.
         """
-        if source.kind not in (TEXT, JSONL) or not source.reader_rejects:
-            return False
-        return self.spec.numbered is None or self.spec.numbered[0] in resolved.columns
+        return source.kind in (TEXT, JSONL) and source.reader_rejects
+
+    def numbers_lines(self, resolved: Resolved) -> bool:
+        """Whether the file lacks the table's numbered key column (``line_no``) altogether."""
+        return self.spec.numbered is not None and self.spec.numbered[0] not in resolved.columns
 
     def direct(
         self, source: Source, resolved: Resolved, report: Callable[..., None] | None
@@ -401,7 +404,13 @@ class _Load(LoadContext):
             (``line_no`` of a row with an order). Into an empty table this is checked after
             the insert (the table then holds only the file's rows: its distinct key hashes
             must equal its rows); otherwise before it, by one pass over the file's keys
-            joined to the table. A hash collision only sends the file to the staged path;
+            joined to the table. A hash collision only sends the file to the staged path.
+            A file without the numbered column has its lines numbered in file order within
+            their group (:func:`crmlytics.ingest.keys.numbered_sql`), as the staged path
+            numbers lines of groups new to the table; into a loaded table it is checked
+            first, in one pass over the file, that none of its groups (orders) is in the
+            table (otherwise lines must be matched to the table's: staged), and its keys are
+            checked after the insert;
         (b) no row failing conversion or a rule, or missing a required value: the rows
             inserted equal the file's records counted from its lines
             (:func:`expected_records`; a record never takes less than one line, so equal
@@ -419,13 +428,17 @@ class _Load(LoadContext):
         columns = ", ".join(quote_ident(c) for c in [*self.spec.names, ATTRIBUTES])
         query = stage_sql(source, resolved, self.spec, self.options)
         empty = self.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is None
+        numbering = self.numbers_lines(resolved)
         if not empty:
             with self._decoding(source):
-                if not self._keys_new(query):
+                if numbering and not keys.groups_new(self, query):
                     return None
+                if not numbering and not self._keys_new(query):
+                    return None
+        rows = keys.numbered_sql(self.spec, query) if numbering else query
         with self._decoding(source):
             inserted = self.scalar(
-                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({query}) WHERE NOT __bad"
+                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({rows}) WHERE NOT __bad"
             )
         reader = commit.reader_rejects(self, source)
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
@@ -437,7 +450,7 @@ class _Load(LoadContext):
         scan = source.text_scan()
         if scan is not None and (scan.nul or (source.quote and source.quote in scan.quotes)):
             return None  # NUL bytes and stray quotes are found on the staged path
-        if empty and not self._keys_new(target):
+        if (empty or numbering) and not self._keys_new(target):
             return None
         foreign = scan.foreign if scan is not None else []
         if foreign and self.strict:
