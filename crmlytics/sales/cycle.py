@@ -18,7 +18,8 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf, check_window_days
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError
-from crmlytics.sales.lines import nearest_rank, order_nets, sales_lines, to_timestamp
+from crmlytics.percentiles import nearest_rank
+from crmlytics.sales.lines import order_nets, sales_lines, to_timestamp
 from crmlytics.workspace import Workspace
 
 AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
@@ -82,7 +83,9 @@ def purchase_cycle(
         [level],
         "gap_days",
         {"median_gap_days": 0.5, "p25_gap_days": 0.25, "p75_gap_days": 0.75},
+        duckdb=ws.is_duckdb,
     )
+    metrics = {name: m.cast(gaps.gap_days.type()) for name, m in metrics.items()}
     per_customer = gaps.group_by(["customer_id", level]).aggregate(days=gaps.count())
     buyers = per_customer.group_by(level).aggregate(
         buyers=per_customer.count(),

@@ -82,7 +82,9 @@ def sales_lines(ws: Workspace, point: AsOf, dims: Sequence[str] = ()) -> ir.Tabl
     tx = tx.mutate(kind=kind)
     tx = tx.mutate(returned=is_return(tx))
     if "category" in dims:
-        products = ws.table("products").select(_pid=ibis._.product_id, _pcat=ibis._.category)
+        products = ws.optional_table("products").select(
+            _pid=ibis._.product_id, _pcat=ibis._.category
+        )
         tx = tx.left_join(products, tx.product_id == products._pid)
         tx = tx.mutate(category=tx.category.fill_null(tx._pcat)).drop("_pid", "_pcat")
     wanted_customer = [d for d in dims if d in CUSTOMER_DIMS or d == "channel"]
@@ -124,25 +126,3 @@ def to_timestamp(day: _dt.date | ir.DateValue) -> ir.TimestampValue:
     if isinstance(day, _dt.date):
         return ibis.timestamp(_dt.datetime.combine(day, _dt.time()))
     return day.cast("timestamp")
-
-
-def nearest_rank(
-    table: ir.Table, keys: Sequence[str], value: str, probs: dict[str, float]
-) -> tuple[ir.Table, dict[str, ir.Value]]:
-    """Nearest-rank percentiles (the value at rank ``ceil(p * n)`` among the non-null values,
-    exact on every engine) of ``value`` within ``keys``: the table with rank columns added and
-    the aggregates to compute over it."""
-    column = table[value]
-    window = ibis.window(group_by=list(keys), order_by=[column.isnull(), column])
-    rank, count = f"_rank_{value}", f"_n_{value}"
-    ranked = table.mutate(
-        **{
-            rank: ibis.row_number().over(window) + 1,
-            count: column.count().over(ibis.window(group_by=list(keys))),
-        }
-    )
-    metrics = {
-        name: ranked[value].max(where=ranked[rank] == (ranked[count] * p).ceil().cast("int64"))
-        for name, p in probs.items()
-    }
-    return ranked, metrics

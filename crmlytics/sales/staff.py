@@ -22,8 +22,8 @@ import ibis.expr.types as ir
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError
+from crmlytics.percentiles import nearest_rank
 from crmlytics.sales.config import sales_config
-from crmlytics.sales.lines import nearest_rank
 from crmlytics.workspace import Workspace
 
 AsOfLike = str | _dt.date | _dt.datetime | AsOf | None
@@ -136,7 +136,11 @@ def staff_performance(
     )
     closed = closed.mutate(won_cycle_days=ibis.ifelse(closed.won, closed.cycle_days, None))
     ranked, metrics = nearest_rank(
-        closed, ["owner", "period"], "won_cycle_days", {"median_cycle_days": 0.5}
+        closed,
+        ["owner", "period"],
+        "won_cycle_days",
+        {"median_cycle_days": 0.5},
+        duckdb=ws.is_duckdb,
     )
     outcomes = ranked.group_by(["owner", "period"]).aggregate(
         deals_won=ranked.won.cast("int64").sum(),
