@@ -505,7 +505,9 @@ def _canonical(source: ir.Table, lake: LakeTable, table_spec: TableSpec) -> ir.T
 
 
 def _mapped(source: ir.Table, cmap: Any) -> ir.Value:
-    """The value of a mapped column: one lake column or several joined, then value-mapped."""
+    """The value of a mapped column: one lake column or several joined, then value-mapped.
+
+    Text is cleaned as ingest cleans it: trimmed, and a blank value is missing (null)."""
     if cmap.composite:
         from crmlytics.ingest.mapping import SEPARATOR
 
@@ -518,8 +520,10 @@ def _mapped(source: ir.Table, cmap: Any) -> ir.Value:
         )
     else:
         value = source[cmap.sources[0]]
+        if value.type().is_string():  # as ingest's clean_text: trimmed, blank is missing
+            value = value.strip().nullif("")
     if cmap.values:
-        value = value.cast("string").strip().substitute(cmap.values)
+        value = value.cast("string").strip().nullif("").substitute(cmap.values)
     return value
 
 

@@ -118,6 +118,23 @@ LAKE = {
 }
 
 
+def test_lake_text_is_trimmed_and_a_blank_is_missing_as_ingest_cleans_it():
+    lake = ibis.duckdb.connect()
+    lake.raw_sql("CREATE SCHEMA lake")
+    lake.raw_sql(
+        """CREATE TABLE lake.orders AS SELECT * FROM (VALUES
+        (' o7 ', 1, ' ', 'SH', '0001', '2024-01-01 10:00:00', 1.00::DECIMAL(18,2), 0.5),
+        ('o8', 1, '', 'SH', '0001', '2024-01-01 11:00:00', 2.00::DECIMAL(18,2), 0.5),
+        ('o9', 1, ' R ', 'SH', '0001', '2024-01-01 12:00:00', -1.00::DECIMAL(18,2), -0.5))
+        AS t(ord_no, line, typ, branch, cust_no, ts_text, amt, cost_amt)"""
+    )
+    ws = Workspace.attach(lake, LAKE, timezone="UTC")
+    tx = ws.table("transactions").to_pandas().sort_values("amount")
+    assert tx["order_id"].tolist() == ["o9", "o7", "o8"]  # ' o7 ' trimmed, so it joins
+    assert tx["kind"].iloc[0] == "return"
+    assert tx["kind"].iloc[1:].isna().all()  # ' ' and '' are missing, not a kind ''
+
+
 def test_lake_columns_are_renamed_joined_value_mapped_and_cast():
     ws = Workspace.attach(_lake(), LAKE, timezone="UTC")
     tx = ws.table("transactions").to_pandas().sort_values(["order_id", "order_ts"])
