@@ -45,7 +45,8 @@ class Column:
         that replaces it is still loaded, but counted and listed on its own (an opt-out undone).
     not_before
         Another column of the same row that this one may not precede (``due_at`` not before
-        ``issued_at``); compared only when both hold a value, else the row is a reject.
+        ``issued_at``); compared only when both hold a value (timestamps by calendar day, so a
+        date due on the day of a timed issue is fine), else the row is a reject.
     references
         ``(table, column)``: the value must exist in that column of that canonical table as
         loaded so far (a payment's ``invoice_id`` in ``invoices``); else the row is a reject.

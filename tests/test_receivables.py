@@ -60,6 +60,18 @@ def test_an_invoice_due_before_it_is_issued_or_negative_is_rejected_with_its_lin
     ]
 
 
+def test_an_invoice_due_as_a_date_on_its_day_of_issue_is_not_before_it(ws, tmp_path):
+    text = (
+        "invoice_id,customer_id,order_id,issued_at,due_at,amount\n"
+        "i5,b,,2024-02-01 14:00:00,2024-02-01,10\n"  # same day: due midnight, issued 14:00
+        "i6,b,,2024-02-01 14:00:00,2024-01-31 23:00:00,10\n"  # line 3: the day before
+    )
+    [result] = ingest(ws, "invoices", write(tmp_path, "inv.csv", text))
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert rows(ws, "SELECT invoice_id FROM invoices") == [("i5",)]
+    assert rows(ws, "SELECT line_no, column_name FROM rejects") == [(3, "due_at")]
+
+
 def test_a_payment_for_an_unknown_invoice_is_rejected_with_its_line_never_dropped(ws, tmp_path):
     ingest(ws, "invoices", write(tmp_path, "inv.csv", INVOICES_CSV))
     payments = write(

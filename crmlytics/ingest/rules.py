@@ -61,6 +61,8 @@ def _row_rule(col: Column, value: str, plain: dict[str, str]) -> str | None:
     conditions = []
     if col.not_before is not None:
         other = plain[col.not_before]
+        if col.dtype == "timestamp":  # by calendar day: a date due on the day of issue is fine
+            value, other = f"CAST({value} AS DATE)", f"CAST({other} AS DATE)"
         conditions.append(f"({other} IS NULL OR {value} >= {other})")
     if col.references is not None:
         table, column = col.references
