@@ -33,15 +33,11 @@ FACT_COLUMNS = (
 )
 
 
-def _visible(
-    ws: Workspace, as_of: AsOf, window_days: int | None, *, sales_only: bool = False
-) -> ir.Table:
+def _visible(ws: Workspace, as_of: AsOf, window_days: int | None) -> ir.Table:
     tx = ws.table("transactions")
     keep = as_of.visible(tx.order_ts)
     if window_days is not None:
         keep &= tx.order_ts >= ibis.timestamp(as_of.window_start(window_days))
-    if sales_only:
-        keep &= (tx.kind.fill_null("sale").lower() != "return") & (tx.amount >= 0)
     return tx.filter(keep)
 
 
@@ -84,8 +80,13 @@ def order_lines(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> i
 def sold_categories(ws: Workspace, as_of: AsOf, window_days: int | None = None) -> ir.Table:
     """Distinct categories of the sale lines (no returns) each customer bought as of ``as_of``:
     one row per customer with ``categories_bought`` (count)."""
-    sold = _with_category(_visible(ws, as_of, window_days, sales_only=True), ws)
-    sold = sold.filter(sold.category.notnull())
+    return categories_bought(order_lines(ws, as_of, window_days))
+
+
+def categories_bought(lines: ir.Table) -> ir.Table:
+    """``categories_bought`` per customer: distinct categories of the sale lines of
+    :func:`order_lines` (returns and lines without a category left out)."""
+    sold = lines.filter(~is_return(lines) & lines.category.notnull())
     return sold.group_by("customer_id").aggregate(categories_bought=sold.category.nunique())
 
 
@@ -99,19 +100,17 @@ def is_return(lines: ir.Table) -> ir.BooleanValue:
     return (lines.kind == "return") | (lines.amount < 0)
 
 
-def orders(lines: ir.Table, *, counts: bool = True) -> ir.Table:
+def orders(lines: ir.Table) -> ir.Table:
     """One row per (customer, order), in one pass over the lines.
 
     - ``order_day``: day of the order's first sale line (of any line, if it has none);
     - ``order_net``: sum of all its lines, returns included, rounded to ``NET_DECIMALS``
       (a fully returned order nets to exactly zero);
     - ``gross_revenue`` (sale lines), ``returned_revenue`` (return lines, positive), ``profit`` (see
-      :func:`customer_facts`; null when no line has a cost), ``return_lines`` (count; left out
-      with ``counts=False``, for callers that do not need it).
+      :func:`customer_facts`; null when no line has a cost), ``return_lines`` (count).
     """
     returned = is_return(lines)
     line_profit = lines.amount - lines.amount.sign() * lines.cost.abs()
-    extra = {"return_lines": lines.order_id.count(where=returned)} if counts else {}
     return lines.group_by(["customer_id", "order_id"]).aggregate(
         order_day=ibis.coalesce(
             lines.order_ts.min(where=lines.kind == "sale"), lines.order_ts.min()
@@ -120,7 +119,7 @@ def orders(lines: ir.Table, *, counts: bool = True) -> ir.Table:
         gross_revenue=lines.amount.sum(where=~returned).fill_null(0.0),
         returned_revenue=lines.amount.abs().sum(where=returned).fill_null(0.0),
         profit=line_profit.sum(where=lines.cost.notnull()),
-        **extra,
+        return_lines=lines.order_id.count(where=returned),
     )
 
 
@@ -159,8 +158,8 @@ def customer_facts(
     check_window_days(window_days)
     point = resolve_as_of(as_of)
     # one expression for the visible lines (with their categories) feeds both aggregates
-    lines = _with_category(_visible(ws, point, window_days), ws)
-    per_order = orders(lines, counts=False)
+    lines = order_lines(ws, point, window_days)
+    per_order = orders(lines)
     purchase = per_order.order_net > 0
     money = per_order.group_by("customer_id").aggregate(
         first_purchase_date=per_order.order_day.min(where=purchase),
@@ -171,8 +170,7 @@ def customer_facts(
         returned_revenue=per_order.returned_revenue.sum(),
         profit=per_order.profit.sum(),
     )
-    sold = lines.filter(~is_return(lines) & lines.category.notnull())
-    categories = sold.group_by("customer_id").aggregate(categories_bought=sold.category.nunique())
+    categories = categories_bought(lines)
 
     complaints = ws.optional_table("complaints")
     complaints = (
