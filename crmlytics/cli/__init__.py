@@ -97,7 +97,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "receivables",
         "Receivables: open balances, ageing, days sales outstanding, dunning, credit limits.",
     ),
-    "care": ("care", "Whom to call (关怀建议, 回访对象)"),
+    "care": ("care", "Care and follow-up lists: whom to call (关怀建议, 回访对象)."),
 }
 
 _LISTING = "crmlytics.listing"

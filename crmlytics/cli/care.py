@@ -45,8 +45,10 @@ def care_command(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Whom to call (关怀建议, 回访对象): valuable-no-contact (valuable customers not contacted
-    for care.no_contact_days), cycle-overdue (past their own purchase cycle),
+    """Care and follow-up lists: whom to call (关怀建议, 回访对象).
+
+    LIST is valuable-no-contact (valuable customers not contacted for care.no_contact_days),
+    cycle-overdue (past their own purchase cycle),
     complaint-follow-up (resolved complaints never followed up), birthdays (in the next
     care.important_date_days). Written like a segment list with --out (opted-out customers
     left out unless --include-opted-out), else printed."""

@@ -194,6 +194,7 @@ def targets_command(
     min_lift: MinLiftOption = None,
     as_of: AsOfOption = None,
     locale: LocaleOption = None,
+    fail_on_empty: FailOnEmptyOption = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -231,6 +232,7 @@ def targets_command(
         f"wrote {result.rows:,} customers to {result.path} "
         f"({result.excluded_opted_out:,} opted-out customers left out)"
     )
+    check_not_empty(result.rows, f"the target list of {item}", fail_on_empty)
 
 
 @crosssell_app.command("evaluate")

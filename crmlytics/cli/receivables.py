@@ -98,7 +98,7 @@ def ageing_command(
         unmatched = int(unmatched_payments(ws, point).count().to_pyarrow().as_py())
     if by == "customer":
         check_not_empty(len(frame), "the customer balances", fail_on_empty)
-    elif fail_on_empty:
+    else:
         check_not_empty(int(table["invoices"].sum()), "the ageing table", fail_on_empty)
     emit(frame, out, title=f"receivables ageing as of {point}", locale=chosen)
     say(_dso_line(dso.iloc[0]))
