@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.churn import ChurnConfig, churn_labels, feature_frame
 from crmlytics.churn.backtest import REPORT_COLUMNS, plan
 from crmlytics.churn.features import churn_features, labelled_features
@@ -346,3 +347,41 @@ def test_p_alive_fitted_on_a_sample_stays_close_to_the_full_fit():
     sampled = p_alive(ws, "2025-03-31", 1000)
     gap = np.abs(sampled["p_alive"] - full["p_alive"])
     assert len(full) > 4000 and gap.mean() < 0.02 and gap.max() < 0.08
+
+
+def test_btyd_history_from_the_purchase_aggregate_is_the_clv_summary(ws):
+    """P(alive) from the churn pass's per-customer aggregate sees the same histories as the
+    CLV summary: free orders count, fully returned orders do not, a horizon's lines are unseen."""
+    from crmlytics.churn.features import btyd_history, customer_purchases
+    from crmlytics.clv.summary import customer_summary
+
+    ws.insert(
+        "transactions",
+        [
+            sale("p1", "p", "2024-01-01 10:00", 30.0),
+            sale("p2", "p", "2024-01-15 09:00", 0.0),  # free order: a purchase occasion
+            sale("p3", "p", "2024-02-26 18:00", 20.0),
+            sale("q1", "q", "2024-01-03 10:00", 0.0),  # only a free order
+            sale("r1", "r", "2024-01-05 10:00", 40.0),
+            {**sale("r1", "r", "2024-01-06 10:00", -40.0, "return"), "line_no": 2},
+            sale("r2", "r", "2024-02-01 10:00", 15.0),  # r's only purchase
+            sale("s1", "s", "2024-01-10 10:00", 25.0),
+            {**sale("s1", "s", "2024-01-10 11:00", 0.0, "return"), "line_no": 2},
+            sale("s2", "s", "2024-01-24 10:00", 5.0),
+            sale("t1", "t", "2024-04-02 10:00", 9.0),  # after the cutoff
+        ],
+    )
+    cutoff = "2024-03-31"
+    expected = customer_summary(ws, cutoff).drop(columns="btyd_monetary_value")
+    got = btyd_history(customer_purchases(ws, resolve_as_of(cutoff), horizon_days=10), cutoff)
+    pd.testing.assert_frame_equal(got, expected)
+    # by hand: p bought on 1 Jan, 15 Jan (free) and 26 Feb, so two repeat days, 8 weeks
+    # between first and last purchase day and 90 days to the cutoff (2024 is a leap year);
+    # q's free order is a first purchase; r's returned order is none, so r starts on 1 Feb
+    # (59 days before the cutoff); s1 had a return line of 0.00, so it is no free order but
+    # still a purchase (net 25)
+    by_id = got.set_index("customer_id")
+    assert by_id["btyd_frequency"].to_dict() == {"p": 2, "q": 0, "r": 0, "s": 1}
+    assert by_id.loc["p", "btyd_recency_weeks"] == 8.0
+    assert by_id.loc["p", "btyd_age_weeks"] == 90 / 7
+    assert by_id.loc["r", "btyd_age_weeks"] == 59 / 7

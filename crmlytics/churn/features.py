@@ -100,7 +100,9 @@ def order_history(ws: Workspace, point: AsOf, horizon_days: int | None = None) -
     The columns as of ``point`` are those of :func:`crmlytics.facts.orders` (``order_day``,
     ``order_net``, ``gross_revenue``, ``returned_revenue``) plus ``purchase`` (the rounded net is
     positive) and ``gap_days`` (days since the customer's previous purchase day, from a window
-    partitioned by customer; zero for a second purchase on the same day, null for the first);
+    partitioned by customer; zero for a second purchase on the same day, null for the first),
+    ``return_lines`` (count of visible return lines) and ``btyd_purchase`` (a purchase, or a free
+    order: net zero and nothing returned, as :mod:`crmlytics.clv.summary` counts occasions);
     an order with no line visible at ``point`` has ``purchase`` false and null money.
 
     With ``horizon_days`` the lines of the horizon after ``point`` are read in the same pass,
@@ -122,6 +124,7 @@ def order_history(ws: Workspace, point: AsOf, horizon_days: int | None = None) -
         "order_net": lines.amount.sum(where=seen).round(NET_DECIMALS),
         "gross_revenue": lines.amount.sum(where=~returned & seen).fill_null(0.0),
         "returned_revenue": lines.amount.abs().sum(where=returned & seen).fill_null(0.0),
+        "return_lines": lines.order_id.count(where=returned & seen),
     }
     if horizon_days is not None:
         columns["horizon_first_ts"] = ibis.coalesce(
@@ -130,7 +133,8 @@ def order_history(ws: Workspace, point: AsOf, horizon_days: int | None = None) -
         columns["horizon_net"] = lines.amount.sum().round(NET_DECIMALS)
     per_order = lines.group_by(["customer_id", "order_id"]).aggregate(**columns)
     purchase = (per_order.order_net > 0).fill_null(False)
-    extra = {}
+    free_order = (per_order.order_net == 0) & (per_order.return_lines == 0)
+    extra = {"btyd_purchase": (purchase | free_order).fill_null(False)}
     if horizon_days is not None:
         extra["horizon_purchase"] = (
             point.after(per_order.horizon_first_ts, horizon_days) & (per_order.horizon_net > 0)
@@ -156,8 +160,11 @@ def customer_purchases(
     ``customer_id, first_purchase_date, last_purchase_date, orders, purchase_days,
     gross_revenue, returned_revenue, orders_recent, orders_prior, spend_recent, spend_prior,
     mean_gap_days, gap_sd_days`` (as in :func:`crmlytics.facts.customer_facts` and the module
-    doc; gaps between consecutive purchase days), and with ``horizon_days``
-    ``horizon_purchases`` (purchases in the horizon after ``point``, for the label).
+    doc; gaps between consecutive purchase days), ``btyd_first_date, btyd_last_date,
+    btyd_days`` (first and last day and number of days of the purchases and free orders BTYD
+    counts, for :func:`p_alive` without a second pass over the lines), and with
+    ``horizon_days`` ``horizon_purchases`` (purchases in the horizon after ``point``, for the
+    label).
     """
     o = order_history(ws, point, horizon_days)
     recent_start = ibis.date(point.window_start(trend_days).date())
@@ -179,6 +186,9 @@ def customer_purchases(
         "spend_prior": o.order_net.sum(where=prior).fill_null(0.0),
         "mean_gap_days": o.gap_days.mean(where=day_gap),
         "gap_sd_days": o.gap_days.std(how="sample", where=day_gap),
+        "btyd_first_date": o.order_day.min(where=o.btyd_purchase),
+        "btyd_last_date": o.order_day.max(where=o.btyd_purchase),
+        "btyd_days": o.order_day.nunique(where=o.btyd_purchase),
     }
     if horizon_days is not None:
         columns["horizon_purchases"] = o.order_id.count(where=o.horizon_purchase)
@@ -282,6 +292,7 @@ def labelled_features(
     slow_complaint_days: float = 7.0,
     definition: Definition = "purchase",
     active_days: int | None = None,
+    purchases: ir.Table | None = None,
 ) -> ir.Table:
     """:func:`churn_features`, and with ``horizon_days`` the label ``churned`` of
     :func:`crmlytics.churn.labels.churn_labels` over that horizon, in one expression.
@@ -291,13 +302,19 @@ def labelled_features(
     lines for the label, each feature still only the lines at or before the cutoff), the sale
     lines' categories, and complaints, interactions and campaign touches one aggregate each.
     The population, the value tiers and the features all come from that one customer aggregate.
+
+    ``purchases``: that aggregate already computed (:func:`customer_purchases` with the same
+    cutoff, ``trend_days`` and ``horizon_days``, e.g. stored by :meth:`Workspace.cached`), so a
+    caller that also needs it for :func:`p_alive` reads the lines once.
     """
     from crmlytics.segments import value_tiers
 
     point = resolve_as_of(cutoff)
     if horizon_days is not None and horizon_days < 1:
         raise ConfigError(f"horizon_days must be at least 1, got {horizon_days}")
-    bought = customer_purchases(ws, point, trend_days, horizon_days)
+    bought = purchases
+    if bought is None:
+        bought = customer_purchases(ws, point, trend_days, horizon_days)
     bought = bought.mutate(net_revenue=bought.gross_revenue - bought.returned_revenue)
     tiers = value_tiers(bought, measure="revenue").select("customer_id", "value_tier")
     population = churn_population(ws, point, definition, active_days, purchases=bought).select(
@@ -370,7 +387,46 @@ def labelled_features(
     )
 
 
-def p_alive(ws: Workspace, cutoff: AsOfLike, sample: int | None = None) -> pd.DataFrame:
+def btyd_history(purchases: ir.Table, cutoff: AsOfLike) -> pd.DataFrame:
+    """The weekly BTYD purchase history of every customer with a purchase day, from a
+    :func:`customer_purchases` table as of ``cutoff``, sorted by customer.
+
+    ``customer_id, btyd_frequency, btyd_recency_weeks, btyd_age_weeks``: the history columns of
+    :func:`crmlytics.clv.summary.customer_summary` (same purchases, free orders included, same
+    whole days over 7), without its monetary value and without reading the lines again.
+    """
+    from crmlytics.clv.summary import FREQUENCY, age_column, recency_column, unit_days
+
+    week = unit_days("weeks")
+    t = purchases.filter(purchases.btyd_days > 0)
+    as_of_day = ibis.date(resolve_as_of(cutoff).date)
+    frame = (
+        t.select(
+            customer_id=t.customer_id,
+            **{
+                FREQUENCY: (t.btyd_days - 1).cast("int64"),
+                recency_column("weeks"): t.btyd_last_date.delta(t.btyd_first_date, unit="day").cast(
+                    "float64"
+                )
+                / week,
+                age_column("weeks"): as_of_day.delta(t.btyd_first_date, unit="day").cast("float64")
+                / week,
+            },
+        )
+        .order_by("customer_id")
+        .to_pandas()
+    )
+    frame.attrs["unit"] = "weeks"
+    return frame
+
+
+def p_alive(
+    ws: Workspace,
+    cutoff: AsOfLike,
+    sample: int | None = None,
+    *,
+    purchases: ir.Table | None = None,
+) -> pd.DataFrame:
     """``customer_id, p_alive``: BG/NBD P(alive) fitted on the data as of ``cutoff``.
 
     With ``sample``, the BG/NBD parameters are estimated from a random sample of that many
@@ -379,13 +435,18 @@ def p_alive(ws: Workspace, cutoff: AsOfLike, sample: int | None = None) -> pd.Da
     customers is already tight, while the fit's cost grows with the number of distinct
     histories. ``None`` fits on everyone. When the data cannot support a BG/NBD fit
     (:class:`crmlytics.clv.ClvFitError`), every ``p_alive`` is null and a warning says why.
+    With ``purchases`` (a :func:`customer_purchases` table as of ``cutoff``) the histories come
+    from it (:func:`btyd_history`) instead of a new pass over the transaction lines.
     """
     from crmlytics.clv import ClvFitError, ClvFitWarning
     from crmlytics.clv.models import count_model
     from crmlytics.clv.summary import customer_summary, pattern_index
 
     point = resolve_as_of(cutoff)
-    summary = customer_summary(ws, point, unit="weeks")
+    if purchases is None:
+        summary = customer_summary(ws, point, unit="weeks")
+    else:
+        summary = btyd_history(purchases, point)
     ids = summary["customer_id"].to_numpy()
     try:
         with warnings.catch_warnings():
@@ -419,17 +480,21 @@ def feature_frame(
     """
     c = config or ChurnConfig()
     point = resolve_as_of(cutoff)
-    expr = labelled_features(
-        ws,
-        point,
-        horizon_days=c.horizon_days if labels else None,
-        trend_days=c.trend_days,
-        slow_complaint_days=c.slow_complaint_days,
-        definition=c.definition,
-        active_days=c.active_days,
-    )
-    frame = expr.to_pandas()
-    alive = p_alive(ws, point, c.p_alive_sample)
+    horizon_days = c.horizon_days if labels else None
+    # the per-customer purchase aggregate feeds both the features and P(alive): stored once,
+    # so the transaction lines are read once
+    with ws.cached(customer_purchases(ws, point, c.trend_days, horizon_days)) as purchases:
+        frame = labelled_features(
+            ws,
+            point,
+            horizon_days=horizon_days,
+            trend_days=c.trend_days,
+            slow_complaint_days=c.slow_complaint_days,
+            definition=c.definition,
+            active_days=c.active_days,
+            purchases=purchases,
+        ).to_pandas()
+        alive = p_alive(ws, point, c.p_alive_sample, purchases=purchases)
     frame = frame.merge(alive, on="customer_id", how="left", validate="1:1")
     frame[list(FEATURES)] = frame[list(FEATURES)].astype("float64")
     frame.insert(0, "cutoff", point.date)
