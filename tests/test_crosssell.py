@@ -18,8 +18,9 @@ from crmlytics.crosssell import (
     rules,
 )
 from crmlytics.crosssell.config import CrossSellConfig
-from crmlytics.crosssell.evaluation import _metrics
+from crmlytics.crosssell.evaluation import _metrics, _popular
 from crmlytics.crosssell.model import CrossSell, rule_reason, rules_from_baskets
+from crmlytics.crosssell.targets import popularity_scores
 from crmlytics.demo import generate_demo
 from crmlytics.errors import ConfigError, DataError, WarehouseError
 from tests.builders import sale
@@ -495,3 +496,21 @@ def test_segment_popularity_ranks_by_the_place_of_the_item_in_the_segment_by_han
     # one order for all: Y 3, X 2, Z 2 -> Z third; n1 owns both before it, n2 and s2 one
     assert list(overall["customer_id"]) == ["n1", "n2", "s2", "n0"]
     assert overall["target_reason"].iloc[0] == "热门：40% 的客户购买过 Z"
+
+
+def test_customers_without_a_region_share_one_popularity_segment_in_evaluation_and_lists():
+    """Customers with a null region form the segment ``(none)`` both when the evaluation
+    scores segment popularity and when a target list is ranked by it."""
+    owned = pd.DataFrame(
+        [("a", "X"), ("a2", "X"), ("b", "Y"), ("c", "Y"), ("c", "W")],
+        columns=["customer_id", "item"],
+    )
+    regions = pd.Series({"a": "north", "a2": "north", "b": None, "c": None})
+    held = pd.DataFrame({"customer_id": ["b"], "items": [["Y"]]})
+    # by hand: overall X 2, Y 2, W 1 -> X, Y, W; in (none) Y 2, W 1 -> Y, W, then X.
+    # b owns Y, so b's first offer is W (overall it would have been X)
+    assert _popular(owned, held, 1, regions) == {"b": ["W"]}
+    listed = popularity_scores(owned, ["a", "a2", "b", "c"], "W", segments=regions)
+    # W is b's first offer (place 1); for a and a2 it comes after X, Y (place 2 as they own X)
+    assert listed["customer_id"].tolist() == ["b", "a", "a2"]
+    assert listed.loc[listed["customer_id"] == "b", "target_score"].item() == 0.5

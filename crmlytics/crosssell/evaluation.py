@@ -94,10 +94,22 @@ def _metrics(recs: dict[object, list[str]], actual: dict[object, set[str]], k: i
     )
 
 
+def segment_of(customers: pd.Index | list, segments: pd.Series | None) -> pd.Series:
+    """The popularity segment of each of ``customers``: ``all`` without ``segments``, else the
+    customer's segment as text, ``(none)`` for a customer with none (missing or null)."""
+    ids = pd.Index(customers)
+    if segments is None:
+        return pd.Series("all", index=ids, dtype="object")
+    known = pd.Series(segments).reindex(ids).astype("object")
+    return known.where(known.notna(), "(none)").astype(str)
+
+
 def _popular(owned: pd.DataFrame, held: pd.DataFrame, k: int, by: pd.Series | None) -> dict:
-    """Top-k most-owned items not owned, overall (``by`` None) or within each segment."""
-    own = owned.assign(segment="all" if by is None else owned["customer_id"].map(by))
-    own["segment"] = own["segment"].fillna("(none)")
+    """Top-k most-owned items not owned, overall (``by`` None) or within each segment
+    (:func:`segment_of`: customers without one share the segment ``(none)``)."""
+    mine = held.groupby("customer_id")["items"].first() if len(held) else pd.Series()
+    seg = segment_of(sorted(set(owned["customer_id"]) | set(mine.index)), by)
+    own = owned.assign(segment=owned["customer_id"].map(seg))
     counts = (
         own.groupby(["segment", "item"])
         .size()
@@ -113,10 +125,9 @@ def _popular(owned: pd.DataFrame, held: pd.DataFrame, k: int, by: pd.Series | No
         .reset_index()
         .sort_values(["n", "item"], ascending=[False, True])["item"]
     )
-    mine = held.groupby("customer_id")["items"].first() if len(held) else pd.Series()
     recs = {}
     for customer, items in mine.items():
-        segment = "all" if by is None else by.get(customer, "(none)")
+        segment = seg[customer]
         have = set(items)
         pool = ranked.get(segment, []) + overall  # segment first, then overall
         out: list[str] = []

@@ -19,7 +19,7 @@ columns, formats, PII hashing and opt-out suppression, plus ``target_item``, ``t
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +30,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.crosssell.baskets import baskets_of, bought_lines, holdings
 from crmlytics.crosssell.config import CrossSellConfig
+from crmlytics.crosssell.evaluation import segment_of
 from crmlytics.crosssell.model import CrossSell, customer_holdings, popular_reason
 from crmlytics.crosssell.rules import association_rules
 from crmlytics.errors import ConfigError, DataError, EmptyResultError
@@ -251,10 +252,7 @@ def popularity_scores(
         known = ", ".join(sorted(owned["item"].unique())[:10])
         raise DataError(f"no purchases of item {item!r} to target from (items: {known}, ...)")
     ids = pd.Index(sorted(set(customers) | set(owned["customer_id"])), name="customer_id")
-    if segments is None:
-        seg_of = pd.Series("all", index=ids)
-    else:
-        seg_of = pd.Series(segments).reindex(ids).astype("object").fillna("(none)").astype(str)
+    seg_of = segment_of(ids, segments)
     own = owned[["customer_id", "item"]].drop_duplicates()
     own = own.assign(segment=own["customer_id"].map(seg_of))
     overall = own.groupby("item").size().rename("n").reset_index()
@@ -313,20 +311,12 @@ def export_targets(
     same date ranks first (:func:`choose_method`), or one of :data:`TARGET_METHODS`. The
     result names the method used and why (``method``, ``method_reason``)."""
     from crmlytics.config import Config
-    from crmlytics.export.lists import (
-        candidate_counts,
-        check_format,
-        check_hash_method,
-        finish_list,
-        list_scores,
-        require_customers,
-        segment_candidates,
-        suppressed,
-    )
-    from crmlytics.labels import check_locale, labels
+    from crmlytics.export.action_lists import member_list, write_action_list
+    from crmlytics.export.lists import check_format, check_hash_method, require_customers
+    from crmlytics.labels import check_locale
 
     config = config or Config()
-    path, fmt = check_format(out, None)
+    check_format(out, None)
     check_hash_method(hash_pii)
     if top is not None and top < 1:
         raise ConfigError(f"--top must be at least 1, got {top}")
@@ -352,35 +342,18 @@ def export_targets(
             regions = customers.select("customer_id", "region").to_pandas()
             segments = regions.set_index("customer_id")["region"]
         ranked = popularity_scores(owned, list(ids), item, segments=segments, locale=locale)
-    ranked = ranked[ranked["customer_id"].isin(set(ids))]
-    chosen = list_scores(ws, point, config)
-    targets = ibis.memtable(ranked.rename(columns={"customer_id": "t_customer"}))
-    joined = chosen.table.join(targets, chosen.table.customer_id == targets.t_customer)
-    scores = joined.drop("t_customer")
-    candidates = segment_candidates(
-        customers,
-        scores,
-        column="target_item",
-        segment=item,
-        rfm_labels=labels("rfm_segment", locale),
+    listed = member_list(
+        ws,
+        ibis.memtable(ranked[ranked["customer_id"].isin(set(ids))]),
+        "target_item",
+        item,
+        as_of=point,
+        include_opted_out=include_opted_out,
+        sort_by=[("target_rank", True)],
+        locale=locale,
+        config=config,
     )
-    counts = candidate_counts(candidates).to_pandas().iloc[0]
-    matched, opted_out = int(counts["matched"]), int(counts["opted_out"])
-    frame = suppressed(candidates, include_opted_out=include_opted_out).to_pandas()
-    frame = frame.sort_values("target_rank", kind="stable").reset_index(drop=True)
     if top is not None:
-        frame = frame.head(top)
-    frame, written = finish_list(
-        frame, scores, path, fmt, hash_pii=hash_pii, locale=locale, config=config
-    )
-    return TargetExportResult(
-        path=written,
-        rows=len(frame),
-        excluded_opted_out=0 if include_opted_out else opted_out,
-        matched=matched,
-        opted_out=opted_out,
-        source=chosen.source,
-        run_id=chosen.run_id,
-        method=choice.method,
-        method_reason=choice.reason,
-    )
+        listed = replace(listed, frame=listed.frame.head(top))
+    written = write_action_list(listed, out, hash_pii=hash_pii, locale=locale, config=config)
+    return TargetExportResult(**asdict(written), method=choice.method, method_reason=choice.reason)

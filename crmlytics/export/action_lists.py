@@ -65,6 +65,43 @@ def action_list(
     ``customers`` are left out (a list is for people who can be contacted). Rows are ordered
     by ``sort_by`` (``(column, ascending)`` pairs), then ``customer_id``.
     """
+    named = members.select(
+        "customer_id",
+        ibis.literal(name).name(LIST_NAME),
+        *[c for c in members.columns if c not in ("customer_id", LIST_NAME)],
+    )
+    return member_list(
+        ws,
+        named,
+        LIST_NAME,
+        name,
+        as_of=as_of,
+        include_opted_out=include_opted_out,
+        sort_by=sort_by,
+        locale=locale,
+        config=config,
+    )
+
+
+def member_list(
+    ws: Workspace,
+    members: ir.Table,
+    column: str,
+    key: str,
+    *,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    include_opted_out: bool = False,
+    sort_by: list[tuple[str, bool]] | None = None,
+    locale: Literal["en", "zh"] = "en",
+    config: Config | None = None,
+) -> ActionList:
+    """The customers of ``members`` whose ``column`` is ``key``, as a segment-list frame.
+
+    ``members`` has one row per ``customer_id`` and the columns that explain the list, among
+    them ``column`` (e.g. a cross-sell list's ``target_item``); see :func:`action_list` for
+    the columns, the customers left out and the order. The candidates are computed once for
+    both the suppression counts and the rows.
+    """
     from crmlytics.config import Config
     from crmlytics.export.lists import (
         candidate_counts,
@@ -80,18 +117,14 @@ def action_list(
     point = resolve_as_of(as_of)
     chosen = list_scores(ws, point, config)
     own = [c for c in members.columns if c != "customer_id" and c not in chosen.table.columns]
-    extra = members.select(
-        m_customer_id=members.customer_id,
-        **{LIST_NAME: ibis.literal(name)},
-        **{c: members[c] for c in own},
-    )
+    extra = members.select(m_customer_id=members.customer_id, **{c: members[c] for c in own})
     joined = chosen.table.join(extra, chosen.table.customer_id == extra.m_customer_id)
     scores = joined.drop("m_customer_id")
     candidates = segment_candidates(
         ws.table("customers"),
         scores,
-        column=LIST_NAME,
-        segment=name,
+        column=column,
+        segment=key,
         rfm_labels=labels("rfm_segment", locale),
     )
     with ws.cached(candidates) as computed:
