@@ -555,6 +555,40 @@ def locale_of(locale: str | None, config: Any) -> str:
     return chosen
 
 
+def show_table(
+    conf: Any,
+    db: Path | None,
+    as_of: str | None,
+    compute: Callable[[Any, Any], Any],
+    *,
+    doing: tuple[str, str],
+    what: str,
+    title: str,
+    out: Path | None,
+    locale: str | None = None,
+    fail_on_empty: bool = False,
+    events: tuple[str, str] = ("transactions", "order_ts"),
+    domains: dict[str, Any] | None = None,
+) -> None:
+    """The body of a command that shows one table: open the warehouse, check ``--as-of``
+    against ``events``, compute the frame in one progress step (``doing``: its name and
+    message; ``compute(ws, point)`` returns a pandas frame in display order), say when it is
+    empty (``what``) and write or print it titled "``title`` as of <point>"."""
+    with warehouse(db, conf) as ws:
+        point = checked_as_of(ws, as_of, conf, events=events)
+        with step(*doing) as s:
+            frame = compute(ws, point)
+            s.rows = len(frame)
+    check_not_empty(len(frame), what, fail_on_empty)
+    emit(
+        frame.reset_index(drop=True),
+        out,
+        title=f"{title} as of {point}",
+        locale=locale,
+        domains=domains,
+    )
+
+
 def check_not_empty(rows: int, what: str, fail_on_empty: bool) -> None:
     """Say out loud that a result is empty; with ``--fail-on-empty`` that is exit code 8."""
     if rows:

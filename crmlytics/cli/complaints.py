@@ -22,6 +22,7 @@ from crmlytics.cli.common import (
     locale_of,
     say,
     settings,
+    show_table,
     step,
     warehouse,
 )
@@ -68,23 +69,26 @@ def volume_command(
     from crmlytics.complaints import complaint_volume, monthly_trend
 
     conf = settings(config)
-    chosen = locale_of(locale, conf)
     check_window_days(window_days, "--window-days")
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=EVENTS)
-        with step("volume", f"counting complaints by {by or 'all'}") as s:
-            if by == "month":
-                frame = monthly_trend(ws, point, window_days, conf)
-            else:
-                frame = complaint_volume(ws, point, by, window_days).to_pandas()
-                frame = frame.sort_values("complaints", ascending=False, kind="stable")
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the complaint volume", fail_on_empty)
-    emit(
-        frame.reset_index(drop=True),
-        out,
-        title=f"complaints as of {point}",
-        locale=chosen,
+
+    def compute(ws, point):
+        if by == "month":
+            return monthly_trend(ws, point, window_days, conf)
+        frame = complaint_volume(ws, point, by, window_days).to_pandas()
+        return frame.sort_values("complaints", ascending=False, kind="stable")
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("volume", f"counting complaints by {by or 'all'}"),
+        what="the complaint volume",
+        title="complaints",
+        out=out,
+        locale=locale_of(locale, conf),
+        fail_on_empty=fail_on_empty,
+        events=EVENTS,
         domains=DOMAINS,
     )
 
@@ -105,20 +109,23 @@ def sla_command(
     from crmlytics.complaints import handling_times
 
     conf = settings(config)
-    chosen = locale_of(locale, conf)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=EVENTS)
-        with step("sla", "measuring handling times") as s:
-            frame = handling_times(ws, point, by, conf).to_pandas()
-            if by:
-                frame = frame.sort_values(by, kind="stable")
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the SLA table", fail_on_empty)
-    emit(
-        frame.reset_index(drop=True),
-        out,
-        title=f"complaint handling as of {point}",
-        locale=chosen,
+
+    def compute(ws, point):
+        frame = handling_times(ws, point, by, conf).to_pandas()
+        return frame.sort_values(by, kind="stable") if by else frame
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("sla", "measuring handling times"),
+        what="the SLA table",
+        title="complaint handling",
+        out=out,
+        locale=locale_of(locale, conf),
+        fail_on_empty=fail_on_empty,
+        events=EVENTS,
         domains=DOMAINS,
     )
 
@@ -144,25 +151,28 @@ def backlog_command(
     from crmlytics.complaints import unfollowed as unfollowed_list
 
     conf = settings(config)
-    chosen = locale_of(locale, conf)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=EVENTS)
-        with step("backlog", "ageing the open complaints") as s:
-            if unfollowed:
-                frame = unfollowed_list(ws, point, conf).to_pandas()
-                frame = frame.sort_values(
-                    ["days_since_resolved", "complaint_id"], ascending=[False, True]
-                )
-            else:
-                frame = backlog(ws, point, by, conf).to_pandas()
-                frame = frame.sort_values([*([by] if by else []), "bucket_index"])
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the backlog", fail_on_empty)
-    emit(
-        frame.reset_index(drop=True),
-        out,
-        title=f"complaint backlog as of {point}",
-        locale=chosen,
+
+    def compute(ws, point):
+        if unfollowed:
+            frame = unfollowed_list(ws, point, conf).to_pandas()
+            return frame.sort_values(
+                ["days_since_resolved", "complaint_id"], ascending=[False, True]
+            )
+        frame = backlog(ws, point, by, conf).to_pandas()
+        return frame.sort_values([*([by] if by else []), "bucket_index"])
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("backlog", "ageing the open complaints"),
+        what="the backlog",
+        title="complaint backlog",
+        out=out,
+        locale=locale_of(locale, conf),
+        fail_on_empty=fail_on_empty,
+        events=EVENTS,
         domains=DOMAINS,
     )
 
@@ -182,18 +192,18 @@ def quality_command(
     from crmlytics.complaints import quality_findings
 
     conf = settings(config)
-    chosen = locale_of(locale, conf)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=EVENTS)
-        with step("quality", "checking the handling steps") as s:
-            frame = quality_findings(ws, point, conf).to_pandas().sort_values("complaint_id")
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the findings", fail_on_empty)
-    emit(
-        frame.reset_index(drop=True),
-        out,
-        title=f"complaint data quality as of {point}",
-        locale=chosen,
+    show_table(
+        conf,
+        db,
+        as_of,
+        lambda ws, point: quality_findings(ws, point, conf).to_pandas().sort_values("complaint_id"),
+        doing=("quality", "checking the handling steps"),
+        what="the findings",
+        title="complaint data quality",
+        out=out,
+        locale=locale_of(locale, conf),
+        fail_on_empty=fail_on_empty,
+        events=EVENTS,
     )
 
 
@@ -227,26 +237,28 @@ def customers_command(
     from crmlytics.errors import ConfigError
 
     conf = settings(config)
-    chosen = locale_of(locale, conf)
     if view not in ("repeat", "open", "satisfaction"):
         raise ConfigError(f"--view must be repeat, open or satisfaction, not {view!r}")
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=EVENTS)
-        with step("customers", f"complaints by customer ({view})") as s:
-            if view == "repeat":
-                expr = repeat_complainers(ws, point, min_complaints, window_days, conf)
-            elif view == "open":
-                expr = open_complaints_by_tier(ws, point, conf)
-            else:
-                expr = satisfaction_by_resolution(ws, point, config=conf).order_by("band_index")
-            frame = expr.to_pandas()
-            s.rows = len(frame)
-    check_not_empty(len(frame), f"the {view} list", fail_on_empty)
-    emit(
-        frame,
-        out,
-        title=f"complaining customers as of {point}",
-        locale=chosen,
+
+    def compute(ws, point):
+        if view == "repeat":
+            return repeat_complainers(ws, point, min_complaints, window_days, conf).to_pandas()
+        if view == "open":
+            return open_complaints_by_tier(ws, point, conf).to_pandas()
+        return satisfaction_by_resolution(ws, point, config=conf).order_by("band_index").to_pandas()
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("customers", f"complaints by customer ({view})"),
+        what=f"the {view} list",
+        title="complaining customers",
+        out=out,
+        locale=locale_of(locale, conf),
+        fail_on_empty=fail_on_empty,
+        events=EVENTS,
         domains={**DOMAINS, "value_tier": "value_tier"},
     )
 
@@ -382,21 +394,24 @@ def contacts_command(
     from crmlytics.complaints import contact_volume, revisit_due
 
     conf = settings(config)
-    chosen = locale_of(locale, conf)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=("interactions", "ts"))
-        with step("contacts", "counting service contacts") as s:
-            if revisit:
-                frame = revisit_due(ws, point, days, config=conf).to_pandas()
-            else:
-                frame = contact_volume(ws, point, window_days=window_days).to_pandas()
-                frame = frame.sort_values("contacts", ascending=False, kind="stable")
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the contact list", fail_on_empty)
-    emit(
-        frame.reset_index(drop=True),
-        out,
-        title=f"service contacts as of {point}",
-        locale=chosen,
+
+    def compute(ws, point):
+        if revisit:
+            return revisit_due(ws, point, days, config=conf).to_pandas()
+        frame = contact_volume(ws, point, window_days=window_days).to_pandas()
+        return frame.sort_values("contacts", ascending=False, kind="stable")
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("contacts", "counting service contacts"),
+        what="the contact list",
+        title="service contacts",
+        out=out,
+        locale=locale_of(locale, conf),
+        fail_on_empty=fail_on_empty,
+        events=("interactions", "ts"),
         domains={"value_tier": "value_tier"},
     )

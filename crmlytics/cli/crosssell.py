@@ -22,8 +22,10 @@ from crmlytics.cli.common import (
     locale_of,
     say,
     settings,
+    show_table,
     step,
     warehouse,
+    with_options,
 )
 
 crosssell_app = typer.Typer(
@@ -55,24 +57,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(crosssell_app, name="crosssell")
 
 
-def _settings(config: Path | None, **overrides: Any) -> Any:
-    """The settings file with the given options (validated like the file) on top."""
-    from pydantic import ValidationError
-
-    from crmlytics.crosssell.config import CrossSellConfig
-    from crmlytics.errors import ConfigError
-
-    conf = settings(config)
-    given = {k: v for k, v in overrides.items() if v is not None}
-    if not given:
-        return conf
-    try:
-        section = CrossSellConfig.model_validate(conf.crosssell.model_dump() | given)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        option = "--" + str(err["loc"][0]).replace("_", "-")
-        raise ConfigError(f"{option} {given.get(err['loc'][0])!r}: {err['msg']}") from None
-    return conf.model_copy(update={"crosssell": section})
+def _settings(config: Path | None, **options: Any) -> Any:
+    """The settings file with the cross-sell options that were given laid over it."""
+    return with_options(settings(config), "crosssell", **options)
 
 
 @crosssell_app.command("rules")
@@ -107,14 +94,22 @@ def rules_command(
         min_confidence=min_confidence,
         min_lift=min_lift,
     )
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf)
-        with step("rules", "computing association rules") as s:
-            expr = rules(ws, point, conf.crosssell, max_items=3 if triples else 2)
-            frame = (expr.limit(top) if top else expr).to_pandas()
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the association rules", fail_on_empty)
-    emit(frame, out, title=f"association rules as of {point}")
+
+    def compute(ws, point):
+        expr = rules(ws, point, conf.crosssell, max_items=3 if triples else 2)
+        return (expr.limit(top) if top else expr).to_pandas()
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("rules", "computing association rules"),
+        what="the association rules",
+        title="association rules",
+        out=out,
+        fail_on_empty=fail_on_empty,
+    )
 
 
 @crosssell_app.command("recommend")
@@ -156,15 +151,19 @@ def recommend_command(
         margin_weighted=margin_weighted,
     )
     chosen = locale_of(locale, conf)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf)
-        with step("recommend", "scoring next best items") as s:
-            frame = recommend(
-                ws, point, conf.crosssell, method=method, customers=customer, locale=chosen
-            )
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the recommendations", fail_on_empty)
-    emit(frame, out, title=f"next best items as of {point}")
+    show_table(
+        conf,
+        db,
+        as_of,
+        lambda ws, point: recommend(
+            ws, point, conf.crosssell, method=method, customers=customer, locale=chosen
+        ),
+        doing=("recommend", "scoring next best items"),
+        what="the recommendations",
+        title="next best items",
+        out=out,
+        fail_on_empty=fail_on_empty,
+    )
 
 
 @crosssell_app.command("targets")

@@ -20,6 +20,7 @@ from crmlytics.cli.common import (
     emit,
     locale_of,
     settings,
+    show_table,
     step,
     warehouse,
     warn,
@@ -124,21 +125,29 @@ def forecast_command(
 
     conf = settings(config)
     check_window_days(horizon_days, "--horizon-days")
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=STAGE_EVENTS)
-        with step("forecast", "forecasting the pipeline") as s:
-            if backtest:
-                expr = forecast_backtest(ws, preset, point, horizon_days, conf)
-                frame = expr.to_pandas().sort_values("stage_index")
-            elif by_month:
-                frame = forecast_by_month(ws, preset, point, conf).to_pandas()
-                frame = frame.sort_values("expected_close_month")
-            else:
-                frame = forecast(ws, preset, point, conf).to_pandas()
-                frame = frame.sort_values(["expected_close_date", "opportunity_id"])
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the forecast", fail_on_empty)
-    emit(frame.reset_index(drop=True), out, title=f"pipeline forecast as of {point}")
+
+    def compute(ws, point):
+        if backtest:
+            expr = forecast_backtest(ws, preset, point, horizon_days, conf)
+            return expr.to_pandas().sort_values("stage_index")
+        if by_month:
+            frame = forecast_by_month(ws, preset, point, conf).to_pandas()
+            return frame.sort_values("expected_close_month")
+        frame = forecast(ws, preset, point, conf).to_pandas()
+        return frame.sort_values(["expected_close_date", "opportunity_id"])
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("forecast", "forecasting the pipeline"),
+        what="the forecast",
+        title="pipeline forecast",
+        out=out,
+        fail_on_empty=fail_on_empty,
+        events=STAGE_EVENTS,
+    )
 
 
 @pipeline_app.command("stale")
@@ -158,16 +167,23 @@ def stale_command(
     from crmlytics.funnel import stale_deals
 
     conf = settings(config)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=STAGE_EVENTS)
-        with step("stale", "finding stale deals") as s:
-            frame = stale_deals(ws, preset, point, stale_days, conf).to_pandas()
-            frame = frame.sort_values(
-                ["days_since_activity", "opportunity_id"], ascending=[False, True]
-            )
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the stale deal list", fail_on_empty)
-    emit(frame.reset_index(drop=True), out, title=f"stale deals as of {point}")
+
+    def compute(ws, point):
+        frame = stale_deals(ws, preset, point, stale_days, conf).to_pandas()
+        return frame.sort_values(["days_since_activity", "opportunity_id"], ascending=[False, True])
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("stale", "finding stale deals"),
+        what="the stale deal list",
+        title="stale deals",
+        out=out,
+        fail_on_empty=fail_on_empty,
+        events=STAGE_EVENTS,
+    )
 
 
 @pipeline_app.command("winloss")
@@ -191,20 +207,29 @@ def winloss_command(
 
     conf = settings(config)
     chosen = locale_of(locale, conf)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=STAGE_EVENTS)
-        with step("winloss", f"win/loss by {by}") as s:
-            if by == "lost_reason":
-                frame = lost_reasons(ws, preset, point, conf).to_pandas()
-                frame = frame.sort_values(["lost", "stage_index"], ascending=[False, True])
-                labels = frame["stage"].map(lambda k: stage_label(k, chosen))
-                frame.insert(frame.columns.get_loc("stage") + 1, "stage_label", labels)
-            else:
-                frame = win_loss(ws, preset, point, by, conf).to_pandas()
-                frame = frame.sort_values(["won", "lost"], ascending=False)
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the win/loss table", fail_on_empty)
-    emit(frame.reset_index(drop=True), out, title=f"win/loss by {by} as of {point}")
+
+    def compute(ws, point):
+        if by != "lost_reason":
+            frame = win_loss(ws, preset, point, by, conf).to_pandas()
+            return frame.sort_values(["won", "lost"], ascending=False)
+        frame = lost_reasons(ws, preset, point, conf).to_pandas()
+        frame = frame.sort_values(["lost", "stage_index"], ascending=[False, True])
+        labels = frame["stage"].map(lambda k: stage_label(k, chosen))
+        frame.insert(frame.columns.get_loc("stage") + 1, "stage_label", labels)
+        return frame
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("winloss", f"win/loss by {by}"),
+        what="the win/loss table",
+        title=f"win/loss by {by}",
+        out=out,
+        fail_on_empty=fail_on_empty,
+        events=STAGE_EVENTS,
+    )
 
 
 @pipeline_app.command("collisions")
@@ -222,11 +247,20 @@ def collisions_command(
     from crmlytics.funnel import collisions
 
     conf = settings(config)
-    with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf, events=STAGE_EVENTS)
-        with step("collisions", "pairing open deals by customer") as s:
-            frame = collisions(ws, preset, point, conf).to_pandas()
-            frame = frame.sort_values(["opportunity_id", "other_opportunity_id"])
-            s.rows = len(frame)
-    check_not_empty(len(frame), "the collision list", fail_on_empty)
-    emit(frame.reset_index(drop=True), out, title=f"collisions as of {point}")
+
+    def compute(ws, point):
+        frame = collisions(ws, preset, point, conf).to_pandas()
+        return frame.sort_values(["opportunity_id", "other_opportunity_id"])
+
+    show_table(
+        conf,
+        db,
+        as_of,
+        compute,
+        doing=("collisions", "pairing open deals by customer"),
+        what="the collision list",
+        title="collisions",
+        out=out,
+        fail_on_empty=fail_on_empty,
+        events=STAGE_EVENTS,
+    )
