@@ -12,6 +12,7 @@ from crmlytics.asof import as_of
 from crmlytics.errors import ConfigError
 from crmlytics.sales import purchase_cycle, sales_mix, sales_trend, staff_performance
 from crmlytics.sales.mix import mix_windows
+from tests.builders import sale
 from tests.sales_data import cycles, shop, staff
 
 
@@ -112,6 +113,48 @@ def test_by_category_counts_lines_of_the_category(ws):
     cups = row(frame, "2024-03-01", category="cups")
     assert (tea["gross_revenue"], tea["returns"], tea["orders"]) == (80.0, 30.0, 1)
     assert (cups["gross_revenue"], cups["net_revenue"], cups["orders"]) == (40.0, 40.0, 0)
+
+
+def two_products(ws):
+    """p1: a, 5 Jan 2024, web, line 1 t1 30 and line 2 c1 20; line 2 returned on 3 Feb
+    (net 30, still a purchase); p2: b, 6 Jan, store, t1 10."""
+    web, store = dict(channel="web"), dict(channel="store")
+    ws.insert(
+        "transactions",
+        [
+            sale("p1", "a", "2024-01-05", 30.0, product_id="t1", **web),
+            sale("p1", "a", "2024-01-05", 20.0, product_id="c1", line_no=2, **web),
+            sale("p1", "a", "2024-02-03", -20.0, kind="return", product_id="c1", line_no=2, **web),
+            sale("p2", "b", "2024-01-06", 10.0, product_id="t1", **store),
+        ],
+    )
+    return ws
+
+
+def test_by_product_each_product_has_its_own_lines_and_orders(ws):
+    frame = trend(two_products(ws), when="2024-02-15", by="product_id")
+    assert len(frame) == 4  # January, February x t1, c1
+    t1, c1 = row(frame, "2024-01-01", product_id="t1"), row(frame, "2024-01-01", product_id="c1")
+    # t1: 30 (p1) + 10 (p2); both orders, both customers new
+    assert (t1["gross_revenue"], t1["orders"], t1["customers"], t1["new_customers"]) == (
+        40.0,
+        2,
+        2,
+        2,
+    )
+    # c1: p1's line 2 only; its return counts in February, when it happened
+    assert (c1["gross_revenue"], c1["returns"], c1["orders"], c1["customers"]) == (20.0, 0.0, 1, 1)
+    feb_c1 = row(frame, "2024-02-01", product_id="c1")
+    assert (feb_c1["returns"], feb_c1["net_revenue"], feb_c1["orders"]) == (20.0, -20.0, 0)
+    assert row(frame, "2024-02-01", product_id="t1")["net_revenue"] == 0.0
+
+
+def test_by_channel_uses_the_channel_of_the_line(ws):
+    frame = trend(two_products(ws), when="2024-02-15", by="channel")
+    web, store = row(frame, "2024-01-01", channel="web"), row(frame, "2024-01-01", channel="store")
+    assert (web["gross_revenue"], web["orders"], web["new_customers"]) == (50.0, 1, 1)
+    assert (store["gross_revenue"], store["orders"], store["new_customers"]) == (10.0, 1, 1)
+    assert row(frame, "2024-02-01", channel="web")["net_revenue"] == -20.0
 
 
 def test_start_cuts_the_rows_not_who_is_new(ws):
