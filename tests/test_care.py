@@ -75,6 +75,35 @@ def test_valuable_tiers_and_days_come_from_the_care_settings(valued):
     assert sorted(got["customer_id"]) == ["c01", "c02", "c03"]  # 89 days is now enough
 
 
+def test_care_and_the_complaint_revisit_list_share_one_rule_and_one_value_window(ws):
+    """``old`` spent 5000 in January 2023; r1..r5 300, 200, 100, 50, 40 in June 2024. With
+    ``segments.value.window_days: 90`` as of 30 June 2024 the buyers in the window are r1..r5:
+    gold is the top floor(5 x 0.2) = 1, r1 (over all history it would be ``old``). r1's last
+    contact is 1 May: 60 days."""
+    spend = {"r1": 300.0, "r2": 200.0, "r3": 100.0, "r4": 50.0, "r5": 40.0}
+    ws.insert(
+        "transactions",
+        [sale("o0", "old", "2023-01-10 10:00", 5000.0)]
+        + [sale(f"o{c}", c, "2024-06-01 10:00", a) for c, a in spend.items()],
+    )
+    ws.insert(
+        "interactions", [dict(interaction_id="i1", customer_id="r1", ts=T("2024-05-01 09:00"))]
+    )
+    from crmlytics.complaints import revisit_due
+
+    conf = Config.model_validate(
+        {"segments": {"value": {"window_days": 90}}, "care": {"no_contact_days": 30}}
+    )
+    care = valuable_no_contact(ws, "2024-06-30", conf).to_pandas()
+    revisit = revisit_due(ws, "2024-06-30", days=30, config=conf).to_pandas()
+    for got in (care, revisit):
+        assert got["customer_id"].tolist() == ["r1"]
+        assert got["days_since_last_contact"].tolist() == [60]
+    # without a value window both see all history: gold is old, never contacted
+    assert revisit_due(ws, "2024-06-30", days=30).to_pandas()["customer_id"].tolist() == ["old"]
+    assert valuable_no_contact(ws, "2024-06-30").to_pandas()["customer_id"].tolist() == ["old"]
+
+
 def test_a_care_list_leaves_opted_out_customers_out_and_counts_them(valued, tmp_path):
     listed = care_list(valued, "valuable-no-contact", "2024-06-30")
     assert listed.frame["customer_id"].tolist() == ["c01"]  # c03 opted out

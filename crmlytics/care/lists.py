@@ -6,8 +6,10 @@ it like a segment list, opted-out customers removed (:mod:`crmlytics.export.acti
 Durations are whole days to the as-of date; a contact is an ``interactions`` row.
 
 - ``valuable-no-contact``: customers in a valuable value tier (``care.valuable_tiers``, default
-  gold; :func:`crmlytics.segments.value_tiers` with the segments settings) whose last contact is
-  ``care.no_contact_days`` (90) or more days before the as-of date, or who were never contacted.
+  gold; :func:`crmlytics.segments.value.value_tiers_as_of`, the segments settings) whose last
+  contact is ``care.no_contact_days`` (90) or more days before the as-of date, or who were never
+  contacted: the same rule as the complaint revisit list
+  (:func:`crmlytics.complaints.contacts.valuable_not_contacted`), with the care thresholds.
 - ``cycle-overdue``: customers with at least ``care.cycle_min_purchase_days`` (3) purchase days
   whose ``overdue_ratio`` (days since the last purchase over their own mean gap between purchase
   days, the churn feature of :mod:`crmlytics.churn.features`) is at least
@@ -58,36 +60,19 @@ def _days_to(point: AsOf, ts: ir.TimestampValue) -> ir.IntegerValue:
     return ibis.literal(point.date).delta(ts.date(), unit="day").cast("int64")
 
 
-def last_contacts(ws: Workspace, point: AsOf) -> ir.Table:
-    """``customer_id, last_contact_at``: the latest interaction visible as of ``point``."""
-    i = ws.table("interactions")
-    i = i.filter(point.visible(i.ts))
-    return i.group_by("customer_id").aggregate(last_contact_at=i.ts.max())
-
-
 def valuable_no_contact(
     ws: Workspace, as_of: AsOfLike = None, config: Config | None = None
 ) -> ir.Table:
     """Valuable customers not contacted for ``care.no_contact_days`` days (see module doc):
     ``customer_id, value_tier, last_contact_at`` (null: never), ``days_since_last_contact``
-    (null: never)."""
-    from crmlytics.segments.value import value_tiers
+    (null: never). The rule is the complaint revisit rule
+    (:func:`crmlytics.complaints.contacts.valuable_not_contacted`) with the care settings."""
+    from crmlytics.complaints.contacts import valuable_not_contacted
 
     conf = _config(config)
-    point = resolve_as_of(as_of)
-    v = conf.segments.value
-    facts = customer_facts(ws, point, window_days=v.window_days)
-    tiers = value_tiers(facts, gold=v.gold, silver=v.silver, measure=v.measure)
-    tiers = tiers.filter(tiers.value_tier.isin(list(conf.care.valuable_tiers)))
-    last = last_contacts(ws, point).rename(c_customer_id="customer_id")
-    joined = tiers.left_join(last, tiers.customer_id == last.c_customer_id)
-    days = _days_to(point, joined.last_contact_at)
-    joined = joined.filter(joined.last_contact_at.isnull() | (days >= conf.care.no_contact_days))
-    return joined.select(
-        "customer_id",
-        "value_tier",
-        "last_contact_at",
-        days_since_last_contact=_days_to(point, joined.last_contact_at),
+    care = conf.care
+    return valuable_not_contacted(
+        ws, resolve_as_of(as_of), care.valuable_tiers, care.no_contact_days, conf
     )
 
 
