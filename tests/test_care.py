@@ -169,6 +169,19 @@ def test_customers_past_their_own_purchase_cycle(ws):
 
 
 # -- complaints never followed up ---------------------------------------------------------------
+def test_the_cycle_list_reads_the_order_history_once(ws):
+    """Every column of the list comes from one per-customer purchase aggregate: the compiled
+    query reads only the transactions, and no part of it twice (it built the customer facts,
+    with products, complaints and interactions, and the gaps from a shared history)."""
+    import re
+
+    import ibis
+
+    sql = str(ibis.to_sql(cycle_overdue(ws, "2024-02-05"), dialect="duckdb"))
+    assert re.findall(r'FROM "(\w+)" AS', sql) == ["transactions"]
+    assert not sql.lstrip().startswith("WITH")  # no sub-query read by two parts
+
+
 def test_resolved_complaints_never_followed_up(ws):
     def complaint(cid, customer, resolved, followed=None):
         return dict(

@@ -40,7 +40,6 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError, DataError
 from crmlytics.export.action_lists import ActionList, action_list, write_action_list
-from crmlytics.facts import customer_facts
 from crmlytics.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -54,10 +53,6 @@ def _config(config: Config | None) -> Config:
     from crmlytics.config import Config
 
     return config or Config()
-
-
-def _days_to(point: AsOf, ts: ir.TimestampValue) -> ir.IntegerValue:
-    return ibis.literal(point.date).delta(ts.date(), unit="day").cast("int64")
 
 
 def valuable_no_contact(
@@ -78,29 +73,32 @@ def valuable_no_contact(
 
 def cycle_overdue(ws: Workspace, as_of: AsOfLike = None, config: Config | None = None) -> ir.Table:
     """Customers whose own purchase cycle is overdue (see module doc): ``customer_id,
-    purchase_days, mean_gap_days, days_since_last_purchase, overdue_ratio``."""
-    from crmlytics.churn.features import purchase_windows
+    purchase_days, mean_gap_days, days_since_last_purchase, overdue_ratio``.
+
+    One pass over the order history: every column comes from the shared per-customer purchase
+    aggregate :func:`crmlytics.churn.features.customer_purchases` (the same purchase days,
+    last purchase day and gaps as the customer facts and the churn features)."""
+    from crmlytics.churn.features import customer_purchases
 
     conf = _config(config)
     point = resolve_as_of(as_of)
-    facts = customer_facts(ws, point).select(
-        "customer_id", "purchase_days", "days_since_last_purchase"
-    )
-    gaps = purchase_windows(ws, point).select(g_customer_id="customer_id", mean_gap="mean_gap_days")
-    joined = facts.join(gaps, facts.customer_id == gaps.g_customer_id)
-    ratio = joined.days_since_last_purchase.cast("float64") / joined.mean_gap.nullif(0.0)
-    joined = joined.mutate(overdue_ratio=ratio)
-    joined = joined.filter(
-        (joined.purchase_days >= conf.care.cycle_min_purchase_days)
-        & (joined.overdue_ratio >= conf.care.cycle_overdue_ratio)
-        & (joined.days_since_last_purchase <= conf.segments.lifecycle.lost_days)
-    )
-    return joined.select(
+    t = customer_purchases(ws, point)
+    t = t.filter(t.orders > 0)
+    t = t.select(
         "customer_id",
         "purchase_days",
-        mean_gap_days=joined.mean_gap,
-        days_since_last_purchase=joined.days_since_last_purchase,
-        overdue_ratio=joined.overdue_ratio,
+        mean_gap_days=t.mean_gap_days,
+        days_since_last_purchase=ibis.literal(point.date)
+        .delta(t.last_purchase_date, unit="day")
+        .cast("int64"),
+    )
+    t = t.mutate(
+        overdue_ratio=t.days_since_last_purchase.cast("float64") / t.mean_gap_days.nullif(0.0)
+    )
+    return t.filter(
+        (t.purchase_days >= conf.care.cycle_min_purchase_days)
+        & (t.overdue_ratio >= conf.care.cycle_overdue_ratio)
+        & (t.days_since_last_purchase <= conf.segments.lifecycle.lost_days)
     )
 
 
