@@ -296,6 +296,32 @@ def test_care_command_writes_a_list_and_refuses_an_unknown_one(db, tmp_path):
     assert "unknown care list 'vip'" in result.output
 
 
+def test_a_birthday_list_looks_forward_from_any_as_of_date(db, tmp_path):
+    """The transactions end on 1 Dec 2024; a birthday list as of 25 Dec 2100 (in the future,
+    long after them) is still a list: 25 Dec 2100 .. 8 Jan 2101, now with "unborn" (born
+    1 Jan 2025) too."""
+    out = tmp_path / "later.csv"
+    args = ["care", "birthdays", "--as-of", "2100-12-25", "--db", str(db), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert frame["customer_id"].tolist() == ["xmas", "unborn", "jan8"]
+    assert frame["days_until_birthday"].tolist() == [0, 7, 14]
+    assert frame["age_on_birthday"].tolist() == [110, 76, 116]  # born 1990, 2025, 1985
+
+
+def test_a_birthday_list_needs_no_transactions(tmp_path, born):
+    path = tmp_path / "no_sales.duckdb"
+    target = Workspace.open(path)
+    target.insert("customers", born.table("customers").to_pandas().drop(columns="attributes"))
+    target.close()
+    result = CliRunner().invoke(
+        app, ["care", "birthdays", "--as-of", "2024-12-25", "--db", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "xmas" in result.output and "jan8" in result.output
+
+
 def test_a_warehouse_from_before_birth_dates_gains_the_column_when_opened(tmp_path):
     path = tmp_path / "old.duckdb"
     old = Workspace.open(path)

@@ -22,7 +22,8 @@ Durations are whole days to the as-of date; a contact is an ``interactions`` row
 - ``birthdays``: customers whose next birthday (from ``customers.birth_date``) falls from the
   as-of date to ``care.important_date_days`` (14) days after it, both included. A birthday on
   29 February is kept on 28 February in years without one; a window across the new year reaches
-  into January.
+  into January. It reads no transactions, so any as-of date is valid, a future one included
+  (:data:`FORWARD_LISTS`: the CLI does not check such an as-of against the transactions).
 """
 
 from __future__ import annotations
@@ -172,6 +173,11 @@ CARE_LISTS: dict[
     "complaint-follow-up": (complaint_follow_up, [("days_since_resolved", False)]),
     "birthdays": (birthdays, [("days_until_birthday", True)]),
 }
+
+
+#: Lists that look forward from the as-of date and read no history: any as-of date is valid,
+#: with or without transactions (``care birthdays`` for next month works today).
+FORWARD_LISTS: frozenset[str] = frozenset({"birthdays"})
 
 
 def check_list_name(name: str) -> str:
