@@ -257,7 +257,7 @@ def test_staff_attainment_worked_by_hand(ws):
     assert ("B", "2024-05") not in frame.index  # a target after the as-of month
 
 
-def test_staff_by_quarter_has_no_monthly_targets(ws):
+def test_staff_by_quarter_sums_the_monthly_targets_of_each_quarter(ws):
     frame = staff_frame(staff(ws), grain="quarter")
     a = frame.loc[("A", "2024-Q1")]
     assert (a["deals_won"], a["deals_lost"], a["won_value"], a["deals_created"]) == (
@@ -266,7 +266,51 @@ def test_staff_by_quarter_has_no_monthly_targets(ws):
         1500.0,
         3,
     )
-    assert pd.isna(a["target_amount"])
+    # A's target: February 2000 only; won 1500 -> 0.75
+    assert (a["target_amount"], a["attainment"]) == (2000.0, 0.75)
+    # B: February 1000 + March 400 = 1400; won o4 800 in March -> 800 / 1400
+    b = frame.loc[("B", "2024-Q1")]
+    assert b["target_amount"] == 1400.0 and b["attainment"] == pytest.approx(800 / 1400)
+    # May's target is in Q2, after the as-of quarter; no month label is left as a row
+    assert sorted(frame.index) == [("A", "2024-Q1"), ("B", "2024-Q1")]
+
+
+def test_staff_by_year_sums_every_target_of_the_year(ws):
+    frame = staff_frame(staff(ws), grain="year")
+    # B: 1000 + 400 + 900 (May is in 2024, the as-of year) = 2300; A: 2000
+    assert frame.loc[("B", "2024"), "target_amount"] == 2300.0
+    assert frame.loc[("A", "2024"), "attainment"] == 0.75  # 1500 / 2000
+
+
+def test_quarter_targets_do_not_split_into_months(ws):
+    from crmlytics.errors import DataError
+
+    staff(ws, targets=False)
+    ws.insert(
+        "sales_targets",
+        [
+            dict(owner="A", period="2024-Q1", target_amount=6000.0),
+            dict(owner="B", period="2024-Q1", target_amount=3000.0),
+        ],
+    )
+    with pytest.raises(ConfigError, match=r"targets by quarter \(2024-Q1 \(A\).*quarter or year"):
+        staff_performance(ws, "2024-03-31", "month")
+    # by quarter they are used as they are: A won 1500 of 6000
+    frame = staff_frame(ws, grain="quarter")
+    assert frame.loc[("A", "2024-Q1"), "attainment"] == 0.25
+    # a month's and its quarter's target for one owner would be counted twice
+    ws.insert("sales_targets", [dict(owner="A", period="2024-02", target_amount=2000.0)])
+    with pytest.raises(DataError, match="A for 2024-Q1 \\(2024-02 .. 2024-Q1\\)"):
+        staff_performance(ws, "2024-03-31", "quarter")
+
+
+def test_a_target_period_that_is_no_label_is_a_data_error(ws):
+    from crmlytics.errors import DataError
+
+    staff(ws, targets=False)
+    ws.insert("sales_targets", [dict(owner="A", period="Feb 2024", target_amount=1.0)])
+    with pytest.raises(DataError, match="'Feb 2024' \\(A\\) is not a month"):
+        staff_performance(ws, "2024-03-31", "month")
 
 
 def test_staff_without_targets_has_empty_attainment(ws):
