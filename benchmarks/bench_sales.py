@@ -12,7 +12,9 @@ Arrow, not through ingest, which has its own benchmark), then times, each fetche
 - ``trend_plus_mix_s``: the two together (the target);
 - ``trend_region_s`` (customers joined), ``cycle_category_s``: for reference.
 
-Prints one JSON document with seconds, rows and peak RSS (MB). Run under the shared lock:
+Prints one JSON document with wall seconds, CPU seconds (user + system, all threads: on a shared
+machine they tell what the wall time would be idle) and the load average before each step, rows
+and peak RSS (MB). Run under the shared lock:
 ``flock /work/wt/notes/bench.lock python benchmarks/bench_sales.py --rows 10000000``.
 """
 
@@ -53,9 +55,27 @@ def build(rows: int, path: Path, seed: int = 0) -> None:
         )
 
 
-def timed(fn):  # noqa: ANN001, ANN201
-    t0 = time.perf_counter()
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (all DuckDB threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (the machine is shared)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+CPU: dict[str, float] = {}
+LOAD: dict[str, str] = {}
+
+
+def timed(fn, name: str | None = None):  # noqa: ANN001, ANN201
+    """``fn()`` and its wall seconds; its CPU seconds and the load before it go in CPU / LOAD."""
+    LOAD[name or fn.__name__] = load_average()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     out = fn()
+    CPU[name or fn.__name__] = round(cpu_seconds() - c0, 2)
     return out, round(time.perf_counter() - t0, 3)
 
 
@@ -64,6 +84,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=Path("/tmp/bench_sales/sales.duckdb"))
     parser.add_argument("--reuse", action="store_true", help="use the warehouse already built")
+    parser.add_argument(
+        "--target-only", action="store_true", help="time only trend by month and mix (the target)"
+    )
     args = parser.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
 
@@ -75,16 +98,24 @@ def main() -> None:
         _, result["build_s"] = timed(lambda: build(args.rows, args.db))
     with Workspace.open(args.db, read_only=True) as ws:
         result["lines"] = int(ws.table("transactions").count().execute())
-        trend, result["trend_month_s"] = timed(lambda: sales_trend(ws, AS_OF, "month").to_pandas())
-        mix, result["mix_category_s"] = timed(lambda: sales_mix(ws, AS_OF, "category").to_pandas())
+        trend, result["trend_month_s"] = timed(
+            lambda: sales_trend(ws, AS_OF, "month").to_pandas(), "trend_month"
+        )
+        mix, result["mix_category_s"] = timed(
+            lambda: sales_mix(ws, AS_OF, "category").to_pandas(), "mix_category"
+        )
         result["trend_plus_mix_s"] = round(result["trend_month_s"] + result["mix_category_s"], 3)
+        result["trend_plus_mix_cpu_s"] = round(CPU["trend_month"] + CPU["mix_category"], 2)
         result["trend_rows"], result["mix_rows"] = len(trend), len(mix)
-        region, result["trend_region_s"] = timed(
-            lambda: sales_trend(ws, AS_OF, "month", "region").to_pandas()
-        )
-        cycle, result["cycle_category_s"] = timed(
-            lambda: purchase_cycle(ws, AS_OF, "category").to_pandas()
-        )
+        if not args.target_only:
+            _, result["trend_region_s"] = timed(
+                lambda: sales_trend(ws, AS_OF, "month", "region").to_pandas(), "trend_region"
+            )
+            _, result["cycle_category_s"] = timed(
+                lambda: purchase_cycle(ws, AS_OF, "category").to_pandas(), "cycle_category"
+            )
+    result["cpu_s"] = CPU
+    result["load_before"] = LOAD
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result, indent=2))
 

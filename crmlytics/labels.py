@@ -600,7 +600,6 @@ register_headers(
         "ratio": "比值",
         "contacts_per_customer": "人均接触次数",
         "last_contact_at": "最近接触时间",
-        "days_since_contact": "距最近接触天数",
         "kind": "类型",
     }
 )

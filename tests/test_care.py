@@ -75,6 +75,35 @@ def test_valuable_tiers_and_days_come_from_the_care_settings(valued):
     assert sorted(got["customer_id"]) == ["c01", "c02", "c03"]  # 89 days is now enough
 
 
+def test_care_and_the_complaint_revisit_list_share_one_rule_and_one_value_window(ws):
+    """``old`` spent 5000 in January 2023; r1..r5 300, 200, 100, 50, 40 in June 2024. With
+    ``segments.value.window_days: 90`` as of 30 June 2024 the buyers in the window are r1..r5:
+    gold is the top floor(5 x 0.2) = 1, r1 (over all history it would be ``old``). r1's last
+    contact is 1 May: 60 days."""
+    spend = {"r1": 300.0, "r2": 200.0, "r3": 100.0, "r4": 50.0, "r5": 40.0}
+    ws.insert(
+        "transactions",
+        [sale("o0", "old", "2023-01-10 10:00", 5000.0)]
+        + [sale(f"o{c}", c, "2024-06-01 10:00", a) for c, a in spend.items()],
+    )
+    ws.insert(
+        "interactions", [dict(interaction_id="i1", customer_id="r1", ts=T("2024-05-01 09:00"))]
+    )
+    from crmlytics.complaints import revisit_due
+
+    conf = Config.model_validate(
+        {"segments": {"value": {"window_days": 90}}, "care": {"no_contact_days": 30}}
+    )
+    care = valuable_no_contact(ws, "2024-06-30", conf).to_pandas()
+    revisit = revisit_due(ws, "2024-06-30", days=30, config=conf).to_pandas()
+    for got in (care, revisit):
+        assert got["customer_id"].tolist() == ["r1"]
+        assert got["days_since_last_contact"].tolist() == [60]
+    # without a value window both see all history: gold is old, never contacted
+    assert revisit_due(ws, "2024-06-30", days=30).to_pandas()["customer_id"].tolist() == ["old"]
+    assert valuable_no_contact(ws, "2024-06-30").to_pandas()["customer_id"].tolist() == ["old"]
+
+
 def test_a_care_list_leaves_opted_out_customers_out_and_counts_them(valued, tmp_path):
     listed = care_list(valued, "valuable-no-contact", "2024-06-30")
     assert listed.frame["customer_id"].tolist() == ["c01"]  # c03 opted out
@@ -140,6 +169,19 @@ def test_customers_past_their_own_purchase_cycle(ws):
 
 
 # -- complaints never followed up ---------------------------------------------------------------
+def test_the_cycle_list_reads_the_order_history_once(ws):
+    """Every column of the list comes from one per-customer purchase aggregate: the compiled
+    query reads only the transactions, and no part of it twice (it built the customer facts,
+    with products, complaints and interactions, and the gaps from a shared history)."""
+    import re
+
+    import ibis
+
+    sql = str(ibis.to_sql(cycle_overdue(ws, "2024-02-05"), dialect="duckdb"))
+    assert re.findall(r'FROM "(\w+)" AS', sql) == ["transactions"]
+    assert not sql.lstrip().startswith("WITH")  # no sub-query read by two parts
+
+
 def test_resolved_complaints_never_followed_up(ws):
     def complaint(cid, customer, resolved, followed=None):
         return dict(
@@ -252,6 +294,32 @@ def test_care_command_writes_a_list_and_refuses_an_unknown_one(db, tmp_path):
     result = runner.invoke(app, ["care", "vip", "--as-of", "2024-12-25", "--db", str(db)])
     assert result.exit_code == 2
     assert "unknown care list 'vip'" in result.output
+
+
+def test_a_birthday_list_looks_forward_from_any_as_of_date(db, tmp_path):
+    """The transactions end on 1 Dec 2024; a birthday list as of 25 Dec 2100 (in the future,
+    long after them) is still a list: 25 Dec 2100 .. 8 Jan 2101, now with "unborn" (born
+    1 Jan 2025) too."""
+    out = tmp_path / "later.csv"
+    args = ["care", "birthdays", "--as-of", "2100-12-25", "--db", str(db), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert frame["customer_id"].tolist() == ["xmas", "unborn", "jan8"]
+    assert frame["days_until_birthday"].tolist() == [0, 7, 14]
+    assert frame["age_on_birthday"].tolist() == [110, 76, 116]  # born 1990, 2025, 1985
+
+
+def test_a_birthday_list_needs_no_transactions(tmp_path, born):
+    path = tmp_path / "no_sales.duckdb"
+    target = Workspace.open(path)
+    target.insert("customers", born.table("customers").to_pandas().drop(columns="attributes"))
+    target.close()
+    result = CliRunner().invoke(
+        app, ["care", "birthdays", "--as-of", "2024-12-25", "--db", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "xmas" in result.output and "jan8" in result.output
 
 
 def test_a_warehouse_from_before_birth_dates_gains_the_column_when_opened(tmp_path):

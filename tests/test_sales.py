@@ -12,6 +12,7 @@ from crmlytics.asof import as_of
 from crmlytics.errors import ConfigError
 from crmlytics.sales import purchase_cycle, sales_mix, sales_trend, staff_performance
 from crmlytics.sales.mix import mix_windows
+from tests.builders import sale
 from tests.sales_data import cycles, shop, staff
 
 
@@ -114,6 +115,48 @@ def test_by_category_counts_lines_of_the_category(ws):
     assert (cups["gross_revenue"], cups["net_revenue"], cups["orders"]) == (40.0, 40.0, 0)
 
 
+def two_products(ws):
+    """p1: a, 5 Jan 2024, web, line 1 t1 30 and line 2 c1 20; line 2 returned on 3 Feb
+    (net 30, still a purchase); p2: b, 6 Jan, store, t1 10."""
+    web, store = dict(channel="web"), dict(channel="store")
+    ws.insert(
+        "transactions",
+        [
+            sale("p1", "a", "2024-01-05", 30.0, product_id="t1", **web),
+            sale("p1", "a", "2024-01-05", 20.0, product_id="c1", line_no=2, **web),
+            sale("p1", "a", "2024-02-03", -20.0, kind="return", product_id="c1", line_no=2, **web),
+            sale("p2", "b", "2024-01-06", 10.0, product_id="t1", **store),
+        ],
+    )
+    return ws
+
+
+def test_by_product_each_product_has_its_own_lines_and_orders(ws):
+    frame = trend(two_products(ws), when="2024-02-15", by="product_id")
+    assert len(frame) == 4  # January, February x t1, c1
+    t1, c1 = row(frame, "2024-01-01", product_id="t1"), row(frame, "2024-01-01", product_id="c1")
+    # t1: 30 (p1) + 10 (p2); both orders, both customers new
+    assert (t1["gross_revenue"], t1["orders"], t1["customers"], t1["new_customers"]) == (
+        40.0,
+        2,
+        2,
+        2,
+    )
+    # c1: p1's line 2 only; its return counts in February, when it happened
+    assert (c1["gross_revenue"], c1["returns"], c1["orders"], c1["customers"]) == (20.0, 0.0, 1, 1)
+    feb_c1 = row(frame, "2024-02-01", product_id="c1")
+    assert (feb_c1["returns"], feb_c1["net_revenue"], feb_c1["orders"]) == (20.0, -20.0, 0)
+    assert row(frame, "2024-02-01", product_id="t1")["net_revenue"] == 0.0
+
+
+def test_by_channel_uses_the_channel_of_the_line(ws):
+    frame = trend(two_products(ws), when="2024-02-15", by="channel")
+    web, store = row(frame, "2024-01-01", channel="web"), row(frame, "2024-01-01", channel="store")
+    assert (web["gross_revenue"], web["orders"], web["new_customers"]) == (50.0, 1, 1)
+    assert (store["gross_revenue"], store["orders"], store["new_customers"]) == (10.0, 1, 1)
+    assert row(frame, "2024-02-01", channel="web")["net_revenue"] == -20.0
+
+
 def test_start_cuts_the_rows_not_who_is_new(ws):
     frame = trend(shop(ws), start="2024-01-10")
     assert frame["period"].iloc[0] == dt.date(2024, 1, 1) and len(frame) == 4
@@ -214,7 +257,7 @@ def test_staff_attainment_worked_by_hand(ws):
     assert ("B", "2024-05") not in frame.index  # a target after the as-of month
 
 
-def test_staff_by_quarter_has_no_monthly_targets(ws):
+def test_staff_by_quarter_sums_the_monthly_targets_of_each_quarter(ws):
     frame = staff_frame(staff(ws), grain="quarter")
     a = frame.loc[("A", "2024-Q1")]
     assert (a["deals_won"], a["deals_lost"], a["won_value"], a["deals_created"]) == (
@@ -223,7 +266,51 @@ def test_staff_by_quarter_has_no_monthly_targets(ws):
         1500.0,
         3,
     )
-    assert pd.isna(a["target_amount"])
+    # A's target: February 2000 only; won 1500 -> 0.75
+    assert (a["target_amount"], a["attainment"]) == (2000.0, 0.75)
+    # B: February 1000 + March 400 = 1400; won o4 800 in March -> 800 / 1400
+    b = frame.loc[("B", "2024-Q1")]
+    assert b["target_amount"] == 1400.0 and b["attainment"] == pytest.approx(800 / 1400)
+    # May's target is in Q2, after the as-of quarter; no month label is left as a row
+    assert sorted(frame.index) == [("A", "2024-Q1"), ("B", "2024-Q1")]
+
+
+def test_staff_by_year_sums_every_target_of_the_year(ws):
+    frame = staff_frame(staff(ws), grain="year")
+    # B: 1000 + 400 + 900 (May is in 2024, the as-of year) = 2300; A: 2000
+    assert frame.loc[("B", "2024"), "target_amount"] == 2300.0
+    assert frame.loc[("A", "2024"), "attainment"] == 0.75  # 1500 / 2000
+
+
+def test_quarter_targets_do_not_split_into_months(ws):
+    from crmlytics.errors import DataError
+
+    staff(ws, targets=False)
+    ws.insert(
+        "sales_targets",
+        [
+            dict(owner="A", period="2024-Q1", target_amount=6000.0),
+            dict(owner="B", period="2024-Q1", target_amount=3000.0),
+        ],
+    )
+    with pytest.raises(ConfigError, match=r"targets by quarter \(2024-Q1 \(A\).*quarter or year"):
+        staff_performance(ws, "2024-03-31", "month")
+    # by quarter they are used as they are: A won 1500 of 6000
+    frame = staff_frame(ws, grain="quarter")
+    assert frame.loc[("A", "2024-Q1"), "attainment"] == 0.25
+    # a month's and its quarter's target for one owner would be counted twice
+    ws.insert("sales_targets", [dict(owner="A", period="2024-02", target_amount=2000.0)])
+    with pytest.raises(DataError, match="A for 2024-Q1 \\(2024-02 .. 2024-Q1\\)"):
+        staff_performance(ws, "2024-03-31", "quarter")
+
+
+def test_a_target_period_that_is_no_label_is_a_data_error(ws):
+    from crmlytics.errors import DataError
+
+    staff(ws, targets=False)
+    ws.insert("sales_targets", [dict(owner="A", period="Feb 2024", target_amount=1.0)])
+    with pytest.raises(DataError, match="'Feb 2024' \\(A\\) is not a month"):
+        staff_performance(ws, "2024-03-31", "month")
 
 
 def test_staff_without_targets_has_empty_attainment(ws):

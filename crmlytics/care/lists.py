@@ -6,8 +6,10 @@ it like a segment list, opted-out customers removed (:mod:`crmlytics.export.acti
 Durations are whole days to the as-of date; a contact is an ``interactions`` row.
 
 - ``valuable-no-contact``: customers in a valuable value tier (``care.valuable_tiers``, default
-  gold; :func:`crmlytics.segments.value_tiers` with the segments settings) whose last contact is
-  ``care.no_contact_days`` (90) or more days before the as-of date, or who were never contacted.
+  gold; :func:`crmlytics.segments.value.value_tiers_as_of`, the segments settings) whose last
+  contact is ``care.no_contact_days`` (90) or more days before the as-of date, or who were never
+  contacted: the same rule as the complaint revisit list
+  (:func:`crmlytics.complaints.contacts.valuable_not_contacted`), with the care thresholds.
 - ``cycle-overdue``: customers with at least ``care.cycle_min_purchase_days`` (3) purchase days
   whose ``overdue_ratio`` (days since the last purchase over their own mean gap between purchase
   days, the churn feature of :mod:`crmlytics.churn.features`) is at least
@@ -20,7 +22,8 @@ Durations are whole days to the as-of date; a contact is an ``interactions`` row
 - ``birthdays``: customers whose next birthday (from ``customers.birth_date``) falls from the
   as-of date to ``care.important_date_days`` (14) days after it, both included. A birthday on
   29 February is kept on 28 February in years without one; a window across the new year reaches
-  into January.
+  into January. It reads no transactions, so any as-of date is valid, a future one included
+  (:data:`FORWARD_LISTS`: the CLI does not check such an as-of against the transactions).
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError, DataError
 from crmlytics.export.action_lists import ActionList, action_list, write_action_list
-from crmlytics.facts import customer_facts
 from crmlytics.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -54,68 +56,50 @@ def _config(config: Config | None) -> Config:
     return config or Config()
 
 
-def _days_to(point: AsOf, ts: ir.TimestampValue) -> ir.IntegerValue:
-    return ibis.literal(point.date).delta(ts.date(), unit="day").cast("int64")
-
-
-def last_contacts(ws: Workspace, point: AsOf) -> ir.Table:
-    """``customer_id, last_contact_at``: the latest interaction visible as of ``point``."""
-    i = ws.table("interactions")
-    i = i.filter(point.visible(i.ts))
-    return i.group_by("customer_id").aggregate(last_contact_at=i.ts.max())
-
-
 def valuable_no_contact(
     ws: Workspace, as_of: AsOfLike = None, config: Config | None = None
 ) -> ir.Table:
     """Valuable customers not contacted for ``care.no_contact_days`` days (see module doc):
     ``customer_id, value_tier, last_contact_at`` (null: never), ``days_since_last_contact``
-    (null: never)."""
-    from crmlytics.segments.value import value_tiers
+    (null: never). The rule is the complaint revisit rule
+    (:func:`crmlytics.complaints.contacts.valuable_not_contacted`) with the care settings."""
+    from crmlytics.complaints.contacts import valuable_not_contacted
 
     conf = _config(config)
-    point = resolve_as_of(as_of)
-    v = conf.segments.value
-    facts = customer_facts(ws, point, window_days=v.window_days)
-    tiers = value_tiers(facts, gold=v.gold, silver=v.silver, measure=v.measure)
-    tiers = tiers.filter(tiers.value_tier.isin(list(conf.care.valuable_tiers)))
-    last = last_contacts(ws, point).rename(c_customer_id="customer_id")
-    joined = tiers.left_join(last, tiers.customer_id == last.c_customer_id)
-    days = _days_to(point, joined.last_contact_at)
-    joined = joined.filter(joined.last_contact_at.isnull() | (days >= conf.care.no_contact_days))
-    return joined.select(
-        "customer_id",
-        "value_tier",
-        "last_contact_at",
-        days_since_last_contact=_days_to(point, joined.last_contact_at),
+    care = conf.care
+    return valuable_not_contacted(
+        ws, resolve_as_of(as_of), care.valuable_tiers, care.no_contact_days, conf
     )
 
 
 def cycle_overdue(ws: Workspace, as_of: AsOfLike = None, config: Config | None = None) -> ir.Table:
     """Customers whose own purchase cycle is overdue (see module doc): ``customer_id,
-    purchase_days, mean_gap_days, days_since_last_purchase, overdue_ratio``."""
-    from crmlytics.churn.features import purchase_windows
+    purchase_days, mean_gap_days, days_since_last_purchase, overdue_ratio``.
+
+    One pass over the order history: every column comes from the shared per-customer purchase
+    aggregate :func:`crmlytics.churn.features.customer_purchases` (the same purchase days,
+    last purchase day and gaps as the customer facts and the churn features)."""
+    from crmlytics.churn.features import customer_purchases
 
     conf = _config(config)
     point = resolve_as_of(as_of)
-    facts = customer_facts(ws, point).select(
-        "customer_id", "purchase_days", "days_since_last_purchase"
-    )
-    gaps = purchase_windows(ws, point).select(g_customer_id="customer_id", mean_gap="mean_gap_days")
-    joined = facts.join(gaps, facts.customer_id == gaps.g_customer_id)
-    ratio = joined.days_since_last_purchase.cast("float64") / joined.mean_gap.nullif(0.0)
-    joined = joined.mutate(overdue_ratio=ratio)
-    joined = joined.filter(
-        (joined.purchase_days >= conf.care.cycle_min_purchase_days)
-        & (joined.overdue_ratio >= conf.care.cycle_overdue_ratio)
-        & (joined.days_since_last_purchase <= conf.segments.lifecycle.lost_days)
-    )
-    return joined.select(
+    t = customer_purchases(ws, point)
+    t = t.filter(t.orders > 0)
+    t = t.select(
         "customer_id",
         "purchase_days",
-        mean_gap_days=joined.mean_gap,
-        days_since_last_purchase=joined.days_since_last_purchase,
-        overdue_ratio=joined.overdue_ratio,
+        mean_gap_days=t.mean_gap_days,
+        days_since_last_purchase=ibis.literal(point.date)
+        .delta(t.last_purchase_date, unit="day")
+        .cast("int64"),
+    )
+    t = t.mutate(
+        overdue_ratio=t.days_since_last_purchase.cast("float64") / t.mean_gap_days.nullif(0.0)
+    )
+    return t.filter(
+        (t.purchase_days >= conf.care.cycle_min_purchase_days)
+        & (t.overdue_ratio >= conf.care.cycle_overdue_ratio)
+        & (t.days_since_last_purchase <= conf.segments.lifecycle.lost_days)
     )
 
 
@@ -189,6 +173,11 @@ CARE_LISTS: dict[
     "complaint-follow-up": (complaint_follow_up, [("days_since_resolved", False)]),
     "birthdays": (birthdays, [("days_until_birthday", True)]),
 }
+
+
+#: Lists that look forward from the as-of date and read no history: any as-of date is valid,
+#: with or without transactions (``care birthdays`` for next month works today).
+FORWARD_LISTS: frozenset[str] = frozenset({"birthdays"})
 
 
 def check_list_name(name: str) -> str:

@@ -52,13 +52,16 @@ def care_command(
     complaint-follow-up (resolved complaints never followed up), birthdays (in the next
     care.important_date_days). Written like a segment list with --out (opted-out customers
     left out unless --include-opted-out), else printed."""
-    from crmlytics.care.lists import care_list, check_list_name, export_care_list
+    from crmlytics.asof import as_of as resolve_as_of
+    from crmlytics.care.lists import FORWARD_LISTS, care_list, check_list_name, export_care_list
 
     key = check_list_name(name)
     conf = settings(config)
     chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
-        point = checked_as_of(ws, as_of, conf)
+        # a list that looks forward from the date has no history to check the date against
+        forward = key in FORWARD_LISTS
+        point = resolve_as_of(as_of) if forward else checked_as_of(ws, as_of, conf)
         with step("care", f"building the {key} list") as s:
             if out is not None:
                 result = export_care_list(

@@ -17,9 +17,7 @@ from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.complaints.durations import complaint_steps
 from crmlytics.errors import ConfigError
-from crmlytics.facts import customer_facts
-from crmlytics.segments import value_tiers
-from crmlytics.segments.config import segments_config
+from crmlytics.segments.value import value_tiers_as_of
 from crmlytics.workspace import Workspace
 
 #: Default upper bounds (hours) of the resolution-time bands for satisfaction.
@@ -27,10 +25,7 @@ RESOLUTION_BANDS_HOURS: tuple[float, ...] = (4.0, 24.0, 72.0, 168.0)
 
 
 def _tiers(ws: Workspace, point: AsOf, config: object | None) -> ir.Table:
-    value = segments_config(config).value
-    tiers = value_tiers(
-        customer_facts(ws, point), gold=value.gold, silver=value.silver, measure=value.measure
-    )
+    tiers = value_tiers_as_of(ws, point, config)
     rank = ibis.cases(
         (tiers.value_tier == "gold", 0),
         (tiers.value_tier == "silver", 1),

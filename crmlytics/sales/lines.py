@@ -71,12 +71,25 @@ def step(period: str) -> ir.IntervalScalar:
     return ibis.interval(**_STEP[check_period(period)])
 
 
-def sales_lines(ws: Workspace, point: AsOf, dims: Sequence[str] = ()) -> ir.Table:
+def sales_lines(
+    ws: Workspace, point: AsOf, dims: Sequence[str] = (), *, orders: bool = True
+) -> ir.Table:
     """Transaction lines visible as of ``point``: ``order_id``, ``customer_id``, ``order_ts``,
     ``kind`` (lower case, default ``sale``), ``amount``, ``quantity``, ``returned`` (bool) and the
     dimensions ``dims`` (missing values as :data:`NONE`). Joins ``products`` only for
-    ``category``, ``customers`` only for the customer dimensions and ``channel``."""
+    ``category``, ``customers`` only for the customer dimensions and ``channel``.
+
+    With ``orders=False`` only ``order_ts``, ``kind``, ``amount``, ``returned`` and ``dims``:
+    the money of the lines, read on its own (a separate scan reading fewer columns, so that
+    an engine does not store all lines to share them between two aggregations)."""
     tx = ws.table("transactions")
+    if not orders:
+        keep = ["order_ts", "kind", "amount", *(d for d in dims if d in LINE_DIMS)]
+        if "category" in dims:
+            keep.append("product_id")
+        if any(d in CUSTOMER_DIMS or d == "channel" for d in dims):
+            keep += ["customer_id", "channel"]
+        tx = tx.select(*dict.fromkeys(keep))
     tx = tx.filter(point.visible(tx.order_ts))
     kind = tx.kind.fill_null("sale").lower()
     tx = tx.mutate(kind=kind)
@@ -97,13 +110,13 @@ def sales_lines(ws: Workspace, point: AsOf, dims: Sequence[str] = ()) -> ir.Tabl
         )
         tx = tx.left_join(right, tx.customer_id == right._cid)
         tx = tx.mutate(channel=tx.channel.fill_null(tx._cchannel)).drop("_cid", "_cchannel")
+    ids = ("order_id", "customer_id") if orders else ()
     return tx.select(
-        "order_id",
-        "customer_id",
+        *ids,
         "order_ts",
         "kind",
         "amount",
-        "quantity",
+        *(("quantity",) if orders else ()),
         "returned",
         **{d: tx[d].cast("string").fill_null(NONE) for d in dims},
     )

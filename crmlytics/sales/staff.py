@@ -5,8 +5,11 @@ Deal outcomes come from the opportunity funnel (:func:`crmlytics.funnel.deals`: 
 outcome and closing time as of the as-of date, under the funnel's rules); a deal counts in the
 period it closed in. Activities are interactions whose ``staff_id`` is the owner, in the period
 of their ``ts``. Targets come from the canonical table ``sales_targets`` (owner, period,
-target_amount) when it has rows; its ``period`` is a label of the staff grain: ``2024-06``
-(month), ``2024-Q2`` (quarter) or ``2024`` (year).
+target_amount) when it has rows; its ``period`` is a label of a month (``2024-06``), a quarter
+(``2024-Q2``) or a year (``2024``). Targets that nest in the requested grain are summed into it
+(months into quarters and years, quarters into years); targets of a coarser grain (a quarter's
+target, staff by month) cannot be split and are a ConfigError, as is nothing else: see
+:func:`check_targets`.
 
 One row per (owner, period) that has a closed deal, an activity, an opportunity created or a
 target, up to the period of the as-of date (targets of later periods are not shown).
@@ -21,7 +24,7 @@ import ibis.expr.types as ir
 
 from crmlytics.asof import AsOf
 from crmlytics.asof import as_of as resolve_as_of
-from crmlytics.errors import ConfigError
+from crmlytics.errors import ConfigError, DataError
 from crmlytics.percentiles import nearest_rank
 from crmlytics.sales.config import sales_config
 from crmlytics.workspace import Workspace
@@ -74,6 +77,106 @@ def python_label(day: _dt.date, grain: str) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
+#: The grains from finest to coarsest: a target nests in every grain at or after its own.
+_ORDER = {"month": 0, "quarter": 1, "year": 2}
+_PATTERNS = {
+    "month": r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+    "quarter": r"^[0-9]{4}-Q[1-4]$",
+    "year": r"^[0-9]{4}$",
+}
+_QUARTER_OF = {f"{m:02d}": str((m - 1) // 3 + 1) for m in range(1, 13)}
+
+
+def label_grain(label: ir.StringValue) -> ir.StringValue:
+    """``month``, ``quarter`` or ``year``: the grain of a period label (null if it is none)."""
+    return ibis.cases(*((label.re_search(p), g) for g, p in _PATTERNS.items()), else_=None)
+
+
+def rolled_label(label: ir.StringValue, source: ir.StringValue, grain: str) -> ir.StringValue:
+    """The ``grain`` period holding the period ``label`` of grain ``source`` (which nests in
+    ``grain``): ``2024-05`` is in ``2024-Q2`` and ``2024``; ``2024-Q2`` in ``2024``."""
+    year = label.substr(0, 4)
+    if grain == "year":
+        return year
+    if grain == "quarter":
+        month = label.substr(5, 2)
+        quarter = ibis.cases(*((month == m, q) for m, q in _QUARTER_OF.items()), else_=None)
+        return ibis.ifelse(source == "month", year.concat("-Q", quarter), label)
+    return label
+
+
+def _target_rows(ws: Workspace) -> ir.Table:
+    """``owner, label, source`` (its grain) and ``target_amount`` of the sales_targets rows
+    with an owner and a period (trimmed)."""
+    raw = ws.table("sales_targets")
+    raw = raw.filter(raw.owner.notnull() & raw.period.notnull())
+    raw = raw.select(owner=raw.owner.strip(), label=raw.period.strip(), target=raw.target_amount)
+    return raw.mutate(source=label_grain(raw.label))
+
+
+def staff_targets(ws: Workspace, grain: str) -> ir.Table:
+    """``owner, period, target_amount``: the sales targets at ``grain``, those of finer grains
+    summed into the ``grain`` period holding them (coarser ones left out: see
+    :func:`check_targets`)."""
+    rows = _target_rows(ws)
+    nested = [g for g, rank in _ORDER.items() if rank <= _ORDER[grain]]
+    rows = rows.filter(rows.source.isin(nested))
+    rows = rows.mutate(period=rolled_label(rows.label, rows.source, grain))
+    return rows.group_by(["owner", "period"]).aggregate(target_amount=rows.target.sum())
+
+
+def check_targets(ws: Workspace, grain: str) -> None:
+    """Refuse sales targets that staff performance by ``grain`` cannot use (runs one small query
+    over ``sales_targets``).
+
+    Raises
+    ------
+    DataError
+        A period that is no month, quarter or year label; or an owner whose targets for one
+        ``grain`` period are given at two grains (the months and the quarter: summing both
+        would count the target twice).
+    ConfigError
+        Targets of a coarser grain than ``grain`` (a quarter's target does not split into
+        months): ask for their grain or a coarser one.
+    """
+    rows = _target_rows(ws)
+    nests = rows.source.isin([g for g, rank in _ORDER.items() if rank <= _ORDER[grain]])
+    rows = rows.mutate(
+        period=ibis.ifelse(nests, rolled_label(rows.label, rows.source, grain), None)
+    )
+    grains = rows.group_by(["owner", "period"]).aggregate(
+        sources=rows.source.nunique(), first=rows.label.min(), last=rows.label.max()
+    )
+    grains = grains.filter(grains.period.notnull() & (grains.sources > 1))
+    unreadable = rows.filter(rows.source.isnull()).select("owner", "label").limit(3).to_pandas()
+    if len(unreadable):
+        shown = ", ".join(f"{r.label!r} ({r.owner})" for r in unreadable.itertuples())
+        raise DataError(
+            f"sales_targets.period {shown} is not a month (2024-06), quarter (2024-Q2) or "
+            "year (2024) label"
+        )
+    coarse = rows.filter(rows.source.notnull() & ~nests).select("owner", "label", "source")
+    coarse = coarse.limit(3).to_pandas()
+    if len(coarse):
+        shown = ", ".join(f"{r.label} ({r.owner})" for r in coarse.itertuples())
+        kinds = sorted(set(coarse["source"]), key=_ORDER.__getitem__)
+        allowed = [g for g in GRAINS if _ORDER[g] >= max(_ORDER[k] for k in kinds)]
+        raise ConfigError(
+            f"sales_targets has targets by {' and '.join(kinds)} ({shown}), which do not split "
+            f"into {grain}s: measure staff by {' or '.join(allowed)} (--period, "
+            f"sales.staff_period), or load targets by {grain}"
+        )
+    mixed = grains.limit(3).to_pandas()
+    if len(mixed):
+        shown = "; ".join(
+            f"{r.owner} for {r.period} ({r.first} .. {r.last})" for r in mixed.itertuples()
+        )
+        raise DataError(
+            f"sales_targets gives targets at two grains for the same {grain}: {shown}; summing "
+            "them would count the target twice: keep one grain per owner and period"
+        )
+
+
 def has_targets(ws: Workspace) -> bool:
     """Whether the warehouse has a ``sales_targets`` table (older warehouses opened read-only
     may not; attached ones need it mapped)."""
@@ -112,6 +215,12 @@ def staff_performance(
     (an extra source column kept in ``customers.attributes``) names the owner, null when no
     customer carries one; ``target_amount`` from ``sales_targets`` (null without one);
     ``attainment`` = won_value / target_amount.
+
+    Raises
+    ------
+    ConfigError, DataError
+        Targets that cannot be used at ``grain`` (:func:`check_targets`; the one query this
+        function runs).
     """
     from crmlytics.funnel import deals
     from crmlytics.funnel.config import opportunity_preset
@@ -186,11 +295,8 @@ def staff_performance(
     ]
     targets = None
     if has_targets(ws):
-        raw = ws.table("sales_targets")
-        raw = raw.filter(raw.owner.notnull() & raw.period.notnull())
-        targets = raw.group_by(
-            [raw.owner.strip().name("owner"), raw.period.strip().name("period")]
-        ).aggregate(target_amount=raw.target_amount.sum())
+        check_targets(ws, grain)
+        targets = staff_targets(ws, grain)
         parts.append(targets.select("owner", "period"))
     keys = ibis.union(*parts, distinct=True)
     keys = keys.filter(keys.period <= current)

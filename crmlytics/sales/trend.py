@@ -120,49 +120,42 @@ def sales_trend(
     point = resolve_as_of(as_of)
     if isinstance(start, str):
         start = resolve_as_of(start).date
-    lines = sales_lines(ws, point, dims)
-    lines = lines.mutate(period=period_start(lines.order_ts, period))
     keys = ["period", *dims]
-    # one pass over the lines: each order's lines per period (and group); everything else is
-    # read from this much smaller table
-    sold = ~lines.returned
-    parts = lines.group_by(["customer_id", "order_id", *keys]).aggregate(
-        gross=lines.amount.sum(where=sold),
-        returned=lines.amount.abs().sum(where=lines.returned),
+    # money per period (and group): a cheap grouping on a few keys, from its own scan
+    cash = sales_lines(ws, point, dims, orders=False)
+    cash = cash.mutate(period=period_start(cash.order_ts, period))
+    money = cash.group_by(keys).aggregate(
+        gross_revenue=cash.amount.sum(where=~cash.returned),
+        returns=cash.amount.abs().sum(where=cash.returned),
+    )
+    lines = sales_lines(ws, point, dims)
+    # the one grouping of the lines by order (and group, with a line dimension): each order's
+    # net and day; everything else is read from this much smaller table
+    per_order = dict(
         net=lines.amount.sum(),
         first_sale=lines.order_ts.min(where=lines.kind == "sale"),
         first_line=lines.order_ts.min(),
-        sale_lines=lines.count(where=sold),
-    )
-    money = parts.group_by(keys).aggregate(
-        gross_revenue=parts.gross.sum(), returns=parts.returned.sum()
-    )
-
-    nets = parts.group_by(["customer_id", "order_id"]).aggregate(
-        order_day=ibis.coalesce(parts.first_sale.min(), parts.first_line.min()).date(),
-        order_net=parts.net.sum().round(NET_DECIMALS),
-    )
-    purchases = nets.filter(nets.order_net > 0)
-    firsts = purchases.group_by("customer_id").aggregate(_first_day=purchases.order_day.min())
-    purchases = purchases.join(firsts, "customer_id")
-    purchases = purchases.mutate(
-        period=period_start(purchases.order_day.cast("timestamp"), period),
-        _first_period=period_start(purchases._first_day.cast("timestamp"), period),
     )
     if dims:
-        groups = parts.filter(parts.sale_lines > 0)
-        pairs = groups.select("customer_id", "order_id", *dims).distinct()
-        purchases = purchases.join(pairs, ["customer_id", "order_id"])
-    new = purchases._first_period == purchases.period
-    counts = purchases.group_by(keys).aggregate(
-        orders=purchases.count(),
-        customers=purchases.customer_id.nunique(),
-        new_customers=purchases.customer_id.nunique(where=new),
-    )
-
-    spine = period_spine(parts, period, point.date, start)
+        per_order["sale_lines"] = lines.count(where=~lines.returned)
+    parts = lines.group_by(["customer_id", "order_id", *dims]).aggregate(**per_order)
+    nets = parts
     if dims:
-        spine = spine.cross_join(parts.select(*dims).distinct())
+        nets = parts.group_by(["customer_id", "order_id"]).aggregate(
+            first_sale=parts.first_sale.min(),
+            first_line=parts.first_line.min(),
+            net=parts.net.sum(),
+        )
+    # the period of the order's day (its first sale line): truncating the timestamp gives the
+    # same period start as truncating its day
+    order_ts = ibis.coalesce(nets.first_sale, nets.first_line)
+    purchases = nets.filter(nets.net.round(NET_DECIMALS) > 0).select(
+        "customer_id", "order_id", period=period_start(order_ts, period)
+    )
+    counts = _purchase_counts(purchases, parts, period, dims)
+    spine = period_spine(money, period, point.date, start)
+    if dims:
+        spine = spine.cross_join(money.select(*dims).distinct())
     table = spine.left_join(money, keys).left_join(counts, keys)
     table = table.select(
         *keys,
@@ -188,3 +181,33 @@ def sales_trend(
         **changes,
     )
     return table.select(*keys, *TREND_COLUMNS)
+
+
+def _purchase_counts(
+    purchases: ir.Table, parts: ir.Table, period: str, dims: list[str]
+) -> ir.Table:
+    """``orders``, ``customers`` and ``new_customers`` per period (and group) from the
+    purchases (``customer_id, order_id, period``); ``parts`` (per order and group, with
+    ``sale_lines``) place each order in the groups it has a sale line in.
+
+    Customers are counted as rows of (customer, period) rather than as distinct ids; a customer
+    is new in the period of their first purchase (of any group)."""
+    keys = ["period", *dims]
+    if not dims:
+        bought = purchases.group_by(["customer_id", "period"]).aggregate(_orders=purchases.count())
+        counts = bought.group_by("period").aggregate(
+            orders=bought._orders.sum(), customers=bought.count()
+        )
+        firsts = bought.group_by("customer_id").aggregate(_first=bought.period.min())
+        fresh = firsts.group_by("_first").aggregate(new_customers=firsts.count())
+        return counts.left_join(fresh, counts.period == fresh._first).drop("_first")
+    firsts = purchases.group_by("customer_id").aggregate(_first=purchases.period.min())
+    pairs = parts.filter(parts.sale_lines > 0).select("customer_id", "order_id", *dims)
+    grouped = purchases.join(pairs, ["customer_id", "order_id"])
+    bought = grouped.group_by(["customer_id", *keys]).aggregate(_orders=grouped.count())
+    bought = bought.join(firsts, "customer_id")
+    return bought.group_by(keys).aggregate(
+        orders=bought._orders.sum(),
+        customers=bought.count(),
+        new_customers=bought.count(where=bought._first == bought.period),
+    )

@@ -25,7 +25,7 @@ from crmlytics.segments.lifecycle import lifecycle
 from crmlytics.segments.migration import downgrades, migration, transition_matrix
 from crmlytics.segments.profiles import segment_profiles
 from crmlytics.segments.rfm import rfm, rfm_report
-from crmlytics.segments.value import pareto, pareto_summary, value_tiers
+from crmlytics.segments.value import pareto, pareto_summary, value_tiers, value_tiers_as_of
 
 __all__ = [
     "SEGMENTATIONS",
@@ -52,4 +52,5 @@ __all__ = [
     "segment_treemap",
     "transition_matrix",
     "value_tiers",
+    "value_tiers_as_of",
 ]

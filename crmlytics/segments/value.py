@@ -9,7 +9,7 @@ a purchase have no tier (null ``value_tier``) and are not on the curve.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -17,6 +17,10 @@ import pandas as pd
 
 from crmlytics.errors import ConfigError, DataError
 from crmlytics.ranking import cents, tally
+
+if TYPE_CHECKING:
+    from crmlytics.asof import AsOf
+    from crmlytics.workspace import Workspace
 
 Measure = Literal["auto", "revenue", "profit", "net_revenue"]
 
@@ -134,6 +138,24 @@ def tier_of(
     return ibis.cases(
         (rank <= gold_count, "gold"), (rank <= silver_count, "silver"), else_="bronze"
     )
+
+
+def value_tiers_as_of(ws: Workspace, point: AsOf, config: object | None = None) -> ir.Table:
+    """Every customer's value tier as of ``point`` with the ``segments.value`` settings: the
+    customer facts over ``value.window_days`` (all history when unset), ranked by
+    ``value.measure``, cut at ``value.gold`` / ``value.silver`` (:func:`value_tiers`). The one
+    definition of a "valuable" (gold, silver) customer used by the segments, the complaint
+    revisit rule and the care lists.
+
+    Returns ``customer_id, value_measure, value, value_rank, value_tier`` (null tier: no
+    purchase in the window). Builds an expression; runs no query.
+    """
+    from crmlytics.facts import customer_facts
+    from crmlytics.segments.config import segments_config
+
+    v = segments_config(config).value
+    facts = customer_facts(ws, point, window_days=v.window_days)
+    return value_tiers(facts, gold=v.gold, silver=v.silver, measure=v.measure)
 
 
 def value_tiers(

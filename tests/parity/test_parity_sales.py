@@ -39,6 +39,7 @@ def test_staff_and_incomplete_customers_equal_on_duckdb_and_spark(sales_ws, to_s
     cases = [
         (lambda w: staff_performance(w, "2024-03-31", "month"), ["owner", "period"]),
         (lambda w: staff_performance(w, "2024-03-31", "quarter"), ["owner", "period"]),
+        (lambda w: staff_performance(w, "2024-03-31", "year"), ["owner", "period"]),
         (lambda w: incomplete_customers(w), ["customer_id"]),
     ]
     same_on_both(sales_ws, to_spark(sales_ws), cases)
@@ -63,6 +64,7 @@ def test_trend_equal_on_duckdb_and_spark(sales_ws, to_spark):
         (lambda w: sales_trend(w, when, "week", start=dt.date(2024, 1, 1)), ["period"]),
         (lambda w: sales_trend(w, when, "day", start=dt.date(2024, 3, 1)), ["period"]),
         (lambda w: sales_trend(w, when, "month", "region"), ["period", "region"]),
+        (lambda w: sales_trend(w, when, "month", "product_id"), ["period", "product_id"]),
         (
             lambda w: sales_trend(w, when, "month", ["category", "channel"]),
             ["period", "category", "channel"],
