@@ -56,8 +56,9 @@ def tally(t: ir.Table, key: str, *, sums: Sequence[str] = ()) -> ir.Table:
     Parameters
     ----------
     t
-        Any table; ``key`` must be an integer column (days, counts, :func:`cents`); negate it
-        to count from the top.
+        Any table; ``key`` an integer column (days, counts, :func:`cents`); negate it to
+        count from the top. A float key is counted exactly as stored (two values equal only
+        if their floats are: nearest-rank percentiles, :mod:`crmlytics.percentiles`).
     sums
         Integer columns of ``t`` to total per key and cumulatively (e.g. cents).
 
