@@ -318,3 +318,23 @@ def test_spark_errors_become_one_line_naming_the_table_or_column():
     assert isinstance(cast, DataError) and "\n" not in str(cast)
     assert "The value 'x' of the type" in str(cast) and "SQLSTATE" not in str(cast)
     assert translate(ValueError("not Spark's")) is None
+
+
+def test_the_jvm_start_up_notice_is_dropped_and_every_other_stderr_line_passed_on(capfd):
+    import os
+
+    from crmlytics.engines.spark import _forward_stderr
+
+    read_end, write_end = os.pipe()
+    os.write(
+        write_end,
+        b"WARNING: Using incubator modules: jdk.incubator.vector\n"
+        b"02:37:25 ERROR SparkContext: Error initializing SparkContext.\n"
+        b"Exception in thread main: WARNING: Using incubator modules: is quoted here\n",
+    )
+    os.close(write_end)
+    _forward_stderr(read_end)  # returns when the JVM closes its end
+    assert capfd.readouterr().err.splitlines() == [
+        "02:37:25 ERROR SparkContext: Error initializing SparkContext.",
+        "Exception in thread main: WARNING: Using incubator modules: is quoted here",
+    ]

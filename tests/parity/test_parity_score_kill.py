@@ -6,9 +6,10 @@ killed process must take its Spark driver with it and the proof must come from a
 
 1. the *scorer* starts Spark from ``crmlytics.yaml`` (a Hive metastore in the test's folder, so
    that tables outlive the process), writes the lake, records a first run, then runs
-   ``crmlytics score`` through the CLI; once that run's rows are in ``customer_scores`` (the step
-   before its ``score_runs`` row) it says so and waits, and the test SIGKILLs its process group
-   (Python and the JVM, as a crash would);
+   ``crmlytics score`` through the CLI (its scores given, not computed: computing them on Spark
+   is what the other parity tests check, and costs minutes here); once that run's rows are in
+   ``customer_scores`` (the step before its ``score_runs`` row) it says so and waits, and the
+   test SIGKILLs its process group (Python and the JVM, as a crash would);
 2. the *reader*, a new process with a new session on the same metastore, reports what
    ``latest_run_id``, ``latest_scores`` and the export lists (``list_scores``) see.
 """
@@ -53,6 +54,10 @@ first = pd.DataFrame({"customer_id": ids, "rfm_segment": "champions", "lifecycle
                       "value_tier": "gold", "clv": [float(i) for i in range(len(ids))]})
 print("first", record_scores(ws, first, as_of=AS_OF), flush=True)
 
+# the run's scores: the scoring itself is the parity suite's business; this test is about
+# what a kill leaves behind, so the CLI records these (each customer's clv -1)
+import crmlytics.scoring as scoring
+scoring.customer_scores = lambda ws, point, config, progress=None: first.assign(clv=-1.0)
 import crmlytics.runs as runs
 def stop(ws, run):  # the run's rows are in customer_scores; its score_runs row is not
     print("scores written", run["run_id"], flush=True)
