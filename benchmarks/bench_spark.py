@@ -9,24 +9,30 @@ both engines, materialised into pandas:
 
 - ``facts``: :func:`crmlytics.facts.facts` (every customer's facts);
 - ``segments``: :func:`crmlytics.segments.customer_segments` (RFM, value tiers, lifecycle,
-  four degrees);
+  four degrees) as a score run computes them (on Spark over the facts computed once,
+  ``crmlytics.scoring``);
 - ``clv``: :func:`crmlytics.clv.predict.predict` (summary in the warehouse, BG/NBD and
-  Gamma-Gamma fit, predictions).
+  Gamma-Gamma fit, predictions);
+- ``score``: :func:`crmlytics.scoring.score`, the whole nightly run (segments, CLV, churn unless
+  ``--no-churn``, and recording the run).
 
-Prints one JSON object per step (``{"step", "engine", "seconds", "rows"}``) and a summary.
+Prints one JSON object per step (``{"step", "engine", "seconds", "rows", "cpu_s",
+"loadavg"}``; ``cpu_s`` is the CPU time of this Python process plus, on Spark, of the JVM, and
+``loadavg`` the 1-minute load average at the end of the step) and a summary.
 Spark's own log goes to stderr at ``--log-level`` (WARN shows its warnings, e.g. ``No Partition
 Defined for Window operation``: count them with ``2> spark.log; grep -c``).
 
 Run (under the shared benchmark lock)::
 
     flock /work/wt/notes/bench.lock python benchmarks/bench_spark.py --customers 20000 \\
-        --master 'local[2]' --log-level WARN 2> /tmp/bench_spark/spark.log
+        --master 'local[2]' --log-level WARN --tmp /tmp/bench_<you> 2> /tmp/bench_<you>/spark.log
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -42,29 +48,59 @@ def emit(**fields: object) -> None:
     print(json.dumps(fields, default=str), flush=True)
 
 
-def steps(ws, as_of: str) -> dict[str, float]:
-    """Time facts, segments and CLV on ``ws``; returns seconds per step."""
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(ws) -> float:
+    """CPU time of this process and, on Spark, of the JVM driver (local mode: all executors)."""
+    total = time.process_time()
+    if ws.backend.name == "pyspark":
+        pid = ws.backend._session._jvm.ProcessHandle.current().pid()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def steps(ws, as_of: str, churn: bool) -> dict[str, float]:
+    """Time facts, segments, CLV and a score run on ``ws``; returns seconds per step."""
     from crmlytics.asof import as_of as resolve
     from crmlytics.clv.predict import predict
+    from crmlytics.config import Config
     from crmlytics.facts import facts
+    from crmlytics.scoring import _shared_facts, score
     from crmlytics.segments import customer_segments
 
     point = resolve(as_of)
+    config = Config.model_validate({"churn": {"score_run": churn}})
+
+    def segments():
+        with _shared_facts(ws, point) as history:
+            return customer_segments(ws, point, history=history).to_pandas()
+
     engine = ws.backend.name
     out: dict[str, float] = {}
     work = {
         "facts": lambda: facts(ws, point),
-        "segments": lambda: customer_segments(ws, point).to_pandas(),
+        "segments": segments,
         "clv": lambda: predict(ws, point),
+        "score": lambda: range(score(ws, point, config).customers),
     }
     for name, run in work.items():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(ws)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = run()
         seconds = round(time.perf_counter() - started, 2)
         out[name] = seconds
-        emit(step=name, engine=engine, seconds=seconds, rows=len(frame))
+        emit(
+            step=name,
+            engine=engine,
+            seconds=seconds,
+            rows=len(frame),
+            cpu_s=round(cpu_seconds(ws) - cpu, 2),
+            loadavg=loadavg(),
+        )
     return out
 
 
@@ -74,9 +110,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", default="2025-06-30")
     parser.add_argument("--master", default="local[2]")
-    parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument(
+        "--shuffle-partitions", type=int, help="default: crmlytics' local default (N of local[N])"
+    )
+    parser.add_argument("--no-churn", action="store_true", help="score without churn columns")
     parser.add_argument("--log-level", default="WARN", choices=["ERROR", "WARN", "INFO"])
     parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--tmp", default=None, help="folder for the lake (e.g. /tmp/bench_<you>)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
@@ -92,7 +132,7 @@ def main() -> None:
     report["transaction_lines"] = len(tables["transactions"])
     report["generate_s"] = round(time.perf_counter() - started, 2)
 
-    with tempfile.TemporaryDirectory(prefix="bench_spark_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench_spark_", dir=args.tmp) as tmp:
         duck_seconds: dict[str, float] = {}
         if not args.skip_duckdb:
             started = time.perf_counter()
@@ -100,7 +140,7 @@ def main() -> None:
                 for name in LAKE_TABLES:
                     ws.insert(name, tables[name])
                 report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
-                duck_seconds = steps(ws, args.as_of)
+                duck_seconds = steps(ws, args.as_of, not args.no_churn)
 
         config = Config.model_validate(
             {
@@ -112,7 +152,11 @@ def main() -> None:
                         "database": "lake",
                         "log_level": args.log_level,
                         "conf": {
-                            "spark.sql.shuffle.partitions": args.shuffle_partitions,
+                            **(
+                                {"spark.sql.shuffle.partitions": args.shuffle_partitions}
+                                if args.shuffle_partitions
+                                else {}
+                            ),
                             "spark.sql.warehouse.dir": str(Path(tmp) / "spark-warehouse"),
                             "spark.driver.memory": "3g",
                             "spark.ui.enabled": False,
@@ -131,13 +175,14 @@ def main() -> None:
         started = time.perf_counter()
         ws = Workspace.from_config(config)
         report["attach_s"] = round(time.perf_counter() - started, 2)
-        spark_seconds = steps(ws, args.as_of)
+        spark_seconds = steps(ws, args.as_of, not args.no_churn)
         session.stop()
 
     report["duckdb_s"] = duck_seconds
     report["spark_s"] = spark_seconds
     report["spark_total_s"] = round(sum(spark_seconds.values()), 2)
     report["duckdb_total_s"] = round(sum(duck_seconds.values()), 2)
+    report["loadavg_end"] = loadavg()
     report["peak_rss_mb_python"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     report["target"] = "facts + segments + CLV + score on the 20,000-customer lake < 60 s"
     emit(summary=report)

@@ -6,8 +6,14 @@ exactly:
 
 - DuckDB: the aggregate ``quantile_disc``, which picks that same rank (checked against the
   rank formula in ``tests/test_percentiles.py``); one hash aggregation, no sort of the table;
-- other engines (Spark): a row number within each group (a window partitioned by the group
-  keys, never one window over all rows), and the value at the wanted rank.
+- other engines (Spark), with group keys: a row number within each group (a window
+  partitioned by the group keys), and the value at the wanted rank;
+- other engines without group keys (one group of all rows): no window over all rows, which
+  would put every row on one Spark task. The distinct values are counted with
+  :func:`crmlytics.ranking.tally` (rows at each value and below it, in value ranges on Spark),
+  and the percentile is the smallest value whose rows at or below it reach the rank
+  ``ceil(p * n)``: a scalar subquery over the distinct values, exact (docs/patterns.md,
+  section 3).
 """
 
 from __future__ import annotations
@@ -45,11 +51,16 @@ def nearest_rank(
     -------
     ``(table, metrics)``: aggregate the returned table by ``keys`` with ``metrics``; each metric
     is the percentile of ``value`` in the group, null when the group has no value.
+    Without ``keys`` on engines other than DuckDB the metrics are scalar subqueries (no window
+    over all rows): aggregate them beside at least one aggregate of the table (a count), so
+    that an empty table still gives one row.
     """
     column = table[value]
     if duckdb:
         numbers = column.cast("float64")
         return table, {name: _quantile_disc(numbers, float(p)) for name, p in probs.items()}
+    if not keys:
+        return table, _whole_table_percentiles(table, value, probs)
     window = ibis.window(group_by=list(keys), order_by=[column.isnull(), column])
     rank, count = f"_rank_{value}", f"_n_{value}"
     ranked = table.mutate(
@@ -63,3 +74,21 @@ def nearest_rank(
         for name, p in probs.items()
     }
     return ranked, metrics
+
+
+def _whole_table_percentiles(
+    table: ir.Table, value: str, probs: Mapping[str, float]
+) -> dict[str, ir.Value]:
+    """Nearest-rank percentiles of ``value`` over all rows of ``table`` without a window over
+    all rows: one scalar subquery per percentile over the distinct values and their counts."""
+    from crmlytics.ranking import tally
+
+    levels = tally(table.select(value), value)
+    levels = levels.cross_join(levels.aggregate(_n_total=levels.n.sum()))
+    reached = levels.n_before + levels.n
+    return {
+        name: levels.filter(reached >= (levels._n_total * float(p)).ceil().cast("int64"))[value]
+        .min()
+        .as_scalar()
+        for name, p in probs.items()
+    }

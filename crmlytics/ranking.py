@@ -7,8 +7,8 @@ position of their value plus their place among the customers tied at it, which i
 *partitioned by the value*. So nothing ever orders all customers in one window:
 
 - **DuckDB** (one machine) computes ``n_before`` with a running sum over the distinct values.
-- **Spark** splits the distinct values into ranges at fixed edges (:data:`EDGES`: 0 and
-  +-1.25 ** i, so one range spans values within about 25% of each other), runs the running sum
+- **Spark** splits the distinct values into fixed ranges (:func:`bucket_of`: one range spans
+  values within about 25% of each other, computed from the value alone), runs the running sum
   inside each range (a window partitioned by the range) and adds the totals of the ranges below
   (a join with the constant list of ranges). The edges only decide how the work is split, never
   a result: ranks, scores and shares are **exact on both engines** (tolerance zero), whatever
@@ -56,8 +56,9 @@ def tally(t: ir.Table, key: str, *, sums: Sequence[str] = ()) -> ir.Table:
     Parameters
     ----------
     t
-        Any table; ``key`` must be an integer column (days, counts, :func:`cents`); negate it
-        to count from the top.
+        Any table; ``key`` an integer column (days, counts, :func:`cents`); negate it to
+        count from the top. A float key is counted exactly as stored (two values equal only
+        if their floats are: nearest-rank percentiles, :mod:`crmlytics.percentiles`).
     sums
         Integer columns of ``t`` to total per key and cumulatively (e.g. cents).
 
@@ -82,20 +83,23 @@ def tally(t: ir.Table, key: str, *, sums: Sequence[str] = ()) -> ir.Table:
     return _bucketed_before(levels, key, totals)
 
 
-#: Upper bounds of the value ranges used on engines that scale out: 0 and +-ceil(1.25 ** i),
-#: so a range holds values within about 25% of each other, from 1 to beyond 10 ** 18.
-EDGES: tuple[int, ...] = tuple(
-    sorted(
-        {0} | {math.ceil(1.25**i) for i in range(190)} | {-math.ceil(1.25**i) for i in range(190)}
-    )
-)
+#: Ratio of the value ranges used on engines that scale out: a range holds values within
+#: about 25% of each other (and its negative), from 1 to beyond the largest int64.
+RANGE_RATIO = 1.25
+#: Every range :func:`bucket_of` can return, for any int64 key: ``-RANGE_LIMIT..RANGE_LIMIT``.
+RANGE_LIMIT = math.ceil(math.log(2.0**63 + 1) / math.log(RANGE_RATIO)) + 1
 
 
 def bucket_of(key: ir.IntegerValue) -> ir.IntegerValue:
-    """The range of :data:`EDGES` an integer ``key`` falls in: the number of edges below it
-    (monotone in ``key``; constants only, so no pass over the data is needed)."""
-    branches = [(key <= edge, i) for i, edge in enumerate(EDGES)]
-    return ibis.cases(*branches, else_=len(EDGES)).cast("int64")
+    """The value range an integer ``key`` falls in: ``sign(key) * floor(ln(|key| + 1) /
+    ln(1.25))``, in ``-RANGE_LIMIT..RANGE_LIMIT``.
+
+    Non-decreasing in ``key`` (``ln`` is monotone, as the JVM's ``Math.log`` guarantees, and so
+    are the conversion to double, the division by a positive constant and ``floor``), which is
+    all :func:`tally` needs: every key of a lower range is smaller. One arithmetic expression
+    of constants, so no pass over the data and a small plan."""
+    size = (key.abs().cast("float64") + 1.0).ln() / math.log(RANGE_RATIO)
+    return (size.floor().cast("int64") * key.sign().cast("int64")).cast("int64")
 
 
 def _bucketed_before(levels: ir.Table, key: str, totals: list[str]) -> ir.Table:
@@ -107,7 +111,8 @@ def _bucketed_before(levels: ir.Table, key: str, totals: list[str]) -> ir.Table:
     t = t.mutate(**{f"_{s}_inside": t[s].sum().over(inside) - t[s] for s in totals})
     per_bucket = t.group_by("_bucket").aggregate(**{f"_{s}_total": t[s].sum() for s in totals})
     ranges = ibis.memtable(
-        {"_upper_bucket": list(range(len(EDGES) + 1))}, schema={"_upper_bucket": "int64"}
+        {"_upper_bucket": list(range(-RANGE_LIMIT, RANGE_LIMIT + 1))},
+        schema={"_upper_bucket": "int64"},
     )
     pairs = ranges.join(per_bucket, ranges._upper_bucket > per_bucket._bucket)
     below = pairs.group_by(_below_bucket=pairs._upper_bucket).aggregate(

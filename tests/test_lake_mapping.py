@@ -252,6 +252,24 @@ def test_a_new_spark_session_starts_quiet_in_the_warehouse_time_zone():
     assert "spark.driver.extraJavaOptions" not in remote  # no local driver to configure
 
 
+def test_a_local_session_is_sized_for_one_machine_unless_the_config_says_otherwise():
+    from crmlytics.engines.config import SparkConfig
+    from crmlytics.engines.spark import session_conf
+
+    local = session_conf(SparkConfig(master="local[2]"), "UTC")
+    assert local["spark.sql.shuffle.partitions"] == "2"  # not Spark's 200
+    assert local["spark.sql.adaptive.enabled"] == "false"
+    assert local["spark.sql.execution.arrow.pyspark.enabled"] == "true"
+    assert session_conf(SparkConfig(master="local"), "UTC")["spark.sql.shuffle.partitions"] == "1"
+    given = SparkConfig(master="local[2]", conf={"spark.sql.shuffle.partitions": 16})
+    assert session_conf(given, "UTC")["spark.sql.shuffle.partitions"] == "16"
+    cluster = session_conf(SparkConfig(master="yarn"), "UTC")
+    remote = session_conf(SparkConfig(remote="sc://h:15002"), "UTC")
+    for conf in (cluster, remote):  # a cluster keeps Spark's own sizing
+        assert "spark.sql.shuffle.partitions" not in conf
+        assert "spark.sql.adaptive.enabled" not in conf
+
+
 class _SparkError(Exception):
     """Stands for pyspark's AnalysisException: its condition and message parameters."""
 
@@ -300,3 +318,23 @@ def test_spark_errors_become_one_line_naming_the_table_or_column():
     assert isinstance(cast, DataError) and "\n" not in str(cast)
     assert "The value 'x' of the type" in str(cast) and "SQLSTATE" not in str(cast)
     assert translate(ValueError("not Spark's")) is None
+
+
+def test_the_jvm_start_up_notice_is_dropped_and_every_other_stderr_line_passed_on(capfd):
+    import os
+
+    from crmlytics.engines.spark import _forward_stderr
+
+    read_end, write_end = os.pipe()
+    os.write(
+        write_end,
+        b"WARNING: Using incubator modules: jdk.incubator.vector\n"
+        b"02:37:25 ERROR SparkContext: Error initializing SparkContext.\n"
+        b"Exception in thread main: WARNING: Using incubator modules: is quoted here\n",
+    )
+    os.close(write_end)
+    _forward_stderr(read_end)  # returns when the JVM closes its end
+    assert capfd.readouterr().err.splitlines() == [
+        "02:37:25 ERROR SparkContext: Error initializing SparkContext.",
+        "Exception in thread main: WARNING: Using incubator modules: is quoted here",
+    ]

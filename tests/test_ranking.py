@@ -3,11 +3,13 @@ over all customers (crmlytics.ranking; docs/patterns.md)."""
 
 from __future__ import annotations
 
+import math
+
 import ibis
 import pandas as pd
 
 from crmlytics.facts import customer_facts
-from crmlytics.ranking import EDGES, _bucketed_before, bucket_of, cents, tally
+from crmlytics.ranking import RANGE_LIMIT, _bucketed_before, bucket_of, cents, tally
 from crmlytics.segments import four_degrees
 from crmlytics.segments.rfm import rfm
 from crmlytics.segments.value import value_tiers
@@ -78,7 +80,17 @@ def test_bucketed_counts_used_on_spark_are_exact():
 
 
 def test_value_ranges_are_monotone_and_split_the_keys():
-    t = ibis.memtable({"k": [-(10**12), -7, -1, 0, 1, 2, 100, 125, 10**12]})
+    # ranges by hand: sign(k) * floor(ln(|k| + 1) / ln(1.25)); ln(2) / ln(1.25) = 3.1,
+    # ln(3) / ln(1.25) = 4.9, ln(101) / ln(1.25) = 20.7, ln(126) / ln(1.25) = 21.7
+    big = 2**63 - 1
+    keys = [-big, -(10**12), -7, -1, 0, 1, 2, 100, 125, 10**12, big]
+    t = ibis.memtable({"k": keys}, schema={"k": "int64"})
     buckets = t.select(b=bucket_of(t.k)).to_pandas()["b"].tolist()
-    assert buckets == sorted(buckets) and len(set(buckets)) == 9
-    assert list(EDGES) == sorted(set(EDGES))
+    assert buckets[4:9] == [0, 3, 4, 20, 21] and buckets[2:4] == [-9, -3]
+    assert buckets == sorted(buckets) and len(set(buckets)) == len(keys)
+    assert buckets[0] >= -RANGE_LIMIT and buckets[-1] <= RANGE_LIMIT
+    # neighbouring keys at the range edges keep their order
+    edges = [math.ceil(1.25**i) + d for i in range(1, 180, 7) for d in (-1, 0, 1)]
+    e = ibis.memtable({"k": edges}, schema={"k": "int64"})
+    got = e.select(k=e.k, b=bucket_of(e.k)).to_pandas().sort_values("k")["b"].tolist()
+    assert got == sorted(got)

@@ -22,6 +22,7 @@ from crmlytics.complaints import (
 from crmlytics.complaints.config import ComplaintsConfig
 from crmlytics.complaints.impact import impact_panel
 from tests.parity.conftest import assert_same_frame
+from tests.parity.test_parity_ranking import _unpartitioned_windows
 from tests.test_complaints import crafted_complaints
 from tests.test_complaints_impact import simulate
 
@@ -69,6 +70,7 @@ def test_complaint_expressions_equal_on_duckdb_and_spark(complaints_ws, to_spark
         (lambda w: complaint_steps(w, later), ["complaint_id"]),
         (lambda w: handling_times(w, later, "category", conf), ["category"]),
         (lambda w: handling_times(w, as_of, "severity"), ["severity"]),
+        (lambda w: handling_times(w, later, None), ["complaints"]),  # percentiles of all rows
         (lambda w: quality_findings(w, later), ["complaint_id", "finding"]),
         (lambda w: backlog(w, as_of, "category"), ["category", "bucket_index"]),
         (lambda w: unfollowed(w, later), ["complaint_id"]),
@@ -86,3 +88,5 @@ def test_complaint_expressions_equal_on_duckdb_and_spark(complaints_ws, to_spark
         spark = make(spark_ws).to_pandas()
         assert len(duck) > 0, key
         assert_same_frame(duck, spark, key)
+    # no grouping: the percentiles of all complaints without a window over all rows
+    assert _unpartitioned_windows(spark_ws.backend, handling_times(spark_ws, later, None)) == []
