@@ -276,3 +276,16 @@ def test_the_memory_limit_comes_from_the_ingest_section_and_is_restored(tmp_path
     assert seen and set(seen) == {"512.0 MiB"}
     assert ws.duckdb.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.0 GiB"
     ws.close()
+
+
+def test_optimizers_switched_off_for_the_insert_are_switched_on_again(tmp_path):
+    # the direct insert keeps its filter above the conversions (filter_pushdown off), then
+    # restores what the user had set
+    ws = Workspace.memory()
+    ws.duckdb.execute("SET disabled_optimizers = 'top_n'")
+    path = write(tmp_path, "five.csv", FIVE + "c1,o1,2024-03-05,p1,10\nc1,o1,2024-03-05,p2,5\n")
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    setting = ws.duckdb.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    assert setting == "top_n"
+    ws.close()
