@@ -289,3 +289,53 @@ def test_optimizers_switched_off_for_the_insert_are_switched_on_again(tmp_path):
     setting = ws.duckdb.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     assert setting == "top_n"
     ws.close()
+
+
+def parquet(tmp_path, name, rows):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["customer_id", "order_id", "order_ts", "product_id", "amount"]
+    path = tmp_path / name
+    pq.write_table(pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}), path)
+    return path
+
+
+def test_parquet_without_line_no_stays_direct_and_a_bad_value_falls_back(monkeypatch, tmp_path):
+    clean = parquet(
+        tmp_path,
+        "day1.parquet",
+        [
+            ("c1", "o1", "2024-03-05 10:00:00", "p1", "10"),  # row 1: o1 line 1
+            ("c2", "o2", "2024-03-05 11:00:00", "p1", "5"),  # row 2: o2 line 1
+            ("c1", "o1", "2024-03-05 10:00:00", "p2", "7.5"),  # row 3: o1 line 2
+        ],
+    )
+    bad = parquet(
+        tmp_path,
+        "day2.parquet",
+        [
+            ("c3", "o3", "2024-03-06", "p1", "1"),
+            ("c3", "o3", "2024-03-06", "p2", "one"),  # row 2: not a number -> staged
+            ("c4", "o4\x00", "2024-03-06", "p1", "2"),  # row 3: a NUL byte -> staged
+        ],
+    )
+    staged, fast, calls = load_both(monkeypatch, [clean, bad])
+    assert calls == ["day2.parquet"]  # the clean file stayed on the direct path
+    assert fast == staged
+    assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, "p1", 10.0),
+        ("o1", 2, "p2", 7.5),
+        ("o2", 1, "p1", 5.0),
+        ("o3", 1, "p1", 1.0),
+    ]
+    # rows of a Parquet file are located by row number and shown as JSON
+    assert [(r[1], r[3], r[4][:22]) for r in fast["rejects"]] == [
+        (2, "amount", "amount: 'one' is not a"),
+        (3, None, "a value holds a NUL by"),
+    ]
+    assert '"amount":"one"' in fast["rejects"][0][2]
+    assert [row[1:] for row in fast["log"]] == [
+        (3, 3, 0, 0, 0, "loaded"),
+        (3, 1, 0, 2, 0, "loaded_with_rejects"),
+    ]

@@ -17,12 +17,13 @@ any exception, KeyboardInterrupt included), each in its own module:
 4. commit (:mod:`crmlytics.ingest.commit`): write one ``load_log`` row.
 
 The direct path (a clean file of new rows, e.g. the first load of a big export) skips the
-staged copy: a delimited text or JSON lines file is inserted straight from the conversion query,
-in one transaction, and kept only if the file proves to need nothing more: no row failing
-conversion (rows inserted = records counted from the file's lines, so a file with a record
-spanning several lines is always staged), no key twice or already in the table, and no missing
-numbered key column. Otherwise that transaction is rolled back and the file goes through the
-staged steps above (see :meth:`_Load.direct`).
+staged copy: a delimited text, JSON lines or Parquet file is inserted straight from the
+conversion query, in one transaction, and kept only if the file proves to need nothing more: no
+row failing conversion (rows inserted = records counted from the file's lines, or the rows in a
+Parquet file's metadata, so a text file with a record spanning several lines is always
+staged), no key twice or already in the table, and no missing numbered key column. Otherwise
+that transaction is rolled back and the file goes through the staged steps above (see
+:meth:`_Load.direct`).
 
 Counts: ``rows_read`` = records in the file (blank lines are not records) = ``rows_loaded`` +
 ``rows_rejected`` + ``rows_duplicate``.
@@ -47,7 +48,7 @@ from crmlytics.ingest.config import IngestConfig
 from crmlytics.ingest.context import LoadContext
 from crmlytics.ingest.encoding import GB18030, UTF8, UTF8_BOM, file_sha256
 from crmlytics.ingest.errors import FileReadError, IngestError
-from crmlytics.ingest.formats import JSONL, TEXT, XLSX, Dialect, Source, open_source
+from crmlytics.ingest.formats import JSONL, PARQUET, TEXT, XLSX, Dialect, Source, open_source
 from crmlytics.ingest.lines import expected_records, locator
 from crmlytics.ingest.mapping import MappingArg, Resolved, SourceMapping, load_mapping, resolve
 from crmlytics.ingest.parsing import ParseOptions, quote_ident, quote_literal
@@ -396,14 +397,14 @@ class _Load(LoadContext):
             raise IngestError(f"{self.path.name}: {scan.error}")
 
     def direct_possible(self, source: Source, resolved: Resolved) -> bool:
-        """Whether to try :meth:`direct`: a delimited text or JSON lines file.
+        """Whether to try :meth:`direct`: a delimited text, JSON lines or Parquet file.
 
         Its records must map to lines (see :func:`expected_records`). A numbered key column
         (``line_no``) comes from the file, or is absent from it altogether and numbered in file
         order on the way in (:meth:`numbers_lines`); a file with only some lines numbered is
         staged.
         """
-        return source.kind in (TEXT, JSONL) and source.reader_rejects
+        return (source.kind in (TEXT, JSONL) and source.reader_rejects) or source.kind == PARQUET
 
     def numbers_lines(self, resolved: Resolved) -> bool:
         """Whether the file lacks the table's numbered key column (``line_no``) altogether."""
@@ -446,7 +447,7 @@ class _Load(LoadContext):
             report("loading", None)
         target = quote_ident(self.spec.name)
         columns = ", ".join(quote_ident(c) for c in [*self.spec.names, ATTRIBUTES])
-        query = stage_sql(source, resolved, self.spec, self.options)
+        query = stage_sql(source, resolved, self.spec, self.options, check_nul=source.kind != TEXT)
         empty = self.sql(f"SELECT 1 FROM {target} LIMIT 1").fetchone() is None
         numbering = self.numbers_lines(resolved)
         if not empty:
