@@ -339,3 +339,34 @@ def test_parquet_without_line_no_stays_direct_and_a_bad_value_falls_back(monkeyp
         (3, 3, 0, 0, 0, "loaded"),
         (3, 1, 0, 2, 0, "loaded_with_rejects"),
     ]
+
+
+def test_excel_without_line_no_stays_direct_and_a_bad_value_falls_back(monkeypatch, tmp_path):
+    import polars as pl
+
+    names = ["customer_id", "order_id", "order_ts", "product_id", "amount"]
+    clean, bad = tmp_path / "day1.xlsx", tmp_path / "day2.xlsx"
+    pl.DataFrame(
+        [("c1", "o1", "2024-03-05", "p1", "10"), ("c1", "o1", "2024-03-05", "p2", "7.5")],
+        schema=names,
+        orient="row",
+    ).write_excel(clean)
+    pl.DataFrame(
+        [("c2", "o2", "2024-03-06", "p1", "1"), ("c2", "o2", "2024-03-06", "p2", "one")],
+        schema=names,
+        orient="row",
+    ).write_excel(bad)
+    staged, fast, calls = load_both(monkeypatch, [clean, bad])
+    assert calls == ["day2.xlsx"]  # the clean workbook stayed on the direct path
+    assert fast == staged
+    assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, "p1", 10.0),
+        ("o1", 2, "p2", 7.5),
+        ("o2", 1, "p1", 1.0),
+    ]
+    # spreadsheet row 3 (the header is row 1)
+    assert [(r[1], r[3]) for r in fast["rejects"]] == [(3, "amount")]
+    assert [row[1:] for row in fast["log"]] == [
+        (2, 2, 0, 0, 0, "loaded"),
+        (2, 1, 0, 1, 0, "loaded_with_rejects"),
+    ]

@@ -17,11 +17,11 @@ any exception, KeyboardInterrupt included), each in its own module:
 4. commit (:mod:`crmlytics.ingest.commit`): write one ``load_log`` row.
 
 The direct path (a clean file of new rows, e.g. the first load of a big export) skips the
-staged copy: a delimited text, JSON lines or Parquet file is inserted straight from the
+staged copy: a delimited text, JSON lines, Parquet or Excel file is inserted straight from the
 conversion query, in one transaction, and kept only if the file proves to need nothing more: no
-row failing conversion (rows inserted = records counted from the file's lines, or the rows in a
-Parquet file's metadata, so a text file with a record spanning several lines is always
-staged), no key twice or already in the table, and no missing numbered key column. Otherwise
+row failing conversion (rows inserted = records counted from the file's lines, or the rows of a
+Parquet file's metadata or of the sheet, so a text file with a record spanning several lines is
+always staged), no key twice or already in the table, and no missing numbered key column. Otherwise
 that transaction is rolled back and the file goes through the staged steps above (see
 :meth:`_Load.direct`).
 
@@ -397,14 +397,17 @@ class _Load(LoadContext):
             raise IngestError(f"{self.path.name}: {scan.error}")
 
     def direct_possible(self, source: Source, resolved: Resolved) -> bool:
-        """Whether to try :meth:`direct`: a delimited text, JSON lines or Parquet file.
+        """Whether to try :meth:`direct`: a delimited text, JSON lines, Parquet or Excel file.
 
         Its records must map to lines (see :func:`expected_records`). A numbered key column
         (``line_no``) comes from the file, or is absent from it altogether and numbered in file
         order on the way in (:meth:`numbers_lines`); a file with only some lines numbered is
         staged.
         """
-        return (source.kind in (TEXT, JSONL) and source.reader_rejects) or source.kind == PARQUET
+        return (source.kind in (TEXT, JSONL) and source.reader_rejects) or source.kind in (
+            PARQUET,
+            XLSX,
+        )
 
     def numbers_lines(self, resolved: Resolved) -> bool:
         """Whether the file lacks the table's numbered key column (``line_no``) altogether."""
