@@ -370,3 +370,17 @@ def test_excel_without_line_no_stays_direct_and_a_bad_value_falls_back(monkeypat
         (2, 2, 0, 0, 0, "loaded"),
         (2, 1, 0, 1, 0, "loaded_with_rejects"),
     ]
+
+
+def test_the_hash_in_load_log_is_the_file_hash_with_and_without_force(tmp_path):
+    import hashlib
+
+    path = write(tmp_path, "five.csv", FIVE + "c1,o1,2024-03-05,p1,10\n")
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    ws = Workspace.memory()
+    [first] = ingest(ws, "transactions", path)  # hashed once, before the load, and reused
+    [again] = ingest(ws, "transactions", path, force=True)  # hashed while the file is read
+    logged = ws.duckdb.execute("SELECT file_sha256 FROM load_log ORDER BY started_at").fetchall()
+    assert (first.sha256, again.sha256) == (expected, expected)
+    assert logged == [(expected,), (expected,)]
+    ws.close()

@@ -114,15 +114,17 @@ def scan_text(
     out: Path | None = None,
     whitespace: bool = False,
     progress: Progress | None = None,
+    sha256: str | None = None,
 ) -> TextScan:
     """Hash ``path``, check it decodes as ``encoding``, note blank lines and quote characters,
     in one chunked pass.
 
     With ``out``, the decoded text is written there as UTF-8 (transcoding), with runs of spaces
     and tabs turned into one tab when ``whitespace`` is set (whitespace-separated text). Lines are
-    never added or removed, so physical line numbers are the same in both files.
+    never added or removed, so physical line numbers are the same in both files. A ``sha256``
+    the caller already has (it hashed the file to look for an earlier load) is not computed again.
     """
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if sha256 is None else None
     total = max(path.stat().st_size, 1)
     done = 0
     lines = 0
@@ -140,7 +142,8 @@ def scan_text(
             while True:
                 chunk = fh.read(CHUNK_BYTES)
                 if chunk:
-                    digest.update(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     done += len(chunk)
                     data = rest + chunk
                     cut = data.rfind(b"\n") + 1
@@ -199,7 +202,7 @@ def scan_text(
         foreign = []  # DuckDB's reader rejects them (invalid encoding)
     blank.sort()
     return TextScan(
-        digest.hexdigest(),
+        digest.hexdigest() if digest is not None else sha256,
         encoding,
         decodes,
         lines,

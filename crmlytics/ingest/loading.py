@@ -263,6 +263,7 @@ def _skipped(path: Path, sha256: str, earlier: tuple[str, str, Any]) -> LoadResu
 def _load_file(con: Any, path: Path, plan: _Plan) -> LoadResult:
     table_spec, source_mapping, progress = plan.spec, plan.mapping, plan.progress
     report = partial(progress, str(path)) if progress is not None else None
+    sha256 = None
     if not plan.force:
         sha256 = file_sha256(path)
         earlier = _earlier_load(con, table_spec.name, sha256)
@@ -288,6 +289,7 @@ def _load_file(con: Any, path: Path, plan: _Plan) -> LoadResult:
                 dialect=dialect,
                 sheet=plan.sheet,
                 temp_root=plan.temp_root,
+                sha256=sha256,
             )
             resolved = resolve(source_mapping, source.headers, table_spec, path)
             if direct and load.direct_possible(source, resolved):
