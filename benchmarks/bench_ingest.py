@@ -31,6 +31,10 @@ Usage::
     python benchmarks/bench_ingest.py --rows 1000000 --workdir /tmp/bench_ingest
     python benchmarks/bench_ingest.py --rows 10000000 --repeat 1 --workdir /tmp/bench_ingest
     python benchmarks/bench_ingest.py --rows 1000000 10000000 --shapes five --repeat 1
+    # scale (five columns only, written by DuckDB: 100M lines is about 5.6 GB of CSV)
+    python benchmarks/bench_ingest.py --generate duckdb --prepare --rows 100000000 --workdir W
+    flock /work/wt/notes/bench.lock python benchmarks/bench_ingest.py --generate duckdb \
+        --rows 1000000 10000000 100000000 --repeat 1 --workdir W
 """
 
 from __future__ import annotations
