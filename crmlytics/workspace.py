@@ -73,6 +73,7 @@ class Workspace:
             name: _normalise_mapping(name, m, database) for name, m in (mapping or {}).items()
         }
         self._sources: dict[str, ir.Table] = {}
+        self._tables: dict[str, tuple[str, ir.Table]] = {}
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -267,11 +268,35 @@ class Workspace:
             return self.backend.table(name)
         table_spec = spec(name)
         if not self.attached:
-            return self.backend.table(name)
+            return self._warehouse_table(name)
         lake = self.lake_table(name)
         if lake.absent:
             raise AbsentTableError(_absent_message(name, _reader()))
         return _canonical(self._source(lake), lake, table_spec)
+
+    def _warehouse_table(self, name: str) -> ir.Table:
+        """A table of the embedded warehouse, its schema looked up once per definition.
+
+        Ibis asks the backend for a table's schema on every look-up (a compiled query each time,
+        five or six of them per facts expression); on DuckDB the table's ``CREATE`` statement
+        (one catalog row) tells whether the table is still the one looked up before: any change
+        of its columns, a drop or a re-creation with other columns, changes that statement.
+        """
+        if not self.is_duckdb:
+            return self.backend.table(name)
+        row = self.duckdb.execute(
+            "SELECT sql FROM duckdb_tables() WHERE table_name = ? "
+            "AND database_name = current_database() AND schema_name = current_schema()",
+            [name],
+        ).fetchone()
+        if row is None:  # not a table (a view, or missing): as the backend says
+            return self.backend.table(name)
+        cached = self._tables.get(name)
+        if cached is not None and cached[0] == row[0]:
+            return cached[1]
+        table = self.backend.table(name)
+        self._tables[name] = (row[0], table)
+        return table
 
     def optional_table(self, name: str) -> ir.Table:
         """:meth:`table`, or an empty table with the canonical columns when the mapping declares

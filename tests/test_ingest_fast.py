@@ -276,3 +276,111 @@ def test_the_memory_limit_comes_from_the_ingest_section_and_is_restored(tmp_path
     assert seen and set(seen) == {"512.0 MiB"}
     assert ws.duckdb.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.0 GiB"
     ws.close()
+
+
+def test_optimizers_switched_off_for_the_insert_are_switched_on_again(tmp_path):
+    # the direct insert keeps its filter above the conversions (filter_pushdown off), then
+    # restores what the user had set
+    ws = Workspace.memory()
+    ws.duckdb.execute("SET disabled_optimizers = 'top_n'")
+    path = write(tmp_path, "five.csv", FIVE + "c1,o1,2024-03-05,p1,10\nc1,o1,2024-03-05,p2,5\n")
+    [result] = ingest(ws, "transactions", path)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    setting = ws.duckdb.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    assert setting == "top_n"
+    ws.close()
+
+
+def parquet(tmp_path, name, rows):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["customer_id", "order_id", "order_ts", "product_id", "amount"]
+    path = tmp_path / name
+    pq.write_table(pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}), path)
+    return path
+
+
+def test_parquet_without_line_no_stays_direct_and_a_bad_value_falls_back(monkeypatch, tmp_path):
+    clean = parquet(
+        tmp_path,
+        "day1.parquet",
+        [
+            ("c1", "o1", "2024-03-05 10:00:00", "p1", "10"),  # row 1: o1 line 1
+            ("c2", "o2", "2024-03-05 11:00:00", "p1", "5"),  # row 2: o2 line 1
+            ("c1", "o1", "2024-03-05 10:00:00", "p2", "7.5"),  # row 3: o1 line 2
+        ],
+    )
+    bad = parquet(
+        tmp_path,
+        "day2.parquet",
+        [
+            ("c3", "o3", "2024-03-06", "p1", "1"),
+            ("c3", "o3", "2024-03-06", "p2", "one"),  # row 2: not a number -> staged
+            ("c4", "o4\x00", "2024-03-06", "p1", "2"),  # row 3: a NUL byte -> staged
+        ],
+    )
+    staged, fast, calls = load_both(monkeypatch, [clean, bad])
+    assert calls == ["day2.parquet"]  # the clean file stayed on the direct path
+    assert fast == staged
+    assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, "p1", 10.0),
+        ("o1", 2, "p2", 7.5),
+        ("o2", 1, "p1", 5.0),
+        ("o3", 1, "p1", 1.0),
+    ]
+    # rows of a Parquet file are located by row number and shown as JSON
+    assert [(r[1], r[3], r[4][:22]) for r in fast["rejects"]] == [
+        (2, "amount", "amount: 'one' is not a"),
+        (3, None, "a value holds a NUL by"),
+    ]
+    assert '"amount":"one"' in fast["rejects"][0][2]
+    assert [row[1:] for row in fast["log"]] == [
+        (3, 3, 0, 0, 0, "loaded"),
+        (3, 1, 0, 2, 0, "loaded_with_rejects"),
+    ]
+
+
+def test_excel_without_line_no_stays_direct_and_a_bad_value_falls_back(monkeypatch, tmp_path):
+    import polars as pl
+
+    names = ["customer_id", "order_id", "order_ts", "product_id", "amount"]
+    clean, bad = tmp_path / "day1.xlsx", tmp_path / "day2.xlsx"
+    pl.DataFrame(
+        [("c1", "o1", "2024-03-05", "p1", "10"), ("c1", "o1", "2024-03-05", "p2", "7.5")],
+        schema=names,
+        orient="row",
+    ).write_excel(clean)
+    pl.DataFrame(
+        [("c2", "o2", "2024-03-06", "p1", "1"), ("c2", "o2", "2024-03-06", "p2", "one")],
+        schema=names,
+        orient="row",
+    ).write_excel(bad)
+    staged, fast, calls = load_both(monkeypatch, [clean, bad])
+    assert calls == ["day2.xlsx"]  # the clean workbook stayed on the direct path
+    assert fast == staged
+    assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, "p1", 10.0),
+        ("o1", 2, "p2", 7.5),
+        ("o2", 1, "p1", 1.0),
+    ]
+    # spreadsheet row 3 (the header is row 1)
+    assert [(r[1], r[3]) for r in fast["rejects"]] == [(3, "amount")]
+    assert [row[1:] for row in fast["log"]] == [
+        (2, 2, 0, 0, 0, "loaded"),
+        (2, 1, 0, 1, 0, "loaded_with_rejects"),
+    ]
+
+
+def test_the_hash_in_load_log_is_the_file_hash_with_and_without_force(tmp_path):
+    import hashlib
+
+    path = write(tmp_path, "five.csv", FIVE + "c1,o1,2024-03-05,p1,10\n")
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    ws = Workspace.memory()
+    [first] = ingest(ws, "transactions", path)  # hashed once, before the load, and reused
+    [again] = ingest(ws, "transactions", path, force=True)  # hashed while the file is read
+    logged = ws.duckdb.execute("SELECT file_sha256 FROM load_log ORDER BY started_at").fetchall()
+    assert (first.sha256, again.sha256) == (expected, expected)
+    assert logged == [(expected,), (expected,)]
+    ws.close()

@@ -85,3 +85,19 @@ def test_the_package_exposes_every_step_under_one_import():
     assert crm.fit_clv is crmlytics.clv.fit_clv is crmlytics.clv.predict.fit_clv
     assert not hasattr(crmlytics.clv.predict, "fit")
     assert "fit" not in crmlytics.clv.__all__
+
+
+def test_a_table_is_looked_up_once_until_its_definition_changes(tmp_path):
+    ws = Workspace.open(tmp_path / "w.duckdb")
+    first = ws.table("transactions")
+    assert ws.table("transactions") is first  # same definition: the schema is not asked again
+    ws.duckdb.execute("INSERT INTO transactions (order_id, customer_id) VALUES ('o1', 'c1')")
+    assert ws.table("transactions") is first  # rows are no change of definition
+    ws.duckdb.execute("ALTER TABLE transactions ADD COLUMN region VARCHAR")
+    changed = ws.table("transactions")
+    assert "region" in changed.columns and "region" not in first.columns
+    ws.duckdb.execute("DROP TABLE customers")
+    ws.duckdb.execute("CREATE TABLE customers (customer_id VARCHAR, tier VARCHAR)")
+    assert ws.table("customers").columns == ("customer_id", "tier")
+    assert ws.table("transactions").to_pyarrow().num_rows == 1
+    ws.close()

@@ -114,15 +114,17 @@ def scan_text(
     out: Path | None = None,
     whitespace: bool = False,
     progress: Progress | None = None,
+    sha256: str | None = None,
 ) -> TextScan:
     """Hash ``path``, check it decodes as ``encoding``, note blank lines and quote characters,
     in one chunked pass.
 
     With ``out``, the decoded text is written there as UTF-8 (transcoding), with runs of spaces
     and tabs turned into one tab when ``whitespace`` is set (whitespace-separated text). Lines are
-    never added or removed, so physical line numbers are the same in both files.
+    never added or removed, so physical line numbers are the same in both files. A ``sha256``
+    the caller already has (it hashed the file to look for an earlier load) is not computed again.
     """
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if sha256 is None else None
     total = max(path.stat().st_size, 1)
     done = 0
     lines = 0
@@ -140,7 +142,8 @@ def scan_text(
             while True:
                 chunk = fh.read(CHUNK_BYTES)
                 if chunk:
-                    digest.update(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     done += len(chunk)
                     data = rest + chunk
                     cut = data.rfind(b"\n") + 1
@@ -199,7 +202,7 @@ def scan_text(
         foreign = []  # DuckDB's reader rejects them (invalid encoding)
     blank.sort()
     return TextScan(
-        digest.hexdigest(),
+        digest.hexdigest() if digest is not None else sha256,
         encoding,
         decodes,
         lines,
@@ -232,6 +235,13 @@ def _decode_chunk(
             pass
         else:
             return text, [], sum(1 for line in data.split(b"\n") if not line.isascii())
+    else:
+        native = _non_utf8_lines(data)
+        if native is not None:  # no line can be UTF-8: decode the chunk at once
+            try:
+                return data.decode(codec), [], native
+            except UnicodeDecodeError:
+                pass  # a line not in the codec: found line by line below
     parts: list[str] = []
     foreign: list[tuple[int, str, str]] = []
     good = 0
@@ -254,6 +264,39 @@ def _decode_chunk(
         foreign.append((number, shown, reason))
         parts.append("\r" if line.endswith(b"\r") else "")
     return "\n".join(parts), foreign, good
+
+
+def _non_utf8_lines(data: bytes) -> int | None:
+    """The number of non-ASCII lines of ``data`` if each of them is certainly not UTF-8, else
+    None (some line may be UTF-8: the caller checks line by line).
+
+    Vectorised over the non-ASCII bytes only. A line is certainly not UTF-8 when it holds a byte
+    that can never be there (``C0``, ``C1``, ``F5``-``FF``), a continuation byte
+    (``80``-``BF``) right after an ASCII byte, or a lead byte (``C2``-``F4``) not followed by a
+    continuation byte; every mark is a real UTF-8 error, so a line taken for not UTF-8 is never
+    UTF-8. Chinese GB18030 text has such a byte on nearly every line, so the check line by line
+    (a decode per line, ten times slower than the codec) is left for the rare chunk where some
+    line has none.
+    """
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    high = raw >= 0x80
+    if not high.any():
+        return 0
+    continuation = (raw & 0xC0) == 0x80
+    lead = (raw >= 0xC2) & (raw <= 0xF4)
+    marked = (raw == 0xC0) | (raw == 0xC1) | (raw >= 0xF5)
+    marked[0] |= continuation[0]  # the chunk starts at a line start
+    marked[1:] |= continuation[1:] & ~high[:-1]
+    marked[:-1] |= lead[:-1] & ~continuation[1:]
+    marked[-1] |= lead[-1]
+    starts = np.r_[0, np.flatnonzero(raw[:-1] == 0x0A) + 1]  # line starts
+    with_high = np.maximum.reduceat(high.view(np.uint8), starts)
+    with_mark = np.maximum.reduceat(marked.view(np.uint8), starts)
+    if (with_high > with_mark).any():
+        return None
+    return int(np.count_nonzero(with_high))
 
 
 def _is_utf8(line: bytes) -> bool:

@@ -181,11 +181,13 @@ def open_source(
     dialect: Dialect = Dialect(),
     sheet: str | None = None,
     temp_root: Path | None = None,
+    sha256: str | None = None,
 ) -> Source:
     """Open ``path`` for reading as text columns; ``rejects`` names DuckDB's reject tables.
 
     ``temp_root`` is where a transcoded copy is written (next to the warehouse, see
-    :func:`crmlytics.ingest.tempfiles.temp_root`); ``sheet`` picks an Excel sheet.
+    :func:`crmlytics.ingest.tempfiles.temp_root`); ``sheet`` picks an Excel sheet; ``sha256``
+    is the file's hash when the caller has it already.
     """
     kind = _KINDS.get(path.suffix.lower(), TEXT)
     if kind == PARQUET:
@@ -194,8 +196,19 @@ def open_source(
         source = _xlsx(con, path, sheet)
     else:
         source = _text(
-            con, path, kind, colmaps, canonical, rejects, encoding, progress, dialect, temp_root
+            con,
+            path,
+            kind,
+            colmaps,
+            canonical,
+            rejects,
+            encoding,
+            progress,
+            dialect,
+            temp_root,
+            sha256,
         )
+    source._sha256 = source._sha256 or sha256
     _check_headers(source)
     return source
 
@@ -275,6 +288,7 @@ def _text(
     progress: Progress | None,
     dialect: Dialect,
     temp_root: Path | None,
+    sha256: str | None = None,
 ) -> Source:
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
@@ -292,10 +306,17 @@ def _text(
         read_path = Path(source.temp_dir.name) / (path.stem + ".utf8" + path.suffix)
         # the copy must exist before DuckDB reads it
         source.scan = scan_text(
-            path, encoding, out=read_path, whitespace=source.whitespace, progress=progress
+            path,
+            encoding,
+            out=read_path,
+            whitespace=source.whitespace,
+            progress=progress,
+            sha256=sha256,
         )
     else:
-        source.scan = source.pool.submit(scan_text, path, encoding, progress=progress)
+        source.scan = source.pool.submit(
+            scan_text, path, encoding, progress=progress, sha256=sha256
+        )
     source.read_path = read_path
     if kind == JSONL:
         _jsonl(source, read_path, rejects)

@@ -73,7 +73,8 @@ def numbered_sql(table_spec: TableSpec, query: str) -> str:
     good rows: what :func:`number_lines` gives lines of groups new to the table.
 
     File order is the order of the file's records as the query yields them
-    (``row_number() OVER ()`` under ``preserve_insertion_order``, set by the caller).
+    (``row_number() OVER ()`` under ``preserve_insertion_order``, set by the caller). Only the
+    table's columns and ``__bad`` go through the window (it sorts what it carries).
     """
     assert table_spec.numbered is not None
     column, within = table_spec.numbered
@@ -81,10 +82,11 @@ def numbered_sql(table_spec: TableSpec, query: str) -> str:
     present = " AND ".join(f"{quote_ident(w)} IS NOT NULL" for w in within)
     col = quote_ident(column)
     sql_type = SQL_TYPES[table_spec.column(column).dtype]
+    carried = ", ".join(quote_ident(c) for c in [*table_spec.names, ATTRIBUTES])
     return (
         f"SELECT * REPLACE (CASE WHEN {present} AND NOT __bad THEN CAST(row_number() OVER "
         f"(PARTITION BY {group}, __bad ORDER BY __pos) AS {sql_type}) END AS {col}) "
-        f"FROM (SELECT *, row_number() OVER () AS __pos FROM ({query}))"
+        f"FROM (SELECT {carried}, __bad, row_number() OVER () AS __pos FROM ({query}))"
     )
 
 

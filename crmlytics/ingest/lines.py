@@ -19,13 +19,20 @@ from crmlytics.ingest.parsing import quote_ident, quote_literal
 
 
 def expected_records(source: Source, reader_lines: int) -> int | None:
-    """Records DuckDB should have read as rows from a text file, counted from its lines.
+    """Records DuckDB should have read as rows from a text file, counted from its lines (the
+    rows of a Parquet file from its metadata, of an Excel sheet as read).
 
     Physical lines (the last one counts without a newline) less the header lines, blank lines
     and the ``reader_lines`` DuckDB's reader rejected. An upper bound on the rows read (a quoted
     field spanning lines only lowers it); None when a lone carriage return could make DuckDB
     see more lines than newlines.
     """
+    if source.kind == XLSX:  # one record per row of the sheet read, and no reader rejects
+        return source.frame.height
+    if source.kind == PARQUET:  # one record per row, and no reader rejects
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(source.path).metadata.num_rows
     scan = source.text_scan()
     if scan is None or scan.bare_cr:
         return None

@@ -164,7 +164,24 @@ def _timestamp(text: str, timezone: str) -> str:
     )
     return (
         f"(CASE WHEN NOT (ascii({text}) BETWEEN 48 AND 57) THEN CAST(NULL AS TIMESTAMP) "
-        f"WHEN regexp_matches({text}, {quote_literal(_OFFSET)}) THEN {zoned} ELSE {naive} END)"
+        f"WHEN {_may_have_offset(text)} AND regexp_matches({text}, {quote_literal(_OFFSET)}) "
+        f"THEN {zoned} ELSE {naive} END)"
+    )
+
+
+def _may_have_offset(text: str) -> str:
+    """SQL true for every text that may end in a UTC offset, cheap enough for every row.
+
+    A text matching :data:`_OFFSET` ends in ``Z``/``z`` or has a ``+`` or ``-`` before its last
+    digits. That sign follows a date and a time, which take at least 10 characters
+    (``1-1-1 1:00``), so a ``-`` offset of anything either branch reads as a time is at the 11th
+    character or later, where the guard looks; the dashes of a date end by its 10th. A text that
+    matches the regular expression but not the guard is no date on either branch (NULL). The
+    regular expression alone costs about a fifth of the whole conversion of a file.
+    """
+    return (
+        f"(suffix({text}, 'Z') OR suffix({text}, 'z') OR contains({text}, '+') "
+        f"OR contains(substr({text}, 11), '-'))"
     )
 
 
