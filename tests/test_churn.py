@@ -385,3 +385,15 @@ def test_btyd_history_from_the_purchase_aggregate_is_the_clv_summary(ws):
     assert by_id.loc["p", "btyd_recency_weeks"] == 8.0
     assert by_id.loc["p", "btyd_age_weeks"] == 90 / 7
     assert by_id.loc["r", "btyd_age_weeks"] == 59 / 7
+
+
+def test_a_feature_missing_throughout_training_is_left_out_not_fatal():
+    """No campaign sent: campaign_open_rate is missing for everyone. The trees learn from the
+    other features (scikit-learn cannot bin an empty column) and scoring still works."""
+    frame = simulate_snapshots(customers=800, cutoffs=3, seed=5)
+    frame["campaign_open_rate"] = np.nan
+    model = ChurnModel().fit(frame)
+    assert "campaign_open_rate" not in model.features_
+    assert "complaints_recent" in model.features_
+    p = model.predict(frame)["churn_probability"]
+    assert p.notna().all() and p.between(0, 1).all()

@@ -88,7 +88,8 @@ class ChurnModel(Model):
     Attributes
     ----------
     features_ : list of str
-        Columns the model reads.
+        Columns the model reads (for ``gbt``, the features that had a value in the rows the
+        trees were grown on: one missing throughout training is left out).
     estimator_ : object or None
         The fitted trees or logistic pipeline (``None`` for a rule).
     calibrator_ : object or None
@@ -183,6 +184,11 @@ class ChurnModel(Model):
                 "the calibration cutoff (the latest) or the earlier ones hold only churners or "
                 "only stayers; add cutoffs or lengthen the history"
             )
+        if self.method == "gbt":
+            # a feature with no value in the rows the trees learn from has nothing to teach
+            # (campaign_open_rate when no campaign was sent), and scikit-learn cannot bin it
+            features = [f for f in features if data.loc[fit_rows, f].notna().any()]
+            data = data[features]
         self.features_ = features
         self.estimator_, self.calibrator_ = None, None
         if self.method == "gbt":
