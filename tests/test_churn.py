@@ -397,3 +397,17 @@ def test_a_feature_missing_throughout_training_is_left_out_not_fatal():
     assert "complaints_recent" in model.features_
     p = model.predict(frame)["churn_probability"]
     assert p.notna().all() and p.between(0, 1).all()
+
+
+def test_a_feature_missing_at_the_calibration_cutoff_only_still_fits_and_explains():
+    """Satisfaction known at the earlier cutoffs but at none of the latest (the calibration
+    cutoff, where effect curves are learnt): its curve is the missing point alone, so it never
+    pushes a customer's risk, and fitting does not fail."""
+    frame = simulate_snapshots(customers=800, cutoffs=3, seed=6)
+    latest = frame["cutoff"] == frame["cutoff"].max()
+    frame.loc[latest, "mean_satisfaction"] = np.nan
+    model = ChurnModel().fit(frame)
+    assert "mean_satisfaction" in model.features_
+    drivers = model.drivers(frame, top=3, candidates=len(model.features_))
+    named = drivers[["driver_1", "driver_2", "driver_3"]].to_numpy().ravel()
+    assert "mean_satisfaction" not in set(named)

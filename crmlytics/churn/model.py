@@ -370,9 +370,9 @@ class ChurnModel(Model):
         for feature in self.features_:
             values = X[feature].to_numpy()
             finite = np.sort(values[np.isfinite(values)])
-            edges = np.unique(np.quantile(finite, np.linspace(0, 1, _EFFECT_BINS + 1)[1:-1]))
-            if len(finite) == 0:
-                edges = np.array([], dtype="float64")
+            edges = np.array([], dtype="float64")
+            if len(finite):  # a feature missing throughout the sample has one point: missing
+                edges = np.unique(np.quantile(finite, np.linspace(0, 1, _EFFECT_BINS + 1)[1:-1]))
             bins = np.searchsorted(edges, finite, side="left")
             # each bin is represented by the median training value in it
             points = [
