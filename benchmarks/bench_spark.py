@@ -162,7 +162,8 @@ def main() -> None:
                             "spark.ui.enabled": False,
                         },
                     },
-                    "tables": LAKE_MAPPING,
+                    # the demo lake has no campaign sends: declared absent, churn goes without
+                    "tables": {**LAKE_MAPPING, "campaign_touches": {"absent": True}},
                 },
             }
         )

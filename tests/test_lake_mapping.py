@@ -338,3 +338,27 @@ def test_the_jvm_start_up_notice_is_dropped_and_every_other_stderr_line_passed_o
         "02:37:25 ERROR SparkContext: Error initializing SparkContext.",
         "Exception in thread main: WARNING: Using incubator modules: is quoted here",
     ]
+
+
+def test_churn_features_go_without_tables_declared_absent(small_ws):
+    from crmlytics.churn.features import churn_features
+
+    lake = _lake_of(small_ws, "transactions", "customers", "complaints")
+    ws = Workspace.attach(
+        lake,
+        {
+            "products": {"absent": True},
+            "interactions": {"absent": True},
+            "campaign_touches": {"absent": True},
+        },
+        timezone="UTC",
+    )
+    got = churn_features(ws, "2024-01-10").to_pandas().set_index("customer_id").sort_index()
+    full = churn_features(small_ws, "2024-01-10").to_pandas().set_index("customer_id")
+    full = full.sort_index()
+    assert len(got) == len(full) > 0
+    # no sends, no contacts: zero counts and a missing open rate; purchases as before
+    assert (got[["campaign_touches", "contacts", "contacts_recent"]] == 0).all().all()
+    assert got["campaign_open_rate"].isna().all()
+    for column in ("days_since_last_purchase", "orders", "net_revenue", "complaints"):
+        pd.testing.assert_series_equal(got[column], full[column])

@@ -29,6 +29,10 @@ before those. The features, in :data:`FEATURES` order:
   pandas by :func:`feature_frame`; null when the data cannot support the fit; the parameters
   are estimated from a seeded random sample of ``p_alive_sample`` customers, 20,000 by
   default, and P(alive) computed for everyone).
+
+Complaints, interactions and campaign touches enrich the features: on a lake that declares one
+of them absent (:meth:`crmlytics.workspace.Workspace.optional_table`) its counts are zero and
+its rates missing.
 """
 
 from __future__ import annotations
@@ -219,7 +223,7 @@ def complaint_features(
 ) -> ir.Table:
     """``customer_id, complaints, complaints_recent, unresolved_complaints, slow_complaints,
     mean_satisfaction`` as of ``point`` (see the module doc)."""
-    c = ws.table("complaints")
+    c = ws.optional_table("complaints")
     c = c.filter(point.visible(c.opened_at))
     resolved = c.resolved_at.notnull() & point.visible(c.resolved_at)
     now = ibis.timestamp(point.cutoff).epoch_seconds()
@@ -238,7 +242,7 @@ def complaint_features(
 
 def contact_features(ws: Workspace, point: AsOf, trend_days: int = 90) -> ir.Table:
     """``customer_id, contacts, contacts_recent``: interactions visible as of ``point``."""
-    i = ws.table("interactions")
+    i = ws.optional_table("interactions")
     i = i.filter(point.visible(i.ts))
     recent = i.ts >= ibis.timestamp(point.window_start(trend_days))
     return i.group_by("customer_id").aggregate(
@@ -249,7 +253,7 @@ def contact_features(ws: Workspace, point: AsOf, trend_days: int = 90) -> ir.Tab
 def campaign_features(ws: Workspace, point: AsOf) -> ir.Table:
     """``customer_id, campaign_touches, campaign_opens, campaign_clicks`` visible as of
     ``point`` (an open or click after the cutoff is not yet known)."""
-    t = ws.table("campaign_touches")
+    t = ws.optional_table("campaign_touches")
     t = t.filter(point.visible(t.sent_at))
     return t.group_by("customer_id").aggregate(
         campaign_touches=t.count(),
