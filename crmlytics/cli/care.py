@@ -12,12 +12,11 @@ from crmlytics.cli.common import (
     DbOption,
     FailOnEmptyOption,
     LocaleOption,
-    check_not_empty,
+    check_list_output,
     checked_as_of,
     command,
-    emit,
+    emit_action_list,
     locale_of,
-    say,
     settings,
     step,
     warehouse,
@@ -53,9 +52,10 @@ def care_command(
     care.important_date_days). Written like a segment list with --out (opted-out customers
     left out unless --include-opted-out), else printed."""
     from crmlytics.asof import as_of as resolve_as_of
-    from crmlytics.care.lists import FORWARD_LISTS, care_list, check_list_name, export_care_list
+    from crmlytics.care.lists import FORWARD_LISTS, care_list, check_list_name
 
     key = check_list_name(name)
+    check_list_output(out, hash_pii)
     conf = settings(config)
     chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
@@ -63,36 +63,31 @@ def care_command(
         forward = key in FORWARD_LISTS
         point = resolve_as_of(as_of) if forward else checked_as_of(ws, as_of, conf)
         with step("care", f"building the {key} list") as s:
-            if out is not None:
-                result = export_care_list(
-                    ws,
-                    key,
-                    point,
-                    out=out,
-                    include_opted_out=include_opted_out,
-                    hash_pii=hash_pii,
-                    locale=chosen,  # type: ignore[arg-type]
-                    config=conf,
-                )
-                s.rows = result.rows
-            else:
-                listed = care_list(
-                    ws,
-                    key,
-                    point,
-                    include_opted_out=include_opted_out,
-                    locale=chosen,  # type: ignore[arg-type]
-                    config=conf,
-                )
-                s.rows = len(listed.frame)
-    if out is not None:
-        check_not_empty(result.rows, f"the {key} list", fail_on_empty)
-        say(
-            f"wrote {result.rows:,} customers to {result.path} "
-            f"({result.excluded_opted_out:,} opted-out customers left out)"
+            listed = care_list(
+                ws,
+                key,
+                point,
+                include_opted_out=include_opted_out,
+                locale=chosen,  # type: ignore[arg-type]
+                config=conf,
+            )
+            s.rows = len(listed.frame)
+        own = list(listed.frame.columns[listed.frame.columns.get_loc("list_name") + 1 :])
+        emit_action_list(
+            listed,
+            out=out,
+            hash_pii=hash_pii,
+            locale=chosen,
+            config=conf,
+            what=f"the {key} list",
+            title=f"{key} as of {point}",
+            columns=[
+                "customer_id",
+                "name",
+                "phone",
+                "value_tier",
+                "days_since_last_purchase",
+                *own,
+            ],
+            fail_on_empty=fail_on_empty,
         )
-        return
-    check_not_empty(len(listed.frame), f"the {key} list", fail_on_empty)
-    own = list(listed.frame.columns[listed.frame.columns.get_loc("list_name") + 1 :])
-    columns = ["customer_id", "name", "phone", "value_tier", "days_since_last_purchase", *own]
-    emit(listed.frame[columns], None, title=f"{key} as of {point}", locale=chosen)

@@ -589,6 +589,46 @@ def show_table(
     )
 
 
+def check_list_output(out: Path | None, hash_pii: str | None) -> None:
+    """Refuse a bad ``--out`` extension or ``--hash-pii`` method before any work is done."""
+    from crmlytics.export.lists import check_format, check_hash_method
+
+    if out is not None:
+        check_format(out, None)
+    check_hash_method(hash_pii)
+
+
+def emit_action_list(
+    listed: Any,
+    *,
+    out: Path | None,
+    hash_pii: str | None,
+    locale: str,
+    config: Any,
+    what: str,
+    title: str,
+    columns: list[str],
+    fail_on_empty: bool = False,
+) -> None:
+    """Write an action list (:class:`crmlytics.export.action_lists.ActionList`) to ``--out``
+    like a segment list and say what was written, or print its ``columns``; an empty list is
+    said out loud (``what``), exit 8 with ``--fail-on-empty``."""
+    from crmlytics.export.action_lists import write_action_list
+
+    if out is None:
+        check_not_empty(len(listed.frame), what, fail_on_empty)
+        emit(listed.frame[columns], None, title=title, locale=locale)
+        return
+    with step("write", f"writing {out}") as s:
+        result = write_action_list(listed, out, hash_pii=hash_pii, locale=locale, config=config)
+        s.rows = result.rows
+    check_not_empty(result.rows, what, fail_on_empty)
+    say(
+        f"wrote {result.rows:,} customers to {result.path} "
+        f"({result.excluded_opted_out:,} opted-out customers left out)"
+    )
+
+
 def check_not_empty(rows: int, what: str, fail_on_empty: bool) -> None:
     """Say out loud that a result is empty; with ``--fail-on-empty`` that is exit code 8."""
     if rows:

@@ -15,10 +15,12 @@ from crmlytics.cli.common import (
     FailOnEmptyOption,
     LocaleOption,
     OutOption,
+    check_list_output,
     check_not_empty,
     checked_as_of,
     command,
     emit,
+    emit_action_list,
     locale_of,
     say,
     settings,
@@ -147,52 +149,42 @@ def dunning_command(
     """Customers to chase for money (催款提醒): invoices overdue and no contact since their due
     date, with amounts; written like a segment list with --out (opted-out customers left out
     unless --include-opted-out), else printed."""
-    from crmlytics.receivables import dunning_list, export_dunning
+    from crmlytics.receivables import dunning_list
 
+    check_list_output(out, hash_pii)
     conf = settings(config)
     chosen = locale_of(locale, conf)
     with warehouse(db, conf) as ws:
         point = checked_as_of(ws, as_of, conf, events=EVENTS)
         with step("dunning", "finding overdue invoices without contact") as s:
-            if out is not None:
-                result = export_dunning(
-                    ws,
-                    point,
-                    out=out,
-                    include_opted_out=include_opted_out,
-                    hash_pii=hash_pii,
-                    locale=chosen,  # type: ignore[arg-type]
-                    config=conf,
-                )
-                s.rows = result.rows
-            else:
-                listed = dunning_list(
-                    ws,
-                    point,
-                    include_opted_out=include_opted_out,
-                    locale=chosen,  # type: ignore[arg-type]
-                    config=conf,
-                )
-                s.rows = len(listed.frame)
-    if out is not None:
-        check_not_empty(result.rows, "the dunning list", fail_on_empty)
-        say(
-            f"wrote {result.rows:,} customers to {result.path} "
-            f"({result.excluded_opted_out:,} opted-out customers left out)"
+            listed = dunning_list(
+                ws,
+                point,
+                include_opted_out=include_opted_out,
+                locale=chosen,  # type: ignore[arg-type]
+                config=conf,
+            )
+            s.rows = len(listed.frame)
+        emit_action_list(
+            listed,
+            out=out,
+            hash_pii=hash_pii,
+            locale=chosen,
+            config=conf,
+            what="the dunning list",
+            title=f"dunning list as of {point}",
+            columns=[
+                "customer_id",
+                "name",
+                "phone",
+                "dunning_amount",
+                "dunning_invoices",
+                "max_days_overdue",
+                "last_contact_at",
+                "open_balance",
+            ],
+            fail_on_empty=fail_on_empty,
         )
-        return
-    check_not_empty(len(listed.frame), "the dunning list", fail_on_empty)
-    columns = [
-        "customer_id",
-        "name",
-        "phone",
-        "dunning_amount",
-        "dunning_invoices",
-        "max_days_overdue",
-        "last_contact_at",
-        "open_balance",
-    ]
-    emit(listed.frame[columns], None, title=f"dunning list as of {point}", locale=chosen)
 
 
 @receivables_app.command("over-limit")
