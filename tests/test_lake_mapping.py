@@ -340,6 +340,25 @@ def test_the_jvm_start_up_notice_is_dropped_and_every_other_stderr_line_passed_o
     ]
 
 
+def test_the_jvm_stderr_is_drained_to_the_end_when_stderr_cannot_be_written(monkeypatch):
+    """A forwarder that died on a closed stderr would leave the pipe to fill and the JVM to
+    block at its next line; it reads on to the JVM's end instead."""
+    import os
+
+    import crmlytics.engines.spark as spark
+
+    def closed(fd, data):
+        raise OSError(9, "Bad file descriptor")
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"first line\n" * 100 + b"last line\n")
+    os.close(write_end)
+    monkeypatch.setattr(spark.os, "write", closed)
+    spark._forward_stderr(read_end)  # returns at the end of the pipe, no exception
+    with pytest.raises(OSError):
+        os.fstat(read_end)  # the pipe was read to its end and closed
+
+
 def test_churn_features_go_without_tables_declared_absent(small_ws):
     from crmlytics.churn.features import churn_features
 

@@ -29,6 +29,7 @@ is one line naming the table or column.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -176,10 +177,14 @@ def _start_driver(settings: SparkConfig, conf: dict[str, str]) -> None:
 
 def _forward_stderr(fd: int) -> None:
     """Copy the JVM's stderr (pipe ``fd``) to this process' stderr line by line, without the
-    :data:`JVM_NOTICES`, until the JVM closes it."""
+    :data:`JVM_NOTICES`, until the JVM closes it. The pipe is drained to the end even when
+    this process' stderr can no longer be written (closed by a caller): a full pipe would
+    block the JVM at its next line."""
     with os.fdopen(fd, "rb", buffering=0) as pipe:
         for line in iter(pipe.readline, b""):
-            if not any(notice.match(line) for notice in JVM_NOTICES):
+            if any(notice.match(line) for notice in JVM_NOTICES):
+                continue
+            with contextlib.suppress(OSError):  # nowhere to say it; keep draining
                 os.write(2, line)
 
 
