@@ -399,23 +399,14 @@ def btyd_history(purchases: ir.Table, cutoff: AsOfLike) -> pd.DataFrame:
     :func:`crmlytics.clv.summary.customer_summary` (same purchases, free orders included, same
     whole days over 7), without its monetary value and without reading the lines again.
     """
-    from crmlytics.clv.summary import FREQUENCY, age_column, recency_column, unit_days
+    from crmlytics.clv.summary import history
 
-    week = unit_days("weeks")
     t = purchases.filter(purchases.btyd_days > 0)
-    as_of_day = ibis.date(resolve_as_of(cutoff).date)
+    day = resolve_as_of(cutoff).date
     frame = (
         t.select(
             customer_id=t.customer_id,
-            **{
-                FREQUENCY: (t.btyd_days - 1).cast("int64"),
-                recency_column("weeks"): t.btyd_last_date.delta(t.btyd_first_date, unit="day").cast(
-                    "float64"
-                )
-                / week,
-                age_column("weeks"): as_of_day.delta(t.btyd_first_date, unit="day").cast("float64")
-                / week,
-            },
+            **history(t.btyd_first_date, t.btyd_last_date, t.btyd_days, day, "weeks"),
         )
         .order_by("customer_id")
         .to_pandas()

@@ -138,7 +138,6 @@ def _summary_from_days(days: ir.Table, as_of_date: _dt.date, unit: str) -> ir.Ta
 
     The repeat days' spend is the total minus the first day's value (``min_by`` the day).
     """
-    length = unit_days(unit)
     t = days.group_by("customer_id").aggregate(
         first_day=days.day.min(),
         last_day=days.day.max(),
@@ -146,20 +145,35 @@ def _summary_from_days(days: ir.Table, as_of_date: _dt.date, unit: str) -> ir.Ta
         total_value=days.day_value.sum(),
         first_value=_min_by(days.day_value, days.day),
     )
-    as_of_day = ibis.date(as_of_date)
     repeats = t.n_days - 1
     return t.select(
         customer_id=t.customer_id,
+        **history(t.first_day, t.last_day, t.n_days, as_of_date, unit),
         **{
-            FREQUENCY: repeats.cast("int64"),
-            recency_column(unit): t.last_day.delta(t.first_day, unit="day").cast("float64")
-            / length,
-            age_column(unit): as_of_day.delta(t.first_day, unit="day").cast("float64") / length,
             MONETARY_VALUE: (repeats > 0)
             .ifelse((t.total_value - t.first_value) / repeats.cast("float64"), 0.0)
             .cast("float64"),
         },
     )
+
+
+def history(
+    first_day: ir.DateValue,
+    last_day: ir.DateValue,
+    n_days: ir.IntegerValue,
+    as_of_date: _dt.date,
+    unit: str,
+) -> dict[str, ir.Value]:
+    """The purchase-history columns of a summary (:func:`history_columns`) from each
+    customer's first and last purchase day and number of purchase days, as of ``as_of_date``:
+    repeat days, and whole days between them (and to the as-of date) over the unit's length."""
+    length = unit_days(unit)
+    return {
+        FREQUENCY: (n_days - 1).cast("int64"),
+        recency_column(unit): last_day.delta(first_day, unit="day").cast("float64") / length,
+        age_column(unit): ibis.date(as_of_date).delta(first_day, unit="day").cast("float64")
+        / length,
+    }
 
 
 def btyd_summary(ws: Workspace, as_of: AsOfLike, *, unit: TimeUnit = "weeks") -> ir.Table:
