@@ -250,6 +250,8 @@ def test_a_new_spark_session_starts_quiet_in_the_warehouse_time_zone():
     assert "rootLogger.level = ${sys:crmlytics.spark.log.level:-ERROR}" in log4j2_file().read_text()
     remote = session_conf(SparkConfig(remote="sc://h:15002"), "UTC")
     assert "spark.driver.extraJavaOptions" not in remote  # no local driver to configure
+    # a static setting of the server's: a Connect client that sets it gets a warning
+    assert "spark.ui.showConsoleProgress" not in remote
 
 
 def test_a_local_session_is_sized_for_one_machine_unless_the_config_says_otherwise():
