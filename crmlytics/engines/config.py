@@ -22,9 +22,9 @@
 The time zone of the session is the warehouse time zone, ``ingest.timezone`` (default: this
 machine's); it is set by crmlytics, not in ``conf``.
 
-``remote`` (Spark Connect) needs PySpark's Connect client, which ``crmlytics[spark]`` does not
-install: ``pip install 'pyspark[connect]'`` (grpcio, grpcio-status, googleapis-common-protos).
-Without it, starting the session fails with PySpark's ``grpcio ... must be installed``.
+``remote`` (Spark Connect) uses PySpark's Connect client (grpcio and friends), which
+``crmlytics[spark]`` installs (``pyspark[connect]``). The server's static settings are its own:
+only runtime SQL settings of ``conf`` and the time zone are sent.
 """
 
 from __future__ import annotations
