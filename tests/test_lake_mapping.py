@@ -383,3 +383,20 @@ def test_churn_features_go_without_tables_declared_absent(small_ws):
     assert got["campaign_open_rate"].isna().all()
     for column in ("days_since_last_purchase", "orders", "net_revenue", "complaints"):
         pd.testing.assert_series_equal(got[column], full[column])
+
+
+def test_an_unreachable_spark_connect_server_is_one_error_at_once_not_minutes_of_retries():
+    import socket
+
+    from crmlytics.engines.spark import check_reachable
+
+    with socket.socket() as server:  # a listening server is reachable
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        check_reachable(f"sc://127.0.0.1:{port}/;user_id=analyst")
+    # the same port, closed now: refused
+    with pytest.raises(WarehouseError, match=rf"Spark Connect server 127.0.0.1:{port} .*refused"):
+        check_reachable(f"sc://127.0.0.1:{port}", timeout_s=2)
+    with pytest.raises(WarehouseError, match="no valid port"):
+        check_reachable("sc://127.0.0.1:port")

@@ -136,11 +136,41 @@ def start_session(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
     conf = session_conf(settings, timezone)
     for key, value in conf.items():
         builder = builder.config(key, value)
+    if settings.remote:
+        check_reachable(settings.remote)
     with spark_errors("starting Spark"):
         if not settings.remote:
             _start_driver(settings, conf)
         session = builder.getOrCreate()
     return session, True
+
+
+CONNECT_PORT = 15002
+"""Spark Connect's port when the URL names none."""
+
+
+def check_reachable(url: str, timeout_s: float = 10.0) -> None:
+    """Raise :class:`~crmlytics.errors.WarehouseError` unless the Spark Connect server of
+    ``url`` (``sc://host[:port][/;params]``) accepts a connection within ``timeout_s``
+    seconds. Without this check the Connect client retries an unreachable server for
+    minutes before it fails."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url.split("/;", 1)[0])
+    try:
+        host, port = where.hostname or "localhost", where.port or CONNECT_PORT
+    except ValueError:
+        raise WarehouseError(f"warehouse.spark.remote {url!r} has no valid port") from None
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise WarehouseError(
+            f"cannot reach the Spark Connect server {host}:{port} "
+            f"(warehouse.spark.remote {url}): {reason}"
+        ) from None
 
 
 def _active_session(remote: bool) -> Any:
