@@ -174,3 +174,18 @@ def test_score_and_an_export_filtered_on_scores_over_spark_connect(connect_url, 
     assert_same_frame(duck.drop(columns=fitted), spark.drop(columns=fitted), key=["customer_id"])
     duck, spark = (f.sort_values("customer_id").reset_index(drop=True) for f in (duck, spark))
     pd.testing.assert_frame_equal(duck[fitted], spark[fitted], rtol=1e-6, check_exact=False)
+
+
+def test_a_mapping_typo_over_spark_connect_is_one_line_naming_the_column(connect_url, tmp_path):
+    config = _config(tmp_path, connect_url)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["warehouse"]["tables"]["transactions"]["columns"]["amount"] = "amtt"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "facts", "--as-of", AS_OF, "--config", str(config)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**_environ(), "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr  # a setting to mend
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 1 and "amtt" in said[0] and "Traceback" not in done.stderr, said
