@@ -68,15 +68,16 @@ def steps(ws, as_of: str, churn: bool) -> dict[str, float]:
     from crmlytics.clv.predict import predict
     from crmlytics.config import Config
     from crmlytics.facts import facts
-    from crmlytics.scoring import _shared_facts, score
+    from crmlytics.scoring import score
     from crmlytics.segments import customer_segments
+    from crmlytics.segments.core import shared_facts
 
     point = resolve(as_of)
     config = Config.model_validate({"churn": {"score_run": churn}})
 
     def segments():
-        with _shared_facts(ws, point) as history:
-            return customer_segments(ws, point, history=history).to_pandas()
+        with shared_facts(ws, point, config) as shared:
+            return customer_segments(ws, point, config, **shared).to_pandas()
 
     engine = ws.backend.name
     out: dict[str, float] = {}
