@@ -62,7 +62,32 @@ def cpu_seconds(ws) -> float:
     return total
 
 
-def steps(ws, as_of: str, churn: bool) -> dict[str, float]:
+def generate(customers: int, seed: int, report: dict[str, object]) -> dict:
+    """The demo's canonical frames (:func:`crmlytics.demo.generate_demo`)."""
+    from crmlytics.demo import generate_demo
+
+    started = time.perf_counter()
+    tables = generate_demo(customers=customers, seed=seed).tables
+    report["transaction_lines"] = len(tables["transactions"])
+    report["generate_s"] = round(time.perf_counter() - started, 2)
+    return tables
+
+
+def export_parquet(warehouse: Path, folder: Path, names: tuple[str, ...]) -> Path:
+    """``names`` of the DuckDB ``warehouse`` as ``<folder>/<name>.parquet`` (DuckDB's COPY)."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for name in names:
+            con.execute(f"COPY {name} TO '{folder / name}.parquet' (FORMAT parquet)")
+    finally:
+        con.close()
+    return folder
+
+
+def steps(ws, as_of: str, churn: bool, only: list[str]) -> dict[str, float]:
     """Time facts, segments, CLV and a score run on ``ws``; returns seconds per step."""
     from crmlytics.asof import as_of as resolve
     from crmlytics.clv.predict import predict
@@ -88,6 +113,8 @@ def steps(ws, as_of: str, churn: bool) -> dict[str, float]:
         "score": lambda: range(score(ws, point, config).customers),
     }
     for name, run in work.items():
+        if name not in only:
+            continue
         started, cpu = time.perf_counter(), cpu_seconds(ws)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -118,30 +145,53 @@ def main() -> None:
     parser.add_argument("--log-level", default="WARN", choices=["ERROR", "WARN", "INFO"])
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--tmp", default=None, help="folder for the lake (e.g. /tmp/bench_<you>)")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="a DuckDB warehouse to read instead of generating the demo each run (opened read-"
+        "only; written first with the demo of --customers if it does not exist). The lake is "
+        "written from it through Parquet, without pandas: for runs of millions of lines",
+    )
+    parser.add_argument("--driver-memory", default="3g")
+    parser.add_argument(
+        "--steps", default="facts,segments,clv,score", help="comma-separated steps to time"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
     from crmlytics.config import Config
-    from crmlytics.demo import generate_demo
     from crmlytics.engines.spark import start_session
     from crmlytics.workspace import Workspace
-    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake
+    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake, write_lake_from_parquet
 
     report: dict[str, object] = {"customers": args.customers, "master": args.master}
-    started = time.perf_counter()
-    tables = generate_demo(customers=args.customers, seed=args.seed).tables
-    report["transaction_lines"] = len(tables["transactions"])
-    report["generate_s"] = round(time.perf_counter() - started, 2)
+    only = args.steps.split(",")
+    tables = None
+    if args.warehouse is None or not args.warehouse.exists():
+        tables = generate(args.customers, args.seed, report)
+    if args.warehouse is not None:
+        if tables is not None:
+            with Workspace.open(args.warehouse, timezone=TIMEZONE) as ws:
+                for name in LAKE_TABLES:
+                    ws.insert(name, tables[name])
+        with Workspace.open(args.warehouse, read_only=True, timezone=TIMEZONE) as ws:
+            report["warehouse"] = str(args.warehouse)
+            report["transaction_lines"] = int(ws.table("transactions").count().execute())
+            report["customers"] = int(ws.table("customers").count().execute())
 
     with tempfile.TemporaryDirectory(prefix="bench_spark_", dir=args.tmp) as tmp:
         duck_seconds: dict[str, float] = {}
         if not args.skip_duckdb:
             started = time.perf_counter()
-            with Workspace.open(Path(tmp) / "crm.duckdb", timezone=TIMEZONE) as ws:
-                for name in LAKE_TABLES:
-                    ws.insert(name, tables[name])
-                report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
-                duck_seconds = steps(ws, args.as_of, not args.no_churn)
+            if args.warehouse is not None:
+                with Workspace.open(args.warehouse, read_only=True, timezone=TIMEZONE) as ws:
+                    duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
+            else:
+                with Workspace.open(Path(tmp) / "crm.duckdb", timezone=TIMEZONE) as ws:
+                    for name in LAKE_TABLES:
+                        ws.insert(name, tables[name])
+                    report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
+                    duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
 
         config = Config.model_validate(
             {
@@ -159,7 +209,7 @@ def main() -> None:
                                 else {}
                             ),
                             "spark.sql.warehouse.dir": str(Path(tmp) / "spark-warehouse"),
-                            "spark.driver.memory": "3g",
+                            "spark.driver.memory": args.driver_memory,
                             "spark.ui.enabled": False,
                         },
                     },
@@ -172,12 +222,16 @@ def main() -> None:
         session, _ = start_session(config.warehouse.spark, TIMEZONE)
         report["spark_start_s"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
-        write_lake(session, tables, database="lake", timezone=TIMEZONE)
+        if args.warehouse is None:
+            write_lake(session, tables, database="lake", timezone=TIMEZONE)
+        else:
+            parquet = export_parquet(args.warehouse, Path(tmp) / "parquet", LAKE_TABLES)
+            write_lake_from_parquet(session, parquet, database="lake", timezone=TIMEZONE)
         report["lake_write_s"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         ws = Workspace.from_config(config)
         report["attach_s"] = round(time.perf_counter() - started, 2)
-        spark_seconds = steps(ws, args.as_of, not args.no_churn)
+        spark_seconds = steps(ws, args.as_of, not args.no_churn, only)
         session.stop()
 
     report["duckdb_s"] = duck_seconds
@@ -186,6 +240,9 @@ def main() -> None:
     report["duckdb_total_s"] = round(sum(duck_seconds.values()), 2)
     report["loadavg_end"] = loadavg()
     report["peak_rss_mb_python"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    report["peak_rss_mb_children"] = round(
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    )
     report["target"] = "facts + segments + CLV + score on the 20,000-customer lake < 60 s"
     emit(summary=report)
 

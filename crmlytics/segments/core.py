@@ -19,7 +19,7 @@ from crmlytics.segments.degrees import degrees_from_facts
 from crmlytics.segments.labels import LIFECYCLE_CLASSES, RFM_SEGMENTS, VALUE_TIERS
 from crmlytics.segments.lifecycle import lifecycle_from_facts, referrals
 from crmlytics.segments.rfm import rfm_as_of
-from crmlytics.segments.value import value_tiers
+from crmlytics.segments.value import ranked_tiers
 from crmlytics.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -173,13 +173,22 @@ def customer_segments(
         value_facts = customer_facts(ws, point, window_days=c.value.window_days)
     scored = rfm_as_of(ws, point, c.rfm, history=history, window_facts=rfm_facts)
     window_money = rfm_facts.select("customer_id", "orders", "net_revenue")
-    tiers = value_tiers(
+    ranking = ranked_tiers(
         value_facts, gold=c.value.gold, silver=c.value.silver, measure=c.value.measure
-    ).select("customer_id", "value_tier")
+    )
+    tiers = ranking.select("customer_id", "value_tier")
     classes = lifecycle_from_facts(history, referrals(ws, point), c.lifecycle).select(
         "customer_id", "lifecycle", "stage", "activity"
     )
-    degrees = degrees_from_facts(ws, point, history, c.degrees, measure=c.value.measure)
+    # the degrees rank all-history value: the tiers' ranking when it is that one
+    degrees = degrees_from_facts(
+        ws,
+        point,
+        history,
+        c.degrees,
+        measure=c.value.measure,
+        ranking=ranking if value_facts is history else None,
+    )
 
     t = scored
     for part in (window_money, tiers, classes, degrees):
