@@ -26,6 +26,13 @@ Run (under the shared benchmark lock)::
 
     flock /work/wt/notes/bench.lock python benchmarks/bench_spark.py --customers 20000 \\
         --master 'local[2]' --log-level WARN --tmp /tmp/bench_<you> 2> /tmp/bench_<you>/spark.log
+
+At scale (about 10M order lines: the demo of 2,000,000 customers, generated once into a DuckDB
+warehouse and reused by later runs; ``--steps`` picks the steps)::
+
+    flock /work/wt/notes/bench.lock python benchmarks/bench_spark.py --customers 2000000 \\
+        --warehouse /tmp/bench_<you>/demo_2m.duckdb --steps facts,segments,clv --no-churn \\
+        --driver-memory 6g --tmp /tmp/bench_<you> 2> /tmp/bench_<you>/spark.log
 """
 
 from __future__ import annotations
@@ -62,21 +69,56 @@ def cpu_seconds(ws) -> float:
     return total
 
 
-def steps(ws, as_of: str, churn: bool) -> dict[str, float]:
+def jvm_peak_rss_mb(session) -> int:
+    """Peak resident memory of the Spark driver JVM (local mode: all executors), MiB."""
+    pid = session._jvm.ProcessHandle.current().pid()
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return -1
+
+
+def generate(customers: int, seed: int, report: dict[str, object]) -> dict:
+    """The demo's canonical frames (:func:`crmlytics.demo.generate_demo`)."""
+    from crmlytics.demo import generate_demo
+
+    started = time.perf_counter()
+    tables = generate_demo(customers=customers, seed=seed).tables
+    report["transaction_lines"] = len(tables["transactions"])
+    report["generate_s"] = round(time.perf_counter() - started, 2)
+    return tables
+
+
+def export_parquet(warehouse: Path, folder: Path, names: tuple[str, ...]) -> Path:
+    """``names`` of the DuckDB ``warehouse`` as ``<folder>/<name>.parquet`` (DuckDB's COPY)."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for name in names:
+            con.execute(f"COPY {name} TO '{folder / name}.parquet' (FORMAT parquet)")
+    finally:
+        con.close()
+    return folder
+
+
+def steps(ws, as_of: str, churn: bool, only: list[str]) -> dict[str, float]:
     """Time facts, segments, CLV and a score run on ``ws``; returns seconds per step."""
     from crmlytics.asof import as_of as resolve
     from crmlytics.clv.predict import predict
     from crmlytics.config import Config
     from crmlytics.facts import facts
-    from crmlytics.scoring import _shared_facts, score
+    from crmlytics.scoring import score
     from crmlytics.segments import customer_segments
+    from crmlytics.segments.core import shared_facts
 
     point = resolve(as_of)
     config = Config.model_validate({"churn": {"score_run": churn}})
 
     def segments():
-        with _shared_facts(ws, point) as history:
-            return customer_segments(ws, point, history=history).to_pandas()
+        with shared_facts(ws, point, config) as shared:
+            return customer_segments(ws, point, config, **shared).to_pandas()
 
     engine = ws.backend.name
     out: dict[str, float] = {}
@@ -87,6 +129,8 @@ def steps(ws, as_of: str, churn: bool) -> dict[str, float]:
         "score": lambda: range(score(ws, point, config).customers),
     }
     for name, run in work.items():
+        if name not in only:
+            continue
         started, cpu = time.perf_counter(), cpu_seconds(ws)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -117,30 +161,53 @@ def main() -> None:
     parser.add_argument("--log-level", default="WARN", choices=["ERROR", "WARN", "INFO"])
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--tmp", default=None, help="folder for the lake (e.g. /tmp/bench_<you>)")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="a DuckDB warehouse to read instead of generating the demo each run (opened read-"
+        "only; written first with the demo of --customers if it does not exist). The lake is "
+        "written from it through Parquet, without pandas: for runs of millions of lines",
+    )
+    parser.add_argument("--driver-memory", default="3g")
+    parser.add_argument(
+        "--steps", default="facts,segments,clv,score", help="comma-separated steps to time"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
     from crmlytics.config import Config
-    from crmlytics.demo import generate_demo
     from crmlytics.engines.spark import start_session
     from crmlytics.workspace import Workspace
-    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake
+    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake, write_lake_from_parquet
 
     report: dict[str, object] = {"customers": args.customers, "master": args.master}
-    started = time.perf_counter()
-    tables = generate_demo(customers=args.customers, seed=args.seed).tables
-    report["transaction_lines"] = len(tables["transactions"])
-    report["generate_s"] = round(time.perf_counter() - started, 2)
+    only = args.steps.split(",")
+    tables = None
+    if args.warehouse is None or not args.warehouse.exists():
+        tables = generate(args.customers, args.seed, report)
+    if args.warehouse is not None:
+        if tables is not None:
+            with Workspace.open(args.warehouse, timezone=TIMEZONE) as ws:
+                for name in LAKE_TABLES:
+                    ws.insert(name, tables[name])
+        with Workspace.open(args.warehouse, read_only=True, timezone=TIMEZONE) as ws:
+            report["warehouse"] = str(args.warehouse)
+            report["transaction_lines"] = int(ws.table("transactions").count().execute())
+            report["customers"] = int(ws.table("customers").count().execute())
 
     with tempfile.TemporaryDirectory(prefix="bench_spark_", dir=args.tmp) as tmp:
         duck_seconds: dict[str, float] = {}
         if not args.skip_duckdb:
             started = time.perf_counter()
-            with Workspace.open(Path(tmp) / "crm.duckdb", timezone=TIMEZONE) as ws:
-                for name in LAKE_TABLES:
-                    ws.insert(name, tables[name])
-                report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
-                duck_seconds = steps(ws, args.as_of, not args.no_churn)
+            if args.warehouse is not None:
+                with Workspace.open(args.warehouse, read_only=True, timezone=TIMEZONE) as ws:
+                    duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
+            else:
+                with Workspace.open(Path(tmp) / "crm.duckdb", timezone=TIMEZONE) as ws:
+                    for name in LAKE_TABLES:
+                        ws.insert(name, tables[name])
+                    report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
+                    duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
 
         config = Config.model_validate(
             {
@@ -158,7 +225,7 @@ def main() -> None:
                                 else {}
                             ),
                             "spark.sql.warehouse.dir": str(Path(tmp) / "spark-warehouse"),
-                            "spark.driver.memory": "3g",
+                            "spark.driver.memory": args.driver_memory,
                             "spark.ui.enabled": False,
                         },
                     },
@@ -171,12 +238,17 @@ def main() -> None:
         session, _ = start_session(config.warehouse.spark, TIMEZONE)
         report["spark_start_s"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
-        write_lake(session, tables, database="lake", timezone=TIMEZONE)
+        if args.warehouse is None:
+            write_lake(session, tables, database="lake", timezone=TIMEZONE)
+        else:
+            parquet = export_parquet(args.warehouse, Path(tmp) / "parquet", LAKE_TABLES)
+            write_lake_from_parquet(session, parquet, database="lake", timezone=TIMEZONE)
         report["lake_write_s"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         ws = Workspace.from_config(config)
         report["attach_s"] = round(time.perf_counter() - started, 2)
-        spark_seconds = steps(ws, args.as_of, not args.no_churn)
+        spark_seconds = steps(ws, args.as_of, not args.no_churn, only)
+        report["peak_rss_mb_jvm"] = jvm_peak_rss_mb(session)
         session.stop()
 
     report["duckdb_s"] = duck_seconds
@@ -185,6 +257,7 @@ def main() -> None:
     report["duckdb_total_s"] = round(sum(duck_seconds.values()), 2)
     report["loadavg_end"] = loadavg()
     report["peak_rss_mb_python"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
     report["target"] = "facts + segments + CLV + score on the 20,000-customer lake < 60 s"
     emit(summary=report)
 

@@ -7,11 +7,9 @@ score run (:mod:`crmlytics.runs`) or raises and records nothing, leaving earlier
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import ibis.expr.types as ir
 import pandas as pd
 
 from crmlytics import __version__
@@ -57,14 +55,15 @@ def customer_scores(
     (:class:`crmlytics.segments.rfm.RfmEmptyLevelWarning`) when an RFM score level is empty."""
     from crmlytics.clv.predict import predict
     from crmlytics.segments import customer_segments
+    from crmlytics.segments.core import shared_facts
     from crmlytics.segments.rfm import warn_empty_levels
 
     config = config or Config()
     announce = progress or (lambda step: None)
     point = resolve_as_of(as_of)
     announce("segments")
-    with _shared_facts(ws, point) as history:
-        segments = customer_segments(ws, point, config, history=history).to_pandas()
+    with shared_facts(ws, point, config) as facts:
+        segments = customer_segments(ws, point, config, **facts).to_pandas()
     warn_empty_levels(segments, config.segments.rfm.bins)
     announce("clv")
     clv = config.clv
@@ -85,20 +84,6 @@ def customer_scores(
     announce("churn")
     churn = churn_scores(ws, point, config)
     return scores.merge(churn, on="customer_id", how="left", validate="1:1")
-
-
-@contextmanager
-def _shared_facts(ws: Workspace, point: AsOf) -> Iterator[ir.Table | None]:
-    """The all-history facts that the segments read many times: on an engine that scales out
-    (Spark) computed once (:meth:`Workspace.cached`), since Spark would recompute them for every
-    reference; on DuckDB ``None`` (the segments build them in their own expression)."""
-    if ws.is_duckdb:
-        yield None
-        return
-    from crmlytics.facts import customer_facts
-
-    with ws.cached(customer_facts(ws, point)) as history:
-        yield history
 
 
 def churn_scores(ws: Workspace, point: AsOf, config: Config) -> pd.DataFrame:

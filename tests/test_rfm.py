@@ -322,3 +322,43 @@ def test_rfm_help_says_ties_share_the_lowest_score_and_names_the_preset():
     assert "tied values share the lowest score of their tie" in text
     assert "F = 2 is empty when 43% of buyers bought once" in text
     assert "segment_map: r_rfm" in text
+
+
+def test_segments_read_window_facts_passed_in_instead_of_building_them(window_ws):
+    """``customer_segments`` with a 30-day RFM window and the window facts passed in (as
+    ``shared_facts`` does on Spark, here kept by ``Workspace.cached``): RFM and the window's
+    orders and net revenue come from the passed table (new: 2 orders, 50 + 70 = 120 in the
+    window; old bought only on 5 Jan, before it: lost, 0 orders in the window), and nothing in
+    the query reads the transactions for the window a second time."""
+    import re
+
+    import ibis
+
+    from crmlytics.facts import customer_facts
+    from crmlytics.segments import customer_segments
+    from crmlytics.segments.config import SegmentsConfig
+
+    config = SegmentsConfig.model_validate({"rfm": {"window_days": 30}})
+    with (
+        window_ws.cached(customer_facts(window_ws, "2024-06-30")) as history,
+        window_ws.cached(customer_facts(window_ws, "2024-06-30", window_days=30)) as window_facts,
+    ):
+        expr = customer_segments(
+            window_ws, "2024-06-30", config, history=history, window_facts=window_facts
+        )
+        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        frame = expr.to_pandas().set_index("customer_id")
+    # the four degrees read the lines themselves (active periods, categories): two reads, not
+    # three (the window's facts would be a third)
+    assert re.findall(r'FROM "(\w+)" AS', sql).count("transactions") == 2
+    assert frame.loc[
+        "new", ["rfm_frequency", "rfm_monetary", "orders", "net_revenue"]
+    ].tolist() == [
+        2,
+        120.0,
+        2,
+        120.0,
+    ]
+    assert frame.loc["old", "rfm_segment"] == "lost"
+    assert frame.loc["old", ["orders", "net_revenue"]].tolist() == [0, 0.0]
+    assert frame.loc["never", "rfm_segment"] == "prospect"

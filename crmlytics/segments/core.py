@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
@@ -17,7 +19,7 @@ from crmlytics.segments.degrees import degrees_from_facts
 from crmlytics.segments.labels import LIFECYCLE_CLASSES, RFM_SEGMENTS, VALUE_TIERS
 from crmlytics.segments.lifecycle import lifecycle_from_facts, referrals
 from crmlytics.segments.rfm import rfm_as_of
-from crmlytics.segments.value import value_tiers
+from crmlytics.segments.value import ranked_tiers
 from crmlytics.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -120,6 +122,7 @@ def customer_segments(
     config: Config | SegmentsConfig | None = None,
     *,
     history: ir.Table | None = None,
+    window_facts: ir.Table | None = None,
 ) -> ir.Table:
     """Every segmentation of every customer as of a date, one row per customer (Ibis table).
 
@@ -129,6 +132,9 @@ def customer_segments(
     ``history`` may pass in the all-history facts as of the same date
     (:func:`crmlytics.facts.customer_facts`), e.g. kept by ``Workspace.cached`` when the caller
     computes several things from them; by default they are part of the expression.
+    ``window_facts`` likewise passes in the facts over the RFM window
+    (``customer_facts(ws, as_of, window_days=segments.rfm.window_days)``; ignored when that
+    window is all history). :func:`shared_facts` gives both, computed once where that pays.
     Settings come from ``config.segments`` (or a :class:`SegmentsConfig`).
 
     Columns, in this order (:data:`SEGMENT_COLUMNS`):
@@ -153,25 +159,36 @@ def customer_segments(
     point = resolve_as_of(as_of)
     if history is None:
         history = customer_facts(ws, point)
-    rfm_facts = (
-        history
-        if c.rfm.window_days is None
-        else customer_facts(ws, point, window_days=c.rfm.window_days)
-    )
-    value_facts = (
-        history
-        if c.value.window_days is None
-        else customer_facts(ws, point, window_days=c.value.window_days)
-    )
-    scored = rfm_as_of(ws, point, c.rfm, history=history)
+    if c.rfm.window_days is None:
+        rfm_facts = history
+    elif window_facts is None:
+        rfm_facts = customer_facts(ws, point, window_days=c.rfm.window_days)
+    else:
+        rfm_facts = window_facts
+    if c.value.window_days is None:
+        value_facts = history
+    elif c.value.window_days == c.rfm.window_days:
+        value_facts = rfm_facts
+    else:
+        value_facts = customer_facts(ws, point, window_days=c.value.window_days)
+    scored = rfm_as_of(ws, point, c.rfm, history=history, window_facts=rfm_facts)
     window_money = rfm_facts.select("customer_id", "orders", "net_revenue")
-    tiers = value_tiers(
+    ranking = ranked_tiers(
         value_facts, gold=c.value.gold, silver=c.value.silver, measure=c.value.measure
-    ).select("customer_id", "value_tier")
+    )
+    tiers = ranking.select("customer_id", "value_tier")
     classes = lifecycle_from_facts(history, referrals(ws, point), c.lifecycle).select(
         "customer_id", "lifecycle", "stage", "activity"
     )
-    degrees = degrees_from_facts(ws, point, history, c.degrees, measure=c.value.measure)
+    # the degrees rank all-history value: the tiers' ranking when it is that one
+    degrees = degrees_from_facts(
+        ws,
+        point,
+        history,
+        c.degrees,
+        measure=c.value.measure,
+        ranking=ranking if value_facts is history else None,
+    )
 
     t = scored
     for part in (window_money, tiers, classes, degrees):
@@ -200,6 +217,37 @@ def customer_segments(
     )
 
 
+@contextmanager
+def shared_facts(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    config: Config | SegmentsConfig | None = None,
+) -> Iterator[dict[str, ir.Table]]:
+    """The customer facts :func:`customer_segments` reads many times, as its keyword arguments
+    (``history``, ``window_facts``), for the duration of a ``with`` block.
+
+    On an engine that scales out (Spark) each is computed once (:meth:`Workspace.cached`):
+    Spark would otherwise plan and compute them again for every reference (a score's tally,
+    its count, the joins back), which makes the plan many times larger. On DuckDB the dict is
+    empty: the segments build the facts inside their own expression, which DuckDB plans once.
+
+    >>> with shared_facts(ws, "2025-06-30") as facts:  # doctest: +SKIP
+    ...     frame = customer_segments(ws, "2025-06-30", **facts).to_pandas()
+    """
+    if ws.is_duckdb:
+        yield {}
+        return
+    c = segments_config(config)
+    point = resolve_as_of(as_of)
+    with ws.cached(customer_facts(ws, point)) as history:
+        if c.rfm.window_days is None:
+            yield {"history": history}
+            return
+        window = customer_facts(ws, point, window_days=c.rfm.window_days)
+        with ws.cached(window) as window_facts:
+            yield {"history": history, "window_facts": window_facts}
+
+
 __all__ = [
     "QUALIFIED_SEGMENTATIONS",
     "SEGMENTATIONS",
@@ -208,4 +256,5 @@ __all__ = [
     "resolve_segment",
     "segment_column",
     "segments_config",
+    "shared_facts",
 ]

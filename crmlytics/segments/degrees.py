@@ -103,11 +103,20 @@ def degrees_from_facts(
     config: DegreesConfig | None = None,
     *,
     measure: Measure = "auto",
+    ranking: ir.Table | None = None,
 ) -> ir.Table:
-    """:func:`four_degrees` from all-history customer facts as of ``point``."""
+    """:func:`four_degrees` from all-history customer facts as of ``point``.
+
+    ``ranking`` may pass in the value ranking of the same facts and ``measure``
+    (:func:`crmlytics.segments.value.ranked_tiers`: ``customer_id, value_measure,
+    share_at_or_below``), e.g. the value tiers' own, so the buyers are ranked once."""
     c = config or DegreesConfig()
-    t = with_measure(facts, measure)
-    shares = _value_shares(t)
+    if ranking is None:
+        t = with_measure(facts, measure)
+        shares = _value_shares(t)
+    else:
+        t = with_customer_columns(facts, ranking.select("customer_id", "value_measure"))
+        shares = ranking.select("customer_id", "share_at_or_below")
     for part in (
         _complaint_facts(ws, point, c.complaint_window_days),
         _active_periods(ws, point, c.regularity_periods),

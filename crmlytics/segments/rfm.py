@@ -235,6 +235,7 @@ def rfm_as_of(
     *,
     window_days: int | None = None,
     history: ir.Table | None = None,
+    window_facts: ir.Table | None = None,
 ) -> ir.Table:
     """:func:`rfm` of the customers known as of ``as_of`` (Ibis table).
 
@@ -243,7 +244,10 @@ def rfm_as_of(
     ``days_since_last_purchase`` counts from the last purchase of all history; customers who
     bought only before the window get null scores and segment ``lost``; those who never bought
     ``prospect``.
-    ``history`` may pass in the all-history facts as of the same date, already computed.
+    ``history`` may pass in the all-history facts as of the same date, already computed, and
+    ``window_facts`` the facts over the last ``days`` as of that date
+    (``customer_facts(ws, as_of, window_days=days)``), so a caller that needs them too builds
+    them once; ignored when the RFM window is all history.
     """
     settings = config or RfmConfig()
     days = window_days if window_days is not None else settings.window_days
@@ -251,11 +255,11 @@ def rfm_as_of(
     point = resolve_as_of(as_of)
     if history is None:
         history = customer_facts(ws, point)
-    scored = rfm_from_config(
-        history if days is None else customer_facts(ws, point, window_days=days), settings
-    )
     if days is None:
-        return scored
+        return rfm_from_config(history, settings)
+    if window_facts is None:
+        window_facts = customer_facts(ws, point, window_days=days)
+    scored = rfm_from_config(window_facts, settings)
     scored = scored.drop("days_since_last_purchase").rename(scored_id="customer_id")
     t = history.select("customer_id", "orders", "days_since_last_purchase")
     t = t.left_join(scored, t.customer_id == scored.scored_id)

@@ -101,7 +101,9 @@ def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
     Columns: ``customer_id, value`` (as computed, currency), ``rank`` (1 = most valuable),
     ``customers`` (number of buyers), ``customer_share`` (rank / customers),
     ``cumulative_value`` (sum of the values, in whole cents, of the buyers ranked up to this
-    one, currency), ``value_share`` (cumulative value / total value).
+    one, currency), ``value_share`` (cumulative value / total value), ``share_at_or_below``
+    (share of the buyers whose value, in whole cents, is at most this one's: the four degrees'
+    contribution).
     """
     buyers = facts_expr.filter(facts_expr.orders > 0)
     value = buyers[column].fill_null(0.0).cast("float64")
@@ -124,6 +126,7 @@ def ranked_value(facts_expr: ir.Table, column: str) -> ir.Table:
         customer_share=rank / t.customers,
         cumulative_value=cumulative_cents / 100.0,
         value_share=cumulative_cents / t._total_cents.cast("float64").nullif(0.0),
+        share_at_or_below=(t.customers - t.n_before).cast("float64") / t.customers,
     )
 
 
@@ -176,6 +179,21 @@ def value_tiers(
 
     Returns ``customer_id, value_measure, value, value_rank, value_tier``.
     """
+    return ranked_tiers(facts_expr, gold=gold, silver=silver, measure=measure).drop(
+        "share_at_or_below"
+    )
+
+
+def ranked_tiers(
+    facts_expr: ir.Table,
+    *,
+    gold: float = 0.2,
+    silver: float = 0.3,
+    measure: Measure = "auto",
+) -> ir.Table:
+    """:func:`value_tiers` plus ``share_at_or_below`` (:func:`ranked_value`; null for a
+    customer without a tier), so the four degrees' contribution reads the same ranking instead
+    of ranking the buyers a second time. Builds an expression; runs no query."""
     if not 0 < gold < 1 or not 0 <= silver < 1 or gold + silver > 1:
         raise ConfigError(f"tier cut-offs gold={gold}, silver={silver} must be shares summing <= 1")
     valued = with_measure(facts_expr, measure)
@@ -186,6 +204,7 @@ def value_tiers(
         value=ranked.value,
         value_rank=ranked["rank"],
         value_tier=tier_of(ranked["rank"], ranked.customers, gold, silver),
+        share_at_or_below=ranked.share_at_or_below,
     )
     ids = valued.select("customer_id", "value_measure")
     joined = ids.left_join(ranked, ids.customer_id == ranked.ranked_id)
@@ -195,6 +214,7 @@ def value_tiers(
         value=joined.value,
         value_rank=joined.value_rank,
         value_tier=joined.value_tier,
+        share_at_or_below=joined.share_at_or_below,
     )
 
 

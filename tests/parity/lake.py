@@ -82,3 +82,50 @@ def write_lake(
             df.write.format("parquet").mode("overwrite").saveAsTable(f"{database}.{name}")
     finally:
         session.conf.set(key, before)
+
+
+#: Lake table of each canonical table :func:`lake_frames` writes.
+LAKE_NAMES = {"transactions": "orders"}
+
+
+def write_lake_from_parquet(
+    session: Any,
+    folder: Any,
+    *,
+    database: str = "lake",
+    timezone: str = "Asia/Shanghai",
+) -> None:
+    """:func:`write_lake` from ``<folder>/<canonical table>.parquet`` files (e.g. written by
+    DuckDB's ``COPY``), renamed and recoded in Spark as :func:`lake_frames` does in pandas, so
+    a warehouse of millions of lines never passes through pandas. Naive timestamps are read as
+    wall-clock times of ``timezone``, as :func:`write_lake` reads them."""
+    from pathlib import Path
+
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType
+
+    renames = {"order_id": "ord_no", "kind": "typ", "amount": "amt", "cost": "cost_amt"}
+    key = "spark.sql.session.timeZone"
+    before = session.conf.get(key)
+    session.conf.set(key, timezone)
+    try:
+        session.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
+        for canonical in LAKE_TABLES:
+            name = LAKE_NAMES.get(canonical, canonical)
+            df = session.read.parquet(str(Path(folder) / f"{canonical}.parquet"))
+            for field in df.schema.fields:  # wall-clock times of the warehouse time zone
+                if isinstance(field.dataType, TimestampNTZType):
+                    df = df.withColumn(field.name, F.col(field.name).cast("timestamp"))
+            if canonical == "transactions":
+                codes = F  # kinds without a code become null, as lake_frames' map does
+                for kind, code in KIND_CODES.items():
+                    codes = codes.when(F.col("kind") == kind, F.lit(code))
+                df = df.withColumn("kind", codes)
+                df = df.withColumnsRenamed(renames)
+            if canonical == "customers":
+                df = df.withColumn("signup_date", F.date_format("signup_date", "yyyy-MM-dd"))
+            for column in DECIMALS.get(name, ()):
+                df = df.withColumn(column, F.col(column).cast("decimal(18,2)"))
+            df.write.format("parquet").mode("overwrite").saveAsTable(f"{database}.{name}")
+    finally:
+        session.conf.set(key, before)

@@ -11,6 +11,7 @@ import pytest
 from crmlytics.facts import customer_facts
 from crmlytics.segments import customer_segments, pareto
 from crmlytics.segments.config import RfmConfig, SegmentsConfig, ValueConfig
+from crmlytics.segments.core import shared_facts
 from crmlytics.segments.migration import moves
 from tests.parity.conftest import assert_same_frame
 
@@ -96,3 +97,19 @@ def test_segments_pareto_and_moves_equal_on_duckdb_and_spark(crowd, to_spark):
     duck = moves(crowd, "2023-12-31", "2024-06-30", "value_tier").to_pandas()
     spark = moves(spark_ws, "2023-12-31", "2024-06-30", "value_tier").to_pandas()
     assert_same_frame(duck, spark, ["customer_id"])
+
+
+def test_segments_over_facts_computed_once_on_spark_equal_duckdb(crowd, to_spark):
+    """The score run's path: on Spark the all-history and RFM-window facts are cached once
+    (``shared_facts``) and passed in; the result is DuckDB's, customer by customer, with an RFM
+    window (both caches) and without one (history only), value tiers and contribution included
+    (the four degrees read the tiers' ranking)."""
+    spark_ws = to_spark(crowd)
+    windowed = SegmentsConfig(rfm=RfmConfig(window_days=180))
+    for config in (None, windowed):
+        duck = customer_segments(crowd, "2024-06-30", config).to_pandas()
+        with shared_facts(spark_ws, "2024-06-30", config) as facts:
+            assert set(facts) == ({"history"} if config is None else {"history", "window_facts"})
+            spark = customer_segments(spark_ws, "2024-06-30", config, **facts).to_pandas()
+        assert duck["contribution"].gt(0).sum() >= 10  # the data really ranks value
+        assert_same_frame(duck, spark, ["customer_id"])
