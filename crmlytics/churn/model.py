@@ -38,7 +38,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from crmlytics.base import (
     ContractData,
@@ -169,7 +169,7 @@ class ChurnModel(Model):
             Cutoff of each row: ``gbt`` grows its trees on the earlier cutoffs and calibrates
             on the latest (one cutoff: a random quarter of the rows calibrates).
         """
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+        with _openmp_threads(self.n_threads):
             return self._fit(X, y, cutoff)
 
     def _fit(self, X: pd.DataFrame, y: Any, cutoff: Any) -> Self:
@@ -284,7 +284,7 @@ class ChurnModel(Model):
         self._check_compatible(X)
         data = X[self.features_].astype("float64")
         if self.method in ("gbt", "logistic"):
-            with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            with _openmp_threads(self.n_threads):
                 return self.estimator_.predict_proba(data)[:, 1]
         if self.method == "p_alive":
             return 1.0 - np.nan_to_num(data["p_alive"].to_numpy(), nan=self.medians_["p_alive"])
@@ -504,6 +504,18 @@ class ChurnModel(Model):
                 ),
             ),
         )
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _openmp_threads(limit: int | None) -> Any:
+    """A context limiting OpenMP to ``limit`` threads (``None``: no limit). The thread pools
+    are found once per process: finding them scans every loaded library, which cost more than
+    a permutation's scoring when done for each of the hundreds of scorings of a fit."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=limit, user_api="openmp")
 
 
 def _labels(X: pd.DataFrame, y: Any) -> np.ndarray:
