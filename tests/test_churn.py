@@ -223,6 +223,26 @@ def test_a_planted_driver_is_recovered_as_the_top_feature_and_the_model_beats_th
     assert not (calm_drivers["driver_1"] == "unresolved_complaints").any()
 
 
+def test_a_model_fitted_without_explanations_scores_the_same_and_gives_no_drivers(tmp_path):
+    # the backtest only scores its methods: explain=False skips the permutation importance
+    # and the effect curves, which read the fitted trees and change none of their scores
+    frame = simulate_snapshots(customers=1500, cutoffs=3, seed=4)
+    latest = frame[frame["cutoff"] == frame["cutoff"].max()]
+    for method in ("gbt", "logistic", "overdue"):
+        explained = ChurnModel(method=method).fit(frame)
+        bare = ChurnModel(method=method, explain=False).fit(frame)
+        pd.testing.assert_frame_equal(bare.predict(latest), explained.predict(latest))
+        assert bare.importance_.empty and bare.effects_ is None
+        assert len(explained.importance_) == len(explained.features_)
+        with pytest.raises(ConfigError, match="explain=False"):
+            bare.drivers(latest)
+        # the summary has the training rows but no importance; a saved copy scores the same
+        assert bare.summary()["measure"].tolist() == explained.summary()["measure"].tolist()[:7]
+        loaded = ChurnModel.load(bare.save(tmp_path / f"{method}.json"))
+        pd.testing.assert_frame_equal(loaded.predict(latest), explained.predict(latest))
+        assert loaded.effects_ is None and loaded.importance_.empty
+
+
 def test_effect_curve_push_of_a_rule_is_the_distance_to_the_median_bin():
     # the days rule scores a customer by days since the last purchase itself, so its effect
     # curve is the identity at each bin's representative value: the push of a customer is

@@ -124,7 +124,8 @@ class BacktestResult:
     ``report``: one row per method (:data:`REPORT_COLUMNS`), best first; ``calibration`` and
     ``gains``: per method (``method`` column) the calibration and gains tables on the
     evaluation cutoff; ``predictions``: the evaluation customers with ``churned`` and each
-    method's probability (``p_<method>``); ``models``: the fitted methods.
+    method's probability (``p_<method>``); ``models``: the fitted methods (scored only:
+    fitted with ``explain=False``, so without importance, effect curves or drivers).
     """
 
     as_of: _dt.date
@@ -143,8 +144,9 @@ class BacktestResult:
         return str(self.report["method"].iloc[0])
 
 
-def model_for(method: str, config: ChurnConfig) -> ChurnModel:
-    """An unfitted :class:`ChurnModel` of ``method`` with the settings of ``config``."""
+def model_for(method: str, config: ChurnConfig, *, explain: bool = True) -> ChurnModel:
+    """An unfitted :class:`ChurnModel` of ``method`` with the settings of ``config``
+    (``explain``: see :class:`ChurnModel`)."""
     g = config.gbt
     return ChurnModel(
         method=method,
@@ -155,6 +157,7 @@ def model_for(method: str, config: ChurnConfig) -> ChurnModel:
         l2_regularization=g.l2_regularization,
         calibration=g.calibration,
         random_state=config.random_state,
+        explain=explain,
     )
 
 
@@ -231,7 +234,7 @@ def backtest(
     for method in methods:
         if progress is not None:
             progress(f"fit {method}")
-        model = model_for(method, c).fit(train)
+        model = model_for(method, c, explain=False).fit(train)
         scored = model.predict(test)
         models[method] = model
         predictions[f"p_{method}"] = scored["churn_probability"].to_numpy()

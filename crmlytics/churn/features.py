@@ -105,6 +105,8 @@ def order_history(ws: Workspace, point: AsOf, horizon_days: int | None = None) -
     ``order_net``, ``gross_revenue``, ``returned_revenue``) plus ``purchase`` (the rounded net is
     positive) and ``gap_days`` (days since the customer's previous purchase day, from a window
     partitioned by customer; zero for a second purchase on the same day, null for the first),
+    ``new_purchase_day`` and ``new_btyd_day`` (the order is the first of its day among the
+    customer's purchases, resp. BTYD occasions: counting them counts distinct days),
     ``return_lines`` (count of visible return lines) and ``btyd_purchase`` (a purchase, or a free
     order: net zero and nothing returned, as :mod:`crmlytics.clv.summary` counts occasions);
     an order with no line visible at ``point`` has ``purchase`` false and null money.
@@ -144,14 +146,22 @@ def order_history(ws: Workspace, point: AsOf, horizon_days: int | None = None) -
             point.after(per_order.horizon_first_ts, horizon_days) & (per_order.horizon_net > 0)
         ).fill_null(False)
     per_order = per_order.mutate(order_day=per_order.first_ts.date(), purchase=purchase, **extra)
-    by_customer = ibis.window(
-        group_by=[per_order.customer_id, per_order.purchase], order_by=per_order.order_day
+    day = per_order.order_day
+    by_customer = ibis.window(group_by=[per_order.customer_id, per_order.purchase], order_by=day)
+    previous = day.lag().over(by_customer)
+    by_occasion = ibis.window(
+        group_by=[per_order.customer_id, per_order.btyd_purchase], order_by=day
     )
-    previous = per_order.order_day.lag().over(by_customer)
+    previous_occasion = day.lag().over(by_occasion)
     return per_order.mutate(
         gap_days=per_order.purchase.ifelse(
-            per_order.order_day.delta(previous, unit="day").cast("float64"), ibis.null("float64")
-        )
+            day.delta(previous, unit="day").cast("float64"), ibis.null("float64")
+        ),
+        # the first order of each day with a purchase / a BTYD occasion: distinct days become
+        # a plain count (a distinct count per filter costs Spark an expanded copy of the rows)
+        new_purchase_day=per_order.purchase & (previous.isnull() | (day > previous)),
+        new_btyd_day=per_order.btyd_purchase
+        & (previous_occasion.isnull() | (day > previous_occasion)),
     )
 
 
@@ -181,7 +191,7 @@ def customer_purchases(
         "first_purchase_date": o.order_day.min(where=bought),
         "last_purchase_date": o.order_day.max(where=bought),
         "orders": o.order_id.count(where=bought),
-        "purchase_days": o.order_day.nunique(where=bought),
+        "purchase_days": o.order_id.count(where=o.new_purchase_day),
         "gross_revenue": o.gross_revenue.sum(),
         "returned_revenue": o.returned_revenue.sum(),
         "orders_recent": o.order_id.count(where=recent),
@@ -192,7 +202,7 @@ def customer_purchases(
         "gap_sd_days": o.gap_days.std(how="sample", where=day_gap),
         "btyd_first_date": o.order_day.min(where=o.btyd_purchase),
         "btyd_last_date": o.order_day.max(where=o.btyd_purchase),
-        "btyd_days": o.order_day.nunique(where=o.btyd_purchase),
+        "btyd_days": o.order_id.count(where=o.new_btyd_day),
     }
     if horizon_days is not None:
         columns["horizon_purchases"] = o.order_id.count(where=o.horizon_purchase)

@@ -38,7 +38,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from crmlytics.base import (
     ContractData,
@@ -50,7 +50,7 @@ from crmlytics.base import (
 )
 from crmlytics.churn.features import FEATURES
 from crmlytics.churn.metrics import roc_auc
-from crmlytics.errors import DataError, FitError
+from crmlytics.errors import ConfigError, DataError, FitError
 
 METHODS: tuple[str, ...] = ("gbt", "logistic", "days_since_last_purchase", "overdue", "p_alive")
 RULES: dict[str, tuple[str, ...]] = {
@@ -84,6 +84,12 @@ class ChurnModel(Model):
         OpenMP threads for the trees (``None``: all cores). One by default: on a shared
         machine, spinning threads that wait for busy cores made fitting several times slower
         than one thread; raise it on an idle machine with many cores.
+    explain
+        Learn what explains the scores at fit time: the permutation importance
+        (``importance_``) and the effect curves (``effects_``) that :meth:`drivers` and
+        :meth:`summary` read. ``False`` leaves ``importance_`` empty and ``effects_`` ``None``
+        and saves most of a fit's time: for a model that is only scored, as the backtest's
+        (:func:`crmlytics.churn.backtest.backtest`) are; such a model gives no drivers.
 
     Attributes
     ----------
@@ -98,11 +104,12 @@ class ChurnModel(Model):
         Training medians of the features (the reference of the per-customer reasons).
     importance_ : pandas.DataFrame
         Permutation importance on the calibration rows: ``feature, importance`` (mean drop of
-        ROC AUC when the feature is shuffled), ``importance_sd``.
-    effects_ : dict
+        ROC AUC when the feature is shuffled), ``importance_sd``; no rows with ``explain=False``.
+    effects_ : dict or None
         Per feature its effect curve (partial dependence of the ranking score on a sample of
         the calibration rows): ``edges`` of up to 32 bins of the training values, the ``means``
-        score in each bin and the ``missing`` mean; what :meth:`drivers` reads pushes from.
+        score in each bin and the ``missing`` mean; what :meth:`drivers` reads pushes from
+        (``None`` with ``explain=False``).
     reference_ : dict
         Per feature the decile edges of the training values and the shares in each bin (PSI).
     training_ : dict
@@ -127,6 +134,7 @@ class ChurnModel(Model):
         calibration: str = "isotonic",
         random_state: int = 0,
         n_threads: int | None = 1,
+        explain: bool = True,
     ) -> None:
         self.method = method
         self.features = features
@@ -138,6 +146,7 @@ class ChurnModel(Model):
         self.calibration = calibration
         self.random_state = random_state
         self.n_threads = n_threads
+        self.explain = explain
 
     # -- fitting --------------------------------------------------------------------------------
     def fit(
@@ -160,7 +169,7 @@ class ChurnModel(Model):
             Cutoff of each row: ``gbt`` grows its trees on the earlier cutoffs and calibrates
             on the latest (one cutoff: a random quarter of the rows calibrates).
         """
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+        with _openmp_threads(self.n_threads):
             return self._fit(X, y, cutoff)
 
     def _fit(self, X: pd.DataFrame, y: Any, cutoff: Any) -> Self:
@@ -221,7 +230,7 @@ class ChurnModel(Model):
             self.calibrator_ = _calibrator(self.calibration if self.method == "gbt" else "isotonic")
             self.calibrator_.fit(score.reshape(-1, 1) if self._sigmoid else score, y[cal_rows])
         self.importance_ = self._importance(X[cal_rows], y[cal_rows])
-        self.effects_ = self._effects(X[cal_rows])
+        self.effects_ = self._effects(X[cal_rows]) if self.explain else None
         self.reference_ = {f: _reference(data[f]) for f in features}
         self.training_ = {
             "rows": int(len(y)),
@@ -275,7 +284,7 @@ class ChurnModel(Model):
         self._check_compatible(X)
         data = X[self.features_].astype("float64")
         if self.method in ("gbt", "logistic"):
-            with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            with _openmp_threads(self.n_threads):
                 return self.estimator_.predict_proba(data)[:, 1]
         if self.method == "p_alive":
             return 1.0 - np.nan_to_num(data["p_alive"].to_numpy(), nan=self.medians_["p_alive"])
@@ -330,6 +339,11 @@ class ChurnModel(Model):
         when fewer push up) and ``push_1 … push_top`` (score points) with ``X``'s index.
         """
         self._check_compatible(X)
+        if not self.explain:
+            raise ConfigError(
+                "this churn model was fitted with explain=False (as the backtest fits its "
+                "methods): it has no importance to choose drivers from; fit it with explain=True"
+            )
         ranked = self.importance_.sort_values("importance", ascending=False)["feature"]
         tried = [f for f in ranked if f in self.features_][:candidates]
         pushes = np.zeros((len(X), len(tried)))
@@ -406,6 +420,10 @@ class ChurnModel(Model):
         return out
 
     def _importance(self, X: pd.DataFrame, y: np.ndarray, repeats: int = 2) -> pd.DataFrame:
+        if not self.explain:
+            return pd.DataFrame({"feature": [], "importance": [], "importance_sd": []}).astype(
+                {"feature": object, "importance": "float64", "importance_sd": "float64"}
+            )
         rng = np.random.default_rng(self.random_state)
         if len(y) > _IMPORTANCE_ROWS:
             rows = np.sort(rng.choice(len(y), _IMPORTANCE_ROWS, replace=False))
@@ -486,6 +504,18 @@ class ChurnModel(Model):
                 ),
             ),
         )
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _openmp_threads(limit: int | None) -> Any:
+    """A context limiting OpenMP to ``limit`` threads (``None``: no limit). The thread pools
+    are found once per process: finding them scans every loaded library, which cost more than
+    a permutation's scoring when done for each of the hundreds of scorings of a fit."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=limit, user_api="openmp")
 
 
 def _labels(X: pd.DataFrame, y: Any) -> np.ndarray:
