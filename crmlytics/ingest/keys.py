@@ -14,9 +14,9 @@ from typing import Any
 
 from crmlytics.ingest.context import LoadContext
 from crmlytics.ingest.mapping import Resolved
-from crmlytics.ingest.parsing import SQL_TYPES, quote_ident
+from crmlytics.ingest.parsing import quote_ident
 from crmlytics.ingest.rules import unnumbered_sql
-from crmlytics.schema import ATTRIBUTES, TableSpec
+from crmlytics.schema import ATTRIBUTES
 
 
 def number_lines(ctx: LoadContext, stage: str, resolved: Resolved) -> None:
@@ -67,27 +67,49 @@ def number_lines(ctx: LoadContext, stage: str, resolved: Resolved) -> None:
     ctx.sql(f"UPDATE {stage} SET {col} = n.ln FROM {number} n WHERE {stage}.rowid = n.rid")
 
 
-def numbered_sql(table_spec: TableSpec, query: str) -> str:
-    """The conversion ``query`` of a file without the numbered key column, with that column
-    numbered from 1 in file order within its group (``line_no`` within ``order_id``) over the
-    good rows: what :func:`number_lines` gives lines of groups new to the table.
+def last_rowid(ctx: LoadContext) -> int:
+    """The highest ``rowid`` of the table before a load appends to it (-1 when empty): the
+    rows a load appends come after it (see :func:`number_appended`)."""
+    return int(ctx.scalar(f"SELECT coalesce(max(rowid), -1) FROM {quote_ident(ctx.spec.name)}"))
 
-    File order is the order of the file's records as the query yields them
-    (``row_number() OVER ()`` under ``preserve_insertion_order``, set by the caller). Only the
-    table's columns and ``__bad`` go through the window (it sorts what it carries).
+
+def number_appended(ctx: LoadContext, after: int) -> str:
+    """Number the numbered key column (``line_no``) of the rows a load appended without it,
+    from 1 in file order within their group (``order_id``): what :func:`number_lines` gives
+    lines of groups new to the table. Returns how: ``"runs"`` or ``"window"``.
+
+    The rows were inserted in file order (``preserve_insertion_order``, set by the caller), in
+    one parallel pass, so that their ``rowid`` (above ``after``, from :func:`last_rowid`) is
+    their order in the file. When every group's rows are one run of consecutive rowids (an
+    export that writes an order's lines together, the usual case), a line's number is its
+    rowid less its group's first, plus 1: one hash aggregate and a join, no sort. Otherwise
+    the rows are ranked by rowid within their group (a sort of the key columns only).
     """
-    assert table_spec.numbered is not None
-    column, within = table_spec.numbered
-    group = ", ".join(quote_ident(w) for w in within)
-    present = " AND ".join(f"{quote_ident(w)} IS NOT NULL" for w in within)
-    col = quote_ident(column)
-    sql_type = SQL_TYPES[table_spec.column(column).dtype]
-    carried = ", ".join(quote_ident(c) for c in [*table_spec.names, ATTRIBUTES])
-    return (
-        f"SELECT * REPLACE (CASE WHEN {present} AND NOT __bad THEN CAST(row_number() OVER "
-        f"(PARTITION BY {group}, __bad ORDER BY __pos) AS {sql_type}) END AS {col}) "
-        f"FROM (SELECT {carried}, __bad, row_number() OVER () AS __pos FROM ({query}))"
+    assert ctx.spec.numbered is not None
+    column, within = ctx.spec.numbered
+    target, col = quote_ident(ctx.spec.name), quote_ident(column)
+    group = [quote_ident(w) for w in within]
+    g = ", ".join(group)
+    present = " AND ".join(f"{target}.{w} IS NOT NULL" for w in group)
+    mine = f"{target}.rowid > {int(after)} AND {target}.{col} IS NULL AND {present}"
+    runs = ctx.name("num")
+    ctx.sql(
+        f"CREATE TEMP TABLE {runs} AS SELECT {g}, min(rowid) AS __first, "
+        f"max(rowid) - min(rowid) + 1 = count(*) AS __run FROM {target} WHERE {mine} GROUP BY ALL"
     )
+    on = " AND ".join(f"{target}.{w} = r.{w}" for w in group)
+    if ctx.scalar(f"SELECT count(*) FROM {runs} WHERE NOT __run") == 0:
+        ctx.sql(
+            f"UPDATE {target} SET {col} = {target}.rowid - r.__first + 1 FROM {runs} r "
+            f"WHERE {on} AND {mine}"
+        )
+        return "runs"
+    ctx.sql(
+        f"UPDATE {target} SET {col} = n.__ln FROM (SELECT rowid AS __rid, row_number() OVER "
+        f"(PARTITION BY {g} ORDER BY rowid) AS __ln FROM {target} WHERE {mine}) n "
+        f"WHERE {target}.rowid = n.__rid"
+    )
+    return "window"
 
 
 def groups_new(ctx: LoadContext, query: str) -> bool:
