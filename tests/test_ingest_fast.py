@@ -160,13 +160,14 @@ def test_second_file_without_line_no_into_a_loaded_table(monkeypatch, tmp_path):
 
 
 def numbering_modes(monkeypatch):
-    """How each direct load numbered its lines (:func:`keys.number_appended`'s answers)."""
+    """Per direct load numbering lines, the groups found in several runs of lines (numbered
+    again by rank): :func:`keys.renumber_split`'s answers."""
     from crmlytics.ingest import keys
 
     modes = []
-    number = keys.number_appended
+    number = keys.renumber_split
     monkeypatch.setattr(
-        keys, "number_appended", lambda ctx, after: modes.append(number(ctx, after)) or modes[-1]
+        keys, "renumber_split", lambda ctx, after: modes.append(number(ctx, after)) or modes[-1]
     )
     return modes
 
@@ -187,7 +188,7 @@ def test_orders_written_together_are_numbered_by_runs(monkeypatch, tmp_path):
     )
     modes = numbering_modes(monkeypatch)
     staged, fast, calls = load_both(monkeypatch, [path])
-    assert calls == [] and modes == ["runs"]
+    assert calls == [] and modes == [0]  # every order one run: nothing numbered again
     assert fast == staged
     assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
         ("o1", 1, "p1", 10.0),
@@ -215,7 +216,7 @@ def test_an_order_split_across_the_file_is_ranked_in_file_order(monkeypatch, tmp
     )
     modes = numbering_modes(monkeypatch)
     staged, fast, calls = load_both(monkeypatch, [path])
-    assert calls == [] and modes == ["window"]
+    assert calls == [] and modes == [2]  # o1 and o2 both come back
     assert fast == staged
     assert [(r[0], r[1], r[8]) for r in fast["rows"]] == [
         ("o1", 1, 1.0),
@@ -235,7 +236,7 @@ def test_a_second_file_of_new_orders_numbers_only_its_own_lines(monkeypatch, tmp
     )
     modes = numbering_modes(monkeypatch)
     staged, fast, calls = load_both(monkeypatch, [first, second])
-    assert calls == [] and modes == ["runs", "runs"]
+    assert calls == [] and modes == [0, 0]
     assert fast == staged
     assert [(r[0], r[1], r[8]) for r in fast["rows"]] == [
         ("o1", 1, 10.0),
@@ -251,7 +252,7 @@ def test_a_file_read_in_parallel_is_numbered_in_file_order(tmp_path, split):
     # big enough for DuckDB to read it in several chunks on several threads: the rows must
     # still be inserted in file order. Order i has i % 4 + 1 lines; its k-th line carries
     # product p<k>. With ``split`` every order's last line comes again at the end of the
-    # file, as line i % 4 + 2, in order of i (the window fallback).
+    # file, as line i % 4 + 2, in order of i (every order numbered again by rank).
     # (long customer ids: about 24 MB, several of DuckDB's 8 MB scan ranges, in few lines)
     orders = 90_000
     pad = "x" * 80
@@ -268,11 +269,11 @@ def test_a_file_read_in_parallel_is_numbered_in_file_order(tmp_path, split):
     modes = []
     from crmlytics.ingest import keys
 
-    number = keys.number_appended
+    number = keys.renumber_split
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(keys, "number_appended", lambda ctx, a: modes.append(number(ctx, a)) or modes[-1])
+        m.setattr(keys, "renumber_split", lambda ctx, a: modes.append(number(ctx, a)) or modes[-1])
         [result] = ingest(ws, "transactions", path)
-    assert modes == ["window" if split else "runs"]
+    assert modes == [orders if split else 0]
     assert result.rows_loaded == len(lines)
     wrong, n = ws.duckdb.execute(
         "SELECT count_if(product_id <> 'p' || line_no), count(DISTINCT (order_id, line_no)) "

@@ -429,10 +429,11 @@ class _Load(LoadContext):
             the insert (the table then holds only the file's rows: its distinct key hashes
             must equal its rows); otherwise before it, by one pass over the file's keys
             joined to the table. A hash collision only sends the file to the staged path.
-            A file without the numbered column is inserted in file order without it, then
-            its lines are numbered in file order within their group
-            (:func:`crmlytics.ingest.keys.number_appended`), as the staged path numbers lines
-            of groups new to the table; into a loaded table it is checked first, in one pass
+            A file without the numbered column has its lines numbered in file order within
+            their group on the way in (:func:`crmlytics.ingest.keys.numbered_sql`, runs of a
+            group's lines, then :func:`crmlytics.ingest.keys.renumber_split` for a group that
+            comes back later in the file), as the staged path numbers lines of groups new to
+            the table; into a loaded table it is checked first, in one pass
             over the file, that none of its groups (orders) is in the table (otherwise lines
             must be matched to the table's: staged). Its keys need no check after the insert:
             every row inserted is numbered with its rank within its group in file order, so
@@ -462,9 +463,10 @@ class _Load(LoadContext):
                 if not numbering and not self._keys_new(query):
                     return None
         after = keys.last_rowid(self) if numbering else -1
+        rows = keys.numbered_sql(self.spec, query) if numbering else query
         with self._decoding(source), _no_filter_pushdown(self.con):
             inserted = self.scalar(
-                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({query}) WHERE NOT __bad"
+                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM ({rows}) WHERE NOT __bad"
             )
         reader = commit.reader_rejects(self, source)
         n_reader = self.scalar(f"SELECT count(*) FROM {reader}") if reader else 0
@@ -482,7 +484,7 @@ class _Load(LoadContext):
         if foreign and self.strict:
             return None
         if numbering:
-            keys.number_appended(self, after)
+            keys.renumber_split(self, after)
         if n_reader:
             commit.insert_reader_rejects(self, reader)
         if foreign:
