@@ -159,20 +159,7 @@ def test_second_file_without_line_no_into_a_loaded_table(monkeypatch, tmp_path):
     ]
 
 
-def numbering_modes(monkeypatch):
-    """Per direct load numbering lines, the groups found in several runs of lines (numbered
-    again by rank): :func:`keys.renumber_split`'s answers."""
-    from crmlytics.ingest import keys
-
-    modes = []
-    number = keys.renumber_split
-    monkeypatch.setattr(
-        keys, "renumber_split", lambda ctx, after: modes.append(number(ctx, after)) or modes[-1]
-    )
-    return modes
-
-
-def test_orders_written_together_are_numbered_by_runs(monkeypatch, tmp_path):
+def test_orders_written_together_are_numbered_along_their_lines(monkeypatch, tmp_path):
     path = write(
         tmp_path,
         "five.csv",
@@ -186,9 +173,8 @@ def test_orders_written_together_are_numbered_by_runs(monkeypatch, tmp_path):
         + "c3,o3,2024-03-07,p1,2\n"  # line 8: o3 line 1
         + "c3,o3,2024-03-07,p1,2\n",  # line 9: o3 line 2 (same content: a line of its own)
     )
-    modes = numbering_modes(monkeypatch)
     staged, fast, calls = load_both(monkeypatch, [path])
-    assert calls == [] and modes == [0]  # every order one run: nothing numbered again
+    assert calls == []
     assert fast == staged
     assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
         ("o1", 1, "p1", 10.0),
@@ -214,9 +200,8 @@ def test_an_order_split_across_the_file_is_ranked_in_file_order(monkeypatch, tmp
         + "c1,o1,2024-03-05,p3,4\n"  # o1 again, after o2: line 3
         + "c2,o2,2024-03-05,p2,5\n",  # o2 line 2
     )
-    modes = numbering_modes(monkeypatch)
     staged, fast, calls = load_both(monkeypatch, [path])
-    assert calls == [] and modes == [2]  # o1 and o2 both come back
+    assert calls == []
     assert fast == staged
     assert [(r[0], r[1], r[8]) for r in fast["rows"]] == [
         ("o1", 1, 1.0),
@@ -234,9 +219,8 @@ def test_a_second_file_of_new_orders_numbers_only_its_own_lines(monkeypatch, tmp
         "day2.csv",
         FIVE + "c2,o2,2024-03-06,p1,1\nc2,o2,2024-03-06,p2,2\nc3,o3,2024-03-06,p1,7\n",
     )
-    modes = numbering_modes(monkeypatch)
     staged, fast, calls = load_both(monkeypatch, [first, second])
-    assert calls == [] and modes == [0, 0]
+    assert calls == []
     assert fast == staged
     assert [(r[0], r[1], r[8]) for r in fast["rows"]] == [
         ("o1", 1, 10.0),
@@ -249,10 +233,10 @@ def test_a_second_file_of_new_orders_numbers_only_its_own_lines(monkeypatch, tmp
 
 @pytest.mark.parametrize("split", [False, True])
 def test_a_file_read_in_parallel_is_numbered_in_file_order(tmp_path, split):
-    # big enough for DuckDB to read it in several chunks on several threads: the rows must
-    # still be inserted in file order. Order i has i % 4 + 1 lines; its k-th line carries
+    # big enough for DuckDB to read it in several chunks on several threads: the lines must
+    # still be numbered in file order. Order i has i % 4 + 1 lines; its k-th line carries
     # product p<k>. With ``split`` every order's last line comes again at the end of the
-    # file, as line i % 4 + 2, in order of i (every order numbered again by rank).
+    # file, as line i % 4 + 2, in order of i.
     # (long customer ids: about 24 MB, several of DuckDB's 8 MB scan ranges, in few lines)
     orders = 90_000
     pad = "x" * 80
@@ -266,14 +250,7 @@ def test_a_file_read_in_parallel_is_numbered_in_file_order(tmp_path, split):
     path = write(tmp_path, "big.csv", FIVE + "".join(lines))
     ws = Workspace.open(tmp_path / "w.duckdb")
     ws.duckdb.execute("SET threads = 4")
-    modes = []
-    from crmlytics.ingest import keys
-
-    number = keys.renumber_split
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(keys, "renumber_split", lambda ctx, a: modes.append(number(ctx, a)) or modes[-1])
-        [result] = ingest(ws, "transactions", path)
-    assert modes == [orders if split else 0]
+    [result] = ingest(ws, "transactions", path)
     assert result.rows_loaded == len(lines)
     wrong, n = ws.duckdb.execute(
         "SELECT count_if(product_id <> 'p' || line_no), count(DISTINCT (order_id, line_no)) "

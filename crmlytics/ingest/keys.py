@@ -68,68 +68,26 @@ def number_lines(ctx: LoadContext, stage: str, resolved: Resolved) -> None:
 
 
 def numbered_sql(table_spec: TableSpec, query: str) -> str:
-    """The good rows of the conversion ``query`` of a file without the numbered key column,
-    with that column numbered in file order within runs of its group (``line_no`` from 1 along
-    each run of lines of one ``order_id``): what :func:`number_lines` gives lines of groups new
-    to the table, when each group's lines are one run (an export that writes an order's lines
-    together); :func:`renumber_split` mends the groups that come back later in the file.
+    """The conversion ``query`` of a file without the numbered key column, with that column
+    numbered from 1 in file order within its group (``line_no`` within ``order_id``) over the
+    good rows: what :func:`number_lines` gives lines of groups new to the table.
 
-    File order is the order of the records as the query yields them, under
-    ``preserve_insertion_order`` (set by the caller). One streaming pass: a line's number is
-    its position less the position where its run started, plus 1 (running maximum): no sort.
+    File order is the order of the file's records as the query yields them
+    (``row_number() OVER ()`` under ``preserve_insertion_order``, set by the caller). Only the
+    table's columns and ``__bad`` go through the window (it sorts what it carries).
     """
     assert table_spec.numbered is not None
     column, within = table_spec.numbered
-    group = [quote_ident(w) for w in within]
-    present = " AND ".join(f"{g} IS NOT NULL" for g in group)
-    key = group[0] if len(group) == 1 else f"row({', '.join(group)})"
+    group = ", ".join(quote_ident(w) for w in within)
+    present = " AND ".join(f"{quote_ident(w)} IS NOT NULL" for w in within)
     col = quote_ident(column)
     sql_type = SQL_TYPES[table_spec.column(column).dtype]
     carried = ", ".join(quote_ident(c) for c in [*table_spec.names, ATTRIBUTES])
     return (
-        f"SELECT * EXCLUDE (__pos, __prev, __start) REPLACE (CASE WHEN {present} THEN "
-        f"CAST(__pos - __start + 1 AS {sql_type}) END AS {col}) FROM (SELECT *, "
-        f"max(CASE WHEN {key} IS DISTINCT FROM __prev THEN __pos END) OVER (ROWS BETWEEN "
-        "UNBOUNDED PRECEDING AND CURRENT ROW) AS __start FROM (SELECT "
-        f"{carried}, __bad, row_number() OVER () AS __pos, lag({key}) OVER () AS __prev "
-        f"FROM ({query}) WHERE NOT __bad))"
+        f"SELECT * REPLACE (CASE WHEN {present} AND NOT __bad THEN CAST(row_number() OVER "
+        f"(PARTITION BY {group}, __bad ORDER BY __pos) AS {sql_type}) END AS {col}) "
+        f"FROM (SELECT {carried}, __bad, row_number() OVER () AS __pos FROM ({query}))"
     )
-
-
-def last_rowid(ctx: LoadContext) -> int:
-    """The highest ``rowid`` of the table before a load appends to it (-1 when empty): the
-    rows a load appends come after it (see :func:`renumber_split`)."""
-    return int(ctx.scalar(f"SELECT coalesce(max(rowid), -1) FROM {quote_ident(ctx.spec.name)}"))
-
-
-def renumber_split(ctx: LoadContext, after: int) -> int:
-    """Number again, in file order, the lines of groups whose lines :func:`numbered_sql`
-    found in more than one run (an order that comes back later in the file); returns how many
-    such groups there were (usually none: then nothing is written).
-
-    The rows were appended in file order (``rowid`` above ``after``, from :func:`last_rowid`);
-    a group in several runs has ``line_no`` 1 more than once. Its lines are ranked by rowid.
-    """
-    assert ctx.spec.numbered is not None
-    column, within = ctx.spec.numbered
-    target, col = quote_ident(ctx.spec.name), quote_ident(column)
-    group = [quote_ident(w) for w in within]
-    g = ", ".join(group)
-    split = ctx.name("num")
-    ctx.sql(
-        f"CREATE TEMP TABLE {split} AS SELECT {g} FROM {target} WHERE rowid > {int(after)} "
-        f"AND {col} = 1 GROUP BY ALL HAVING count(*) > 1"
-    )
-    groups = int(ctx.scalar(f"SELECT count(*) FROM {split}"))
-    if groups:
-        on = " AND ".join(f"a.{w} = b.{w}" for w in group)
-        ctx.sql(
-            f"UPDATE {target} SET {col} = n.__ln FROM (SELECT a.rowid AS __rid, row_number() "
-            f"OVER (PARTITION BY {', '.join('a.' + w for w in group)} ORDER BY a.rowid) AS __ln "
-            f"FROM {target} a SEMI JOIN {split} b ON {on} WHERE a.rowid > {int(after)}) n "
-            f"WHERE {target}.rowid = n.__rid"
-        )
-    return groups
 
 
 def groups_new(ctx: LoadContext, query: str) -> bool:

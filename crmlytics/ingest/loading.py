@@ -430,14 +430,13 @@ class _Load(LoadContext):
             must equal its rows); otherwise before it, by one pass over the file's keys
             joined to the table. A hash collision only sends the file to the staged path.
             A file without the numbered column has its lines numbered in file order within
-            their group on the way in (:func:`crmlytics.ingest.keys.numbered_sql`, runs of a
-            group's lines, then :func:`crmlytics.ingest.keys.renumber_split` for a group that
-            comes back later in the file), as the staged path numbers lines of groups new to
-            the table; into a loaded table it is checked first, in one pass
-            over the file, that none of its groups (orders) is in the table (otherwise lines
-            must be matched to the table's: staged). Its keys need no check after the insert:
-            every row inserted is numbered with its rank within its group in file order, so
-            no two share a key, and none is in the table because none of its groups is;
+            their group (:func:`crmlytics.ingest.keys.numbered_sql`), as the staged path
+            numbers lines of groups new to the table; into a loaded table it is checked
+            first, in one pass over the file, that none of its groups (orders) is in the
+            table (otherwise lines must be matched to the table's: staged). Its keys need no
+            check after the insert: every row inserted is numbered with its rank within its
+            group in file order, so no two share a key, and none is in the table because none
+            of its groups is;
         (b) no row failing conversion or a rule, or missing a required value: the rows
             inserted equal the file's records counted from its lines
             (:func:`expected_records`; a record never takes less than one line, so equal
@@ -462,7 +461,6 @@ class _Load(LoadContext):
                     return None
                 if not numbering and not self._keys_new(query):
                     return None
-        after = keys.last_rowid(self) if numbering else -1
         rows = keys.numbered_sql(self.spec, query) if numbering else query
         with self._decoding(source), _no_filter_pushdown(self.con):
             inserted = self.scalar(
@@ -483,8 +481,6 @@ class _Load(LoadContext):
         foreign = scan.foreign if scan is not None else []
         if foreign and self.strict:
             return None
-        if numbering:
-            keys.renumber_split(self, after)
         if n_reader:
             commit.insert_reader_rejects(self, reader)
         if foreign:
