@@ -159,6 +159,107 @@ def test_second_file_without_line_no_into_a_loaded_table(monkeypatch, tmp_path):
     ]
 
 
+def test_orders_written_together_are_numbered_along_their_lines(monkeypatch, tmp_path):
+    path = write(
+        tmp_path,
+        "five.csv",
+        FIVE
+        + "c1,o1,2024-03-05,p1,10\n"  # line 2: o1 line 1
+        + "c1,o1,2024-03-05,p2,20\n"  # line 3: o1 line 2
+        + "c1,o1\n"  # line 4: wrong field count: rejected, takes no number
+        + "c1,o1,2024-03-05,p3,30\n"  # line 5: o1 line 3
+        + "\n"  # line 6: blank
+        + "c2,o2,2024-03-06,p1,1\n"  # line 7: o2 line 1
+        + "c3,o3,2024-03-07,p1,2\n"  # line 8: o3 line 1
+        + "c3,o3,2024-03-07,p1,2\n",  # line 9: o3 line 2 (same content: a line of its own)
+    )
+    staged, fast, calls = load_both(monkeypatch, [path])
+    assert calls == []
+    assert fast == staged
+    assert [(r[0], r[1], r[5], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, "p1", 10.0),
+        ("o1", 2, "p2", 20.0),
+        ("o1", 3, "p3", 30.0),
+        ("o2", 1, "p1", 1.0),
+        ("o3", 1, "p1", 2.0),
+        ("o3", 2, "p1", 2.0),
+    ]
+    assert [r[1] for r in fast["rejects"]] == [4]
+    assert fast["log"] == [("five.csv", 7, 6, 0, 1, 0, "loaded_with_rejects")]
+
+
+def test_an_order_split_across_the_file_is_ranked_in_file_order(monkeypatch, tmp_path):
+    path = write(
+        tmp_path,
+        "five.csv",
+        FIVE
+        + "c1,o1,2024-03-05,p1,1\n"  # o1 line 1
+        + "c1,o1,2024-03-05,p2,2\n"  # o1 line 2
+        + "c2,o2,2024-03-05,p1,3\n"  # o2 line 1
+        + "c2,o2\n"  # rejected
+        + "c1,o1,2024-03-05,p3,4\n"  # o1 again, after o2: line 3
+        + "c2,o2,2024-03-05,p2,5\n",  # o2 line 2
+    )
+    staged, fast, calls = load_both(monkeypatch, [path])
+    assert calls == []
+    assert fast == staged
+    assert [(r[0], r[1], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, 1.0),
+        ("o1", 2, 2.0),
+        ("o1", 3, 4.0),
+        ("o2", 1, 3.0),
+        ("o2", 2, 5.0),
+    ]
+
+
+def test_a_second_file_of_new_orders_numbers_only_its_own_lines(monkeypatch, tmp_path):
+    first = write(tmp_path, "day1.csv", FIVE + "c1,o1,2024-03-05,p1,10\nc1,o1,2024-03-05,p2,3\n")
+    second = write(
+        tmp_path,
+        "day2.csv",
+        FIVE + "c2,o2,2024-03-06,p1,1\nc2,o2,2024-03-06,p2,2\nc3,o3,2024-03-06,p1,7\n",
+    )
+    staged, fast, calls = load_both(monkeypatch, [first, second])
+    assert calls == []
+    assert fast == staged
+    assert [(r[0], r[1], r[8]) for r in fast["rows"]] == [
+        ("o1", 1, 10.0),
+        ("o1", 2, 3.0),
+        ("o2", 1, 1.0),
+        ("o2", 2, 2.0),
+        ("o3", 1, 7.0),
+    ]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_file_read_in_parallel_is_numbered_in_file_order(tmp_path, split):
+    # big enough for DuckDB to read it in several chunks on several threads: the lines must
+    # still be numbered in file order. Order i has i % 4 + 1 lines; its k-th line carries
+    # product p<k>. With ``split`` every order's last line comes again at the end of the
+    # file, as line i % 4 + 2, in order of i.
+    # (long customer ids: about 24 MB, several of DuckDB's 8 MB scan ranges, in few lines)
+    orders = 90_000
+    pad = "x" * 80
+    lines = [
+        f"c{i % 997}{pad},o{i},2024-03-05,p{k},{k}\n"
+        for i in range(orders)
+        for k in range(1, i % 4 + 2)
+    ]
+    if split:
+        lines += [f"c{i % 997}{pad},o{i},2024-03-05,p{i % 4 + 2},1\n" for i in range(orders)]
+    path = write(tmp_path, "big.csv", FIVE + "".join(lines))
+    ws = Workspace.open(tmp_path / "w.duckdb")
+    ws.duckdb.execute("SET threads = 4")
+    [result] = ingest(ws, "transactions", path)
+    assert result.rows_loaded == len(lines)
+    wrong, n = ws.duckdb.execute(
+        "SELECT count_if(product_id <> 'p' || line_no), count(DISTINCT (order_id, line_no)) "
+        "FROM transactions"
+    ).fetchone()
+    ws.close()
+    assert (wrong, n) == (0, len(lines))
+
+
 FULL = (
     "order_id,line_no,kind,customer_id,order_ts,product_id,category,quantity,amount,cost,channel\n"
 )

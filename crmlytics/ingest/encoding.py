@@ -164,7 +164,10 @@ def scan_text(
                     newlines += data.count(b"\n", prev, start)
                     prev = start
                     blank.append(lines + newlines + 1)
-                text, bad, good = _decode_chunk(data, codec, lines)
+                if sink is None and data.isascii():  # valid in every encoding read; no copy
+                    text, bad, good = "", [], 0
+                else:
+                    text, bad, good = _decode_chunk(data, codec, lines)
                 native += good
                 if bad:
                     foreign.extend(bad)
