@@ -69,6 +69,37 @@ def cpu_seconds(ws) -> float:
     return total
 
 
+def lake_config(
+    master: str, log_level: str, tmp: Path, driver_memory: str = "3g", conf: dict | None = None
+):  # noqa: ANN201
+    """The crmlytics configuration of the benchmark's Spark lake (database ``lake`` written by
+    tests/parity/lake.py, with its warehouse folder under ``tmp``)."""
+    from crmlytics.config import Config
+    from tests.parity.lake import LAKE_MAPPING
+
+    return Config.model_validate(
+        {
+            "ingest": {"timezone": TIMEZONE},
+            "warehouse": {
+                "engine": "spark",
+                "spark": {
+                    "master": master,
+                    "database": "lake",
+                    "log_level": log_level,
+                    "conf": {
+                        **(conf or {}),
+                        "spark.sql.warehouse.dir": str(tmp / "spark-warehouse"),
+                        "spark.driver.memory": driver_memory,
+                        "spark.ui.enabled": False,
+                    },
+                },
+                # the demo lake has no campaign sends: declared absent, churn goes without
+                "tables": {**LAKE_MAPPING, "campaign_touches": {"absent": True}},
+            },
+        }
+    )
+
+
 def jvm_peak_rss_mb(session) -> int:
     """Peak resident memory of the Spark driver JVM (local mode: all executors), MiB."""
     pid = session._jvm.ProcessHandle.current().pid()
@@ -175,10 +206,9 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
-    from crmlytics.config import Config
     from crmlytics.engines.spark import start_session
     from crmlytics.workspace import Workspace
-    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake, write_lake_from_parquet
+    from tests.parity.lake import LAKE_TABLES, write_lake, write_lake_from_parquet
 
     report: dict[str, object] = {"customers": args.customers, "master": args.master}
     only = args.steps.split(",")
@@ -209,31 +239,12 @@ def main() -> None:
                     report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
                     duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
 
-        config = Config.model_validate(
-            {
-                "ingest": {"timezone": TIMEZONE},
-                "warehouse": {
-                    "engine": "spark",
-                    "spark": {
-                        "master": args.master,
-                        "database": "lake",
-                        "log_level": args.log_level,
-                        "conf": {
-                            **(
-                                {"spark.sql.shuffle.partitions": args.shuffle_partitions}
-                                if args.shuffle_partitions
-                                else {}
-                            ),
-                            "spark.sql.warehouse.dir": str(Path(tmp) / "spark-warehouse"),
-                            "spark.driver.memory": args.driver_memory,
-                            "spark.ui.enabled": False,
-                        },
-                    },
-                    # the demo lake has no campaign sends: declared absent, churn goes without
-                    "tables": {**LAKE_MAPPING, "campaign_touches": {"absent": True}},
-                },
-            }
+        conf = (
+            {"spark.sql.shuffle.partitions": args.shuffle_partitions}
+            if args.shuffle_partitions
+            else {}
         )
+        config = lake_config(args.master, args.log_level, Path(tmp), args.driver_memory, conf)
         started = time.perf_counter()
         session, _ = start_session(config.warehouse.spark, TIMEZONE)
         report["spark_start_s"] = round(time.perf_counter() - started, 2)

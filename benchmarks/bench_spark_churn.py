@@ -28,8 +28,6 @@ Run (under the shared benchmark lock)::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import sys
 import tempfile
@@ -37,26 +35,7 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TIMEZONE = "Asia/Shanghai"
-
-
-def emit(**fields: object) -> None:
-    print(json.dumps(fields, default=str), flush=True)
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def cpu_seconds(ws) -> float:
-    """CPU time of this process and, on Spark, of the JVM driver (local mode: all executors)."""
-    total = time.process_time()
-    if ws.backend.name == "pyspark":
-        pid = ws.backend._session._jvm.ProcessHandle.current().pid()
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+from bench_spark import ROOT, TIMEZONE, cpu_seconds, emit, lake_config, loadavg
 
 
 def spark_jobs(ws) -> int:
@@ -118,10 +97,9 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
-    from crmlytics.config import Config
     from crmlytics.demo import generate_demo
     from crmlytics.workspace import Workspace
-    from tests.parity.lake import LAKE_MAPPING, LAKE_TABLES, write_lake
+    from tests.parity.lake import LAKE_TABLES, write_lake
 
     report: dict[str, object] = {"customers": args.customers, "master": args.master}
     tables = generate_demo(customers=args.customers, seed=args.seed).tables
@@ -135,26 +113,7 @@ def main() -> None:
         if not args.skip_spark:
             from crmlytics.engines.spark import start_session
 
-            config = Config.model_validate(
-                {
-                    "ingest": {"timezone": TIMEZONE},
-                    "warehouse": {
-                        "engine": "spark",
-                        "spark": {
-                            "master": args.master,
-                            "database": "lake",
-                            "log_level": args.log_level,
-                            "conf": {
-                                "spark.sql.warehouse.dir": str(Path(tmp) / "spark-warehouse"),
-                                "spark.driver.memory": "3g",
-                                "spark.ui.enabled": False,
-                            },
-                        },
-                        # the demo lake has no campaign sends: declared absent
-                        "tables": {**LAKE_MAPPING, "campaign_touches": {"absent": True}},
-                    },
-                }
-            )
+            config = lake_config(args.master, args.log_level, Path(tmp))
             session, _ = start_session(config.warehouse.spark, TIMEZONE)
             write_lake(session, tables, database="lake", timezone=TIMEZONE)
             ws = Workspace.from_config(config)
