@@ -157,9 +157,9 @@ def customer_facts(
     """
     check_window_days(window_days)
     point = resolve_as_of(as_of)
-    # one expression for the visible lines (with their categories) feeds both aggregates
+    # the money needs no category: only the categories' sale lines meet products
     lines = order_lines(ws, point, window_days)
-    per_order = orders(lines)
+    per_order = orders(visible_lines(ws, point, window_days))
     purchase = per_order.order_net > 0
     money = per_order.group_by("customer_id").aggregate(
         first_purchase_date=per_order.order_day.min(where=purchase),
