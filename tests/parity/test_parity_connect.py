@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -87,6 +88,8 @@ def connect_url(tmp_path_factory):
     if not lines or not lines[-1].startswith("ready"):
         server.kill()
         pytest.fail("the Spark Connect server did not start:\n" + "".join(lines[-40:]))
+    # keep reading what the server says, so that a full pipe never stalls it
+    threading.Thread(target=server.stdout.read, daemon=True).start()  # type: ignore[union-attr]
     yield f"sc://localhost:{port}"
     server.stdin.close()  # type: ignore[union-attr]
     try:
