@@ -370,12 +370,6 @@ class Workspace:
         ...     counts = seg.group_by("value_tier").count().to_pandas()
         ...     gold = seg.filter(seg.value_tier == "gold").to_pandas()
         """
-        from crmlytics.engines.spark import cached_view, is_connect
-
-        if self.backend.name == "pyspark" and is_connect(self.backend._session):
-            with cached_view(self.backend, expr) as stored:
-                yield stored
-            return
         with expr.cache() as stored:
             yield stored
 

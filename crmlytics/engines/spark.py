@@ -198,7 +198,7 @@ def _adapt_to_connect(backend: Any) -> None:
     from ibis.backends.pyspark import Backend
 
     class _ConnectBackend(Backend):
-        """Ibis' PySpark backend with two fixes for PySpark 4.0's Spark Connect client.
+        """Ibis' PySpark backend with three fixes for PySpark 4.0's Spark Connect client.
 
         - In-memory tables (rows crmlytics writes, small lookup tables) go to Spark as Arrow
           tables, not pandas frames: the client cannot convert a pandas column backed by a
@@ -207,6 +207,9 @@ def _adapt_to_connect(backend: Any) -> None:
         - Results come back without the query's execution metrics in ``DataFrame.attrs``:
           pandas deep-copies ``attrs`` on every operation, which cost 15 of the 54 s of a
           segments run over 200 customers.
+        - ``Table.cache()`` (and so ``Workspace.cached``) caches eagerly with ``CACHE TABLE
+          name AS query`` under a temporary view: Ibis' own checks the cached DataFrame's
+          storage level, which Spark Connect reports as none for a SQL relation.
         """
 
         def _register_in_memory_table(self, op: Any) -> None:
@@ -219,6 +222,16 @@ def _adapt_to_connect(backend: Any) -> None:
         @contextmanager
         def _safe_raw_sql(self, query: Any) -> Iterator[Any]:
             yield _WithoutMetrics(self.raw_sql(query))
+
+        def _create_cached_table(self, name: str, expr: Any) -> Any:
+            with spark_errors("caching an intermediate result"):
+                self._session.sql(f"CACHE TABLE `{name}` AS {self.compile(expr)}")
+            return self.table(name)
+
+        def _drop_cached_table(self, name: str) -> None:
+            with spark_errors("dropping a cached intermediate result"):
+                self._session.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
+                self._session.sql(f"DROP VIEW IF EXISTS `{name}`")
 
     backend.__class__ = _ConnectBackend
 
@@ -236,27 +249,6 @@ class _WithoutMetrics:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._frame, name)
-
-
-@contextmanager
-def cached_view(backend: Any, expr: Any) -> Iterator[Any]:
-    """``expr`` computed once into Spark's cache under a temporary view, for Spark Connect.
-
-    ``CACHE TABLE name AS query`` caches eagerly; the view is uncached and dropped on leaving
-    the block. (Ibis' own ``cache()`` checks the cached DataFrame's storage level, which Spark
-    Connect reports as none for a SQL relation, so it fails there.)
-    """
-    import ibis
-
-    name = ibis.util.gen_name("crmlytics_cached")
-    with spark_errors("caching an intermediate result"):
-        backend._session.sql(f"CACHE TABLE `{name}` AS {backend.compile(expr)}")
-    try:
-        yield backend.table(name)
-    finally:
-        with spark_errors("dropping a cached intermediate result"):
-            backend._session.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
-            backend._session.sql(f"DROP VIEW IF EXISTS `{name}`")
 
 
 JVM_NOTICES = (re.compile(rb"^WARNING: Using incubator modules: "),)
