@@ -28,6 +28,7 @@ Platt (1999), Probabilistic outputs for support vector machines (sigmoid calibra
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from typing import Any, Self
 
 import numpy as np
@@ -506,16 +507,16 @@ class ChurnModel(Model):
         )
 
 
-_CONTROLLER: list[ThreadpoolController] = []
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    """This process' thread pools, found once: finding them scans every loaded library, which
+    cost more than a permutation's scoring when done for each of the scorings of a fit."""
+    return ThreadpoolController()
 
 
 def _openmp_threads(limit: int | None) -> Any:
-    """A context limiting OpenMP to ``limit`` threads (``None``: no limit). The thread pools
-    are found once per process: finding them scans every loaded library, which cost more than
-    a permutation's scoring when done for each of the hundreds of scorings of a fit."""
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=limit, user_api="openmp")
+    """A context limiting OpenMP to ``limit`` threads (``None``: no limit)."""
+    return _thread_pools().limit(limits=limit, user_api="openmp")
 
 
 def _labels(X: pd.DataFrame, y: Any) -> np.ndarray:
