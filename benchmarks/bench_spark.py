@@ -13,8 +13,10 @@ both engines, materialised into pandas:
   ``crmlytics.scoring``);
 - ``clv``: :func:`crmlytics.clv.predict.predict` (summary in the warehouse, BG/NBD and
   Gamma-Gamma fit, predictions);
-- ``score``: :func:`crmlytics.scoring.score`, the whole nightly run (segments, CLV, churn unless
-  ``--no-churn``, and recording the run).
+- ``score``: :func:`crmlytics.scoring.score`, the whole run (segments, CLV, churn and recording
+  the run). ``--churn`` says how churn is scored: ``train`` (default) backtests and trains the
+  model inside the run; ``saved`` scores with a model trained on DuckDB beforehand and saved
+  (``churn.model_file``), as a nightly job does; ``none`` leaves churn out.
 
 Prints one JSON object per step (``{"step", "engine", "seconds", "rows", "cpu_s",
 "loadavg"}``; ``cpu_s`` is the CPU time of this Python process plus, on Spark, of the JVM, and
@@ -31,7 +33,7 @@ At scale (about 10M order lines: the demo of 2,000,000 customers, generated once
 warehouse and reused by later runs; ``--steps`` picks the steps)::
 
     flock /work/wt/notes/bench.lock python benchmarks/bench_spark.py --customers 2000000 \\
-        --warehouse /tmp/bench_<you>/demo_2m.duckdb --steps facts,segments,clv --no-churn \\
+        --warehouse /tmp/bench_<you>/demo_2m.duckdb --steps facts,segments,clv --churn none \\
         --driver-memory 6g --tmp /tmp/bench_<you> 2> /tmp/bench_<you>/spark.log
 """
 
@@ -134,18 +136,35 @@ def export_parquet(warehouse: Path, folder: Path, names: tuple[str, ...]) -> Pat
     return folder
 
 
-def steps(ws, as_of: str, churn: bool, only: list[str]) -> dict[str, float]:
-    """Time facts, segments, CLV and a score run on ``ws``; returns seconds per step."""
+def score_config(churn: str, model_file: Path | None):  # noqa: ANN201
+    """The configuration of the score step: churn trained in the run (``train``), scored with
+    the saved model ``model_file`` (``saved``: the nightly path) or left out (``none``)."""
+    from crmlytics.config import Config
+
+    if churn == "saved":
+        return Config.model_validate({"churn": {"model_file": str(model_file)}})
+    return Config.model_validate({"churn": {"score_run": churn == "train"}})
+
+
+def save_churn_model(ws, as_of: str, path: Path) -> Path:
+    """Train the churn model on ``ws`` as ``crmlytics churn train --model`` does (untimed)."""
+    from crmlytics.asof import as_of as resolve
+    from crmlytics.churn.backtest import train
+    from crmlytics.config import Config
+
+    return train(ws, resolve(as_of), Config()).model.save(path)
+
+
+def steps(ws, as_of: str, config, only: list[str]) -> dict[str, float]:
+    """Time facts, segments, CLV and a score run (with ``config``) on ``ws``; seconds per step."""
     from crmlytics.asof import as_of as resolve
     from crmlytics.clv.predict import predict
-    from crmlytics.config import Config
     from crmlytics.facts import facts
     from crmlytics.scoring import score
     from crmlytics.segments import customer_segments
     from crmlytics.segments.core import shared_facts
 
     point = resolve(as_of)
-    config = Config.model_validate({"churn": {"score_run": churn}})
 
     def segments():
         with shared_facts(ws, point, config) as shared:
@@ -188,7 +207,16 @@ def main() -> None:
     parser.add_argument(
         "--shuffle-partitions", type=int, help="default: crmlytics' local default (N of local[N])"
     )
-    parser.add_argument("--no-churn", action="store_true", help="score without churn columns")
+    parser.add_argument(
+        "--churn",
+        default="train",
+        choices=["train", "saved", "none"],
+        help="score's churn columns: trained in the run (default), from a model trained on "
+        "DuckDB beforehand and saved (churn.model_file: the nightly path), or none",
+    )
+    parser.add_argument(
+        "--conf", action="append", default=[], help="a Spark setting KEY=VALUE (repeatable)"
+    )
     parser.add_argument("--log-level", default="WARN", choices=["ERROR", "WARN", "INFO"])
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--tmp", default=None, help="folder for the lake (e.g. /tmp/bench_<you>)")
@@ -204,6 +232,8 @@ def main() -> None:
         "--steps", default="facts,segments,clv,score", help="comma-separated steps to time"
     )
     args = parser.parse_args()
+    if args.churn == "saved" and args.skip_duckdb:
+        parser.error("--churn saved trains the model on DuckDB: drop --skip-duckdb")
     sys.path.insert(0, str(ROOT))
 
     from crmlytics.engines.spark import start_session
@@ -227,23 +257,27 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench_spark_", dir=args.tmp) as tmp:
         duck_seconds: dict[str, float] = {}
+        model_file = Path(tmp) / "churn_model.json"
+        scoring = score_config(args.churn, model_file)
         if not args.skip_duckdb:
             started = time.perf_counter()
             if args.warehouse is not None:
                 with Workspace.open(args.warehouse, read_only=True, timezone=TIMEZONE) as ws:
-                    duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
+                    if args.churn == "saved":
+                        save_churn_model(ws, args.as_of, model_file)
+                    duck_seconds = steps(ws, args.as_of, scoring, only)
             else:
                 with Workspace.open(Path(tmp) / "crm.duckdb", timezone=TIMEZONE) as ws:
                     for name in LAKE_TABLES:
                         ws.insert(name, tables[name])
                     report["duckdb_load_s"] = round(time.perf_counter() - started, 2)
-                    duck_seconds = steps(ws, args.as_of, not args.no_churn, only)
+                    if args.churn == "saved":
+                        save_churn_model(ws, args.as_of, model_file)
+                    duck_seconds = steps(ws, args.as_of, scoring, only)
 
-        conf = (
-            {"spark.sql.shuffle.partitions": args.shuffle_partitions}
-            if args.shuffle_partitions
-            else {}
-        )
+        conf = dict(item.split("=", 1) for item in args.conf)
+        if args.shuffle_partitions:
+            conf["spark.sql.shuffle.partitions"] = args.shuffle_partitions
         config = lake_config(args.master, args.log_level, Path(tmp), args.driver_memory, conf)
         started = time.perf_counter()
         session, _ = start_session(config.warehouse.spark, TIMEZONE)
@@ -258,7 +292,7 @@ def main() -> None:
         started = time.perf_counter()
         ws = Workspace.from_config(config)
         report["attach_s"] = round(time.perf_counter() - started, 2)
-        spark_seconds = steps(ws, args.as_of, not args.no_churn, only)
+        spark_seconds = steps(ws, args.as_of, scoring, only)
         report["peak_rss_mb_jvm"] = jvm_peak_rss_mb(session)
         session.stop()
 
