@@ -87,7 +87,8 @@ def categories_bought(lines: ir.Table) -> ir.Table:
     """``categories_bought`` per customer: distinct categories of the sale lines of
     :func:`order_lines` (returns and lines without a category left out)."""
     sold = lines.filter(~is_return(lines) & lines.category.notnull())
-    return sold.group_by("customer_id").aggregate(categories_bought=sold.category.nunique())
+    pairs = sold.select("customer_id", "category").distinct()
+    return pairs.group_by("customer_id").aggregate(categories_bought=pairs.count())
 
 
 NET_DECIMALS = 6
