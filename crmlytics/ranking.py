@@ -50,7 +50,7 @@ def scales_out(expr: ir.Expr) -> bool:
     return bool(engines - SINGLE_NODE_ENGINES)
 
 
-def tally(t: ir.Table, key: str, *, sums: Sequence[str] = (), by: Sequence[str] = ()) -> ir.Table:
+def tally(t: ir.Table, key: str, *, sums: Sequence[str] = ()) -> ir.Table:
     """One row per distinct non-null ``key`` of ``t`` with what lies below it.
 
     Parameters
@@ -61,30 +61,26 @@ def tally(t: ir.Table, key: str, *, sums: Sequence[str] = (), by: Sequence[str] 
         if their floats are: nearest-rank percentiles, :mod:`crmlytics.percentiles`).
     sums
         Integer columns of ``t`` to total per key and cumulatively (e.g. cents).
-    by
-        Columns of ``t`` that split it into groups tallied separately, in one pass (e.g.
-        several scores' keys stacked in one column, with the score's name in ``by``).
 
     Returns
     -------
     ibis.Table
-        ``by`` columns, ``key``, ``n`` (rows with that key), ``n_before`` (rows of the same
-        group with a smaller key) and, for each ``s`` in ``sums``, ``s`` (its total at the
-        key) and ``s_before`` (its total over smaller keys). All integers, so equal on every
-        engine.
+        ``key``, ``n`` (rows with that key), ``n_before`` (rows with a smaller key) and, for
+        each ``s`` in ``sums``, ``s`` (its total at the key) and ``s_before`` (its total over
+        smaller keys). All integers, so equal on every engine.
     """
     t = t.filter(t[key].notnull())
-    levels = t.group_by([*by, key]).aggregate(n=t.count(), **{s: t[s].sum() for s in sums})
+    levels = t.group_by(key).aggregate(n=t.count(), **{s: t[s].sum() for s in sums})
     totals = ["n", *sums]
     if not scales_out(t):
-        running = ibis.window(group_by=list(by), order_by=levels[key], preceding=None, following=0)
+        running = ibis.window(order_by=levels[key], preceding=None, following=0)
         return levels.mutate(
             **{
                 f"{s}_before": (levels[s].sum().over(running) - levels[s]).cast("int64")
                 for s in totals
             }
         )
-    return _bucketed_before(levels, key, totals, list(by))
+    return _bucketed_before(levels, key, totals)
 
 
 #: Ratio of the value ranges used on engines that scale out: a range holds values within
@@ -106,31 +102,24 @@ def bucket_of(key: ir.IntegerValue) -> ir.IntegerValue:
     return (size.floor().cast("int64") * key.sign().cast("int64")).cast("int64")
 
 
-def _bucketed_before(
-    levels: ir.Table, key: str, totals: Sequence[str], by: Sequence[str] = ()
-) -> ir.Table:
-    """``<s>_before`` for each of ``totals`` over distinct ``key`` values (within the groups
-    of ``by``) without a window over all of them: running sums inside value ranges
-    (:func:`bucket_of`), plus the totals of the ranges below (a join with the constant list
-    of ranges)."""
+def _bucketed_before(levels: ir.Table, key: str, totals: list[str]) -> ir.Table:
+    """``<s>_before`` for each of ``totals`` over distinct ``key`` values without a window
+    over all of them: running sums inside value ranges (:func:`bucket_of`), plus the totals
+    of the ranges below (a join with the constant list of ranges)."""
     t = levels.mutate(_bucket=bucket_of(levels[key]))
-    inside = ibis.window(group_by=[*by, "_bucket"], order_by=t[key], preceding=None, following=0)
+    inside = ibis.window(group_by=t._bucket, order_by=t[key], preceding=None, following=0)
     t = t.mutate(**{f"_{s}_inside": t[s].sum().over(inside) - t[s] for s in totals})
-    per_bucket = t.group_by([*by, "_bucket"]).aggregate(
-        **{f"_{s}_total": t[s].sum() for s in totals}
-    )
+    per_bucket = t.group_by("_bucket").aggregate(**{f"_{s}_total": t[s].sum() for s in totals})
     ranges = ibis.memtable(
         {"_upper_bucket": list(range(-RANGE_LIMIT, RANGE_LIMIT + 1))},
         schema={"_upper_bucket": "int64"},
     )
     pairs = ranges.join(per_bucket, ranges._upper_bucket > per_bucket._bucket)
-    below = pairs.group_by(
-        [*(pairs[c].name(f"_below_{c}") for c in by), pairs._upper_bucket.name("_below_bucket")]
-    ).aggregate(**{f"_{s}_below": pairs[f"_{s}_total"].sum() for s in totals})
-    on = [t._bucket == below._below_bucket, *(t[c] == below[f"_below_{c}"] for c in by)]
-    t = t.left_join(below, on)
+    below = pairs.group_by(_below_bucket=pairs._upper_bucket).aggregate(
+        **{f"_{s}_below": pairs[f"_{s}_total"].sum() for s in totals}
+    )
+    t = t.left_join(below, t._bucket == below._below_bucket)
     return t.select(
-        *by,
         key,
         *totals,
         **{

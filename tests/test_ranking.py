@@ -79,29 +79,6 @@ def test_bucketed_counts_used_on_spark_are_exact():
     assert exact["n_before"].tolist() == got["n_before"].tolist()
 
 
-def test_a_tally_by_group_counts_each_group_apart_on_both_paths():
-    # two scores' keys stacked in one column: "a" has 1, 1, 5 and 10**6; "b" has 5, 5, 5, -2
-    # and a null (not counted). By hand, per group: a: 1 -> 0 below, 5 -> 2, 10**6 -> 3;
-    # b: -2 -> 0, 5 -> 1. Keys of one group never count in the other.
-    t = ibis.memtable(
-        {
-            "g": ["a", "a", "a", "a", "b", "b", "b", "b", "b"],
-            "k": [1, 1, 5, 10**6, 5, 5, 5, -2, None],
-        },
-        schema={"g": "string", "k": "int64"},
-    )
-    want = {("a", 1): (2, 0), ("a", 5): (1, 2), ("a", 10**6): (1, 3),
-            ("b", -2): (1, 0), ("b", 5): (3, 1)}  # fmt: skip
-    exact = tally(t, "k", by=["g"]).to_pandas()
-    got = {(g, k): (n, b) for g, k, n, b in exact[["g", "k", "n", "n_before"]].itertuples(False)}
-    assert got == want
-    # the Spark path (value ranges), run here on DuckDB
-    levels = t.filter(t.k.notnull()).group_by(["g", "k"]).aggregate(n=ibis._.count())
-    ranged = _bucketed_before(levels, "k", ["n"], ["g"]).to_pandas()
-    got = {(g, k): (n, b) for g, k, n, b in ranged[["g", "k", "n", "n_before"]].itertuples(False)}
-    assert got == want
-
-
 def test_value_ranges_are_monotone_and_split_the_keys():
     # ranges by hand: sign(k) * floor(ln(|k| + 1) / ln(1.25)); ln(2) / ln(1.25) = 3.1,
     # ln(3) / ln(1.25) = 4.9, ln(101) / ln(1.25) = 20.7, ln(126) / ln(1.25) = 21.7

@@ -55,9 +55,8 @@ class RfmEmptyLevelWarning(CrmlyticsWarning):
 
 
 def with_quantile_scores(t: ir.Table, bins: int, **keys: ir.IntegerValue) -> ir.Table:
-    """``t`` (one row per ``customer_id``) plus one score column ``1..bins`` per keyword:
-    ``name=key`` scores the integer ``key`` among the rows where it is not null (null
-    elsewhere), larger key = better.
+    """``t`` plus one score column ``1..bins`` per keyword: ``name=key`` scores the integer
+    ``key`` among the rows where it is not null (null elsewhere), larger key = better.
 
     ``1 + floor(bins * k / n)`` with ``k`` the number of scored rows with a strictly smaller
     key and ``n`` the number of scored rows: ties share a score (see the module docstring).
@@ -68,27 +67,16 @@ def with_quantile_scores(t: ir.Table, bins: int, **keys: ir.IntegerValue) -> ir.
     """
     if bins < 2:
         raise ConfigError(f"bins must be at least 2, not {bins}")
-    # every score's key stacked in one column, so one tally scores them all (one plan, not
-    # one per score), then spread back to one column per score
-    stacked = ibis.union(
-        *(
-            t.select(_scored_id=t.customer_id, _score=ibis.literal(name), _key=key.cast("int64"))
-            for name, key in keys.items()
-        )
-    )
-    levels = tally(stacked, "_key", by=["_score"])
-    members = levels.group_by("_score").aggregate(_members=levels.n.sum())
-    levels = levels.join(members, "_score")
-    score = ((levels.n_before * bins) / levels._members).floor().cast("int64") + 1
-    levels = levels.select("_score", "_key", _value=score)
-    scored = stacked.left_join(
-        levels, [stacked._score == levels._score, stacked._key == levels._key]
-    )
-    wide = scored.group_by("_scored_id").aggregate(
-        **{name: scored._value.max(where=scored._score == name) for name in keys}
-    )
-    out = t.left_join(wide, t.customer_id == wide._scored_id)
-    return out.drop("_scored_id")
+    base = t.mutate(**{f"_key_{name}": key for name, key in keys.items()})
+    out = base
+    for name in keys:  # each score from its own tally of base: no chain of joins
+        levels = tally(base.select(_key=base[f"_key_{name}"]), "_key")
+        members = base.aggregate(_members=base[f"_key_{name}"].count())
+        levels = levels.cross_join(members)
+        score = ((levels.n_before * bins) / levels._members).floor().cast("int64") + 1
+        levels = levels.select(**{f"_level_{name}": levels._key, name: score})
+        out = out.left_join(levels, out[f"_key_{name}"] == levels[f"_level_{name}"])
+    return out.drop(*(f"_{kind}_{name}" for name in keys for kind in ("key", "level")))
 
 
 def check_segment_map(rules: Sequence[RfmRule], bins: int) -> None:
