@@ -19,8 +19,8 @@ wall time (the load itself, opening excluded), CPU time (user + system, all thre
 than wall time on a shared machine) and peak RSS (``VmHWM``, reset after an untimed pre-load).
 ``bare`` is ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` (DuckDB's typed read, the floor);
 ``ingest`` is ``crmlytics.ingest.ingest(ws, "transactions", file[, mapping])`` with the default
-``ingest.memory_limit``. Bare and ingest alternate ``--repeat`` times; the best of each is kept,
-with the 1-minute load average before and after each shape.
+``ingest.memory_limit`` or ``--memory-limit``. Bare and ingest alternate ``--repeat`` times;
+the best of each is kept, with the 1-minute load average before and after each shape.
 
 Targets (issue 15): five columns and full ≤ 1.5× bare, peak RSS < 2 GiB at 10M lines;
 GB18030 + mapping and second file ≤ 2×; five columns linear in lines from 1M to 100M with peak
@@ -97,14 +97,16 @@ INGEST = (
     + """
 import json, sys, time
 from crmlytics.ingest import ingest
+from crmlytics.ingest.config import IngestConfig
 from crmlytics.workspace import Workspace
 path, db, mapping, preload = sys.argv[1], sys.argv[2], sys.argv[3] or None, sys.argv[4]
+config = IngestConfig(memory_limit=sys.argv[5]) if sys.argv[5] else None
 ws = Workspace.open(db)
 if preload:
-    ingest(ws, "transactions", preload)
+    ingest(ws, "transactions", preload, config=config)
     reset_peak()
 start, cpu = time.perf_counter(), cpu_seconds()
-[result] = ingest(ws, "transactions", path, mapping=mapping)
+[result] = ingest(ws, "transactions", path, mapping=mapping, config=config)
 seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
 ws.close()
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rows": result.rows_loaded,
@@ -231,7 +233,14 @@ def run(script: str, db: Path, *args: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench_shape(shape: str, rows: int, paths: dict[str, Path], workdir: Path, repeat: int):
+def bench_shape(
+    shape: str,
+    rows: int,
+    paths: dict[str, Path],
+    workdir: Path,
+    repeat: int,
+    memory_limit: str = "",
+):
     path = paths[shape]
     bare_path = paths["cn_utf8"] if shape == "gb18030_mapping" else path
     mapping = str(paths["mapping"]) if shape == "gb18030_mapping" else ""
@@ -240,12 +249,15 @@ def bench_shape(shape: str, rows: int, paths: dict[str, Path], workdir: Path, re
     bare, ingest = [], []
     for _ in range(repeat):  # alternate, so that machine load hits both alike
         bare.append(run(BARE, workdir / "bare.duckdb", str(bare_path)))
-        ingest.append(run(INGEST, workdir / "ingest.duckdb", str(path), mapping, preload))
+        ingest.append(
+            run(INGEST, workdir / "ingest.duckdb", str(path), mapping, preload, memory_limit)
+        )
     best_bare = min(bare, key=lambda r: r["seconds"])
     best_ingest = min(ingest, key=lambda r: r["seconds"])
     return {
         "shape": shape,
         "rows": rows,
+        "memory_limit": memory_limit or "default (ingest.memory_limit)",
         "file_mib": round(path.stat().st_size / 2**20, 1),
         "bare_file": bare_path.name,
         "bare": {
@@ -288,6 +300,11 @@ def main() -> None:
         default="polars",
         help="duckdb: the five-column shape only, written by DuckDB (fast at 100M lines)",
     )
+    parser.add_argument(
+        "--memory-limit",
+        default="",
+        help="ingest.memory_limit for the ingest runs (e.g. 8GB); default: the configuration's",
+    )
     args = parser.parse_args()
     if args.prepare:
         for rows in args.rows:
@@ -300,7 +317,9 @@ def main() -> None:
         for rows in args.rows:
             paths = files(rows, workdir, args.seed, args.generate)
             for shape in args.shapes if args.generate == "polars" else ["five"]:
-                results.append(bench_shape(shape, rows, paths, workdir, args.repeat))
+                results.append(
+                    bench_shape(shape, rows, paths, workdir, args.repeat, args.memory_limit)
+                )
                 print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print(json.dumps({"benchmark": "ingest", "results": results}, indent=2))
 
