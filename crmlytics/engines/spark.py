@@ -17,8 +17,7 @@ the Ibis backend over it. crmlytics sets, in this order:
   (:func:`local_defaults`): as many shuffle partitions as cores instead of Spark's 200, and
   adaptive query execution off, because on one machine every adaptive query stage runs as a
   job of its own (a ``customer_segments`` run: 101 jobs with it, 22 without; 62 s against
-  41 s on the 2,000-customer lake, docs/patterns.md section 4), and the JVM's fast compiler
-  only (:data:`LOCAL_JIT_OPTIONS`). Arrow carries results to pandas.
+  41 s on the 2,000-customer lake, docs/patterns.md section 4). Arrow carries results to pandas.
 
 Every default gives way to the same key in ``warehouse.spark.conf``.
 
@@ -77,19 +76,9 @@ def log4j2_file() -> Path:
     return path
 
 
-#: Java options of a local driver: the JVM compiles hot code with its fast compiler only (C1),
-#: in a code cache large enough for Spark's generated classes (C1's default 48 MB fills up
-#: and the JVM then stops compiling). Spark runs many short queries on one machine, and the
-#: optimising compiler (C2) spent more CPU compiling than it saved: bench_spark.py, local[2],
-#: facts + segments + CLV took 75.6 s (131 CPU s) against 100.3 s (193 CPU s) on 1.07M order
-#: lines, and 35.9 s against 44.9 s on 104k (docs/patterns.md, section 4).
-LOCAL_JIT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
-
-
 def local_defaults(master: str) -> dict[str, str]:
     """Settings for a Spark master on this machine (``local[N]``): ``N`` shuffle partitions
-    (all cores for ``local[*]``), no adaptive query execution and the driver's Java options
-    :data:`LOCAL_JIT_OPTIONS`; none for a cluster master."""
+    (all cores for ``local[*]``) and no adaptive query execution; none for a cluster master."""
     found = _LOCAL.match(master.strip())
     if found is None:
         return {}
@@ -103,7 +92,6 @@ def local_defaults(master: str) -> dict[str, str]:
     return {
         "spark.sql.shuffle.partitions": str(partitions),
         "spark.sql.adaptive.enabled": "false",
-        "spark.driver.extraJavaOptions": LOCAL_JIT_OPTIONS,
     }
 
 

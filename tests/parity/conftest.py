@@ -36,12 +36,15 @@ def spark_backend(tmp_path_factory):
     import ibis
     from pyspark.sql import SparkSession
 
+    from crmlytics.engines.spark import local_defaults
+
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    builder = SparkSession.builder.master("local[2]")
+    for key, value in local_defaults("local[2]").items():  # what crmlytics gives local[2]
+        builder = builder.config(key, value)
     session = (
-        SparkSession.builder.master("local[2]")
-        .appName("crmlytics-parity")
+        builder.appName("crmlytics-parity")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.warehouse.dir", str(warehouse))
         .config("spark.driver.memory", "2g")
