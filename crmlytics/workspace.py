@@ -122,7 +122,9 @@ class Workspace:
     @classmethod
     def memory(cls) -> Workspace:
         """An in-memory DuckDB warehouse with every canonical table (for tests and notebooks)."""
-        ws = cls(ibis.duckdb.connect())
+        from crmlytics.engines.duckdb import with_fast_results
+
+        ws = cls(with_fast_results(ibis.duckdb.connect()))
         set_timezone(ws.backend, None)
         ws.create_tables()
         return ws
@@ -405,10 +407,12 @@ def _connect(path: Path, *, read_only: bool, lock_wait_seconds: float) -> ibis.B
     """Connect to the DuckDB file, waiting up to ``lock_wait_seconds`` for another's lock."""
     import duckdb
 
+    from crmlytics.engines.duckdb import with_fast_results
+
     deadline = time.monotonic() + lock_wait_seconds
     while True:
         try:
-            return ibis.duckdb.connect(str(path), read_only=read_only)
+            return with_fast_results(ibis.duckdb.connect(str(path), read_only=read_only))
         except duckdb.IOException as exc:
             holder = _LOCK_HOLDER.search(str(exc))
             if holder is None and "lock" not in str(exc).lower():

@@ -101,3 +101,32 @@ def test_a_table_is_looked_up_once_until_its_definition_changes(tmp_path):
     assert ws.table("customers").columns == ("customer_id", "tier")
     assert ws.table("transactions").to_pyarrow().num_rows == 1
     ws.close()
+
+
+def test_results_reach_pandas_as_ibis_converts_them_for_every_type_with_nulls(tmp_path):
+    # the warehouse's fast conversion (crmlytics.engines.duckdb) against Ibis' own, column by
+    # column: each type with a null and without one, nested and decimal types included
+    from ibis.backends.duckdb import Backend
+
+    with Workspace.open(tmp_path / "crm.duckdb") as ws:
+        assert type(ws.backend).__name__ == "_FastResultsBackend"
+        ws.duckdb.execute(
+            """CREATE TABLE t AS SELECT * FROM (VALUES
+            ('a', 1, 1.5, true, DATE '2024-02-29', TIMESTAMP '2024-01-01 10:00:00',
+             TIMESTAMPTZ '2024-01-01 10:00:00+00', 1.25::DECIMAL(18, 2), [1, 2],
+             {'k': 1}, 7::TINYINT, INTERVAL 2 DAY, NULL, 'x'),
+            (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'y'),
+            ('c', -3, -0.0, false, DATE '1970-01-01', TIMESTAMP '1999-12-31 23:59:59',
+             TIMESTAMPTZ '1999-12-31 23:59:59+08', -0.01::DECIMAL(18, 2), [], {'k': NULL},
+             -1::TINYINT, INTERVAL 1 HOUR, NULL, 'z')
+            ) v(s, i, f, b, d, ts, tz, dec, l, st, ti, iv, nothing, full_text)"""
+        )
+        expr = ws.backend.table("t")
+        fast = expr.to_pandas()
+        ibis_own = Backend.execute(ws.backend, expr)
+        pd.testing.assert_frame_equal(fast, ibis_own)
+        assert fast["s"].isna().tolist() == [False, True, False]
+        assert fast["i"].tolist()[::2] == [1, -3] and pd.isna(fast["i"][1])
+        # a column and a scalar come back as Ibis gives them too
+        pd.testing.assert_series_equal(expr.d.to_pandas(), Backend.execute(ws.backend, expr.d))
+        assert expr.i.sum().to_pandas() == -2
