@@ -226,17 +226,15 @@ def shared_facts(
     """The customer facts :func:`customer_segments` reads many times, as its keyword arguments
     (``history``, ``window_facts``), for the duration of a ``with`` block.
 
-    On an engine that scales out (Spark) each is computed once (:meth:`Workspace.cached`):
-    Spark would otherwise plan and compute them again for every reference (a score's tally,
-    its count, the joins back), which makes the plan many times larger. On DuckDB the dict is
-    empty: the segments build the facts inside their own expression, which DuckDB plans once.
+    Each is computed once (:meth:`Workspace.cached`). Inside one expression both engines
+    compute them again for every reference (a score's tally, its count, the joins back): Spark
+    plans a plan many times larger, and DuckDB ran the per-order grouping of the facts eight
+    times in one ``customer_segments`` (2M customers: 46.8 s inline against 23.5 s from the
+    stored facts, the same segments).
 
     >>> with shared_facts(ws, "2025-06-30") as facts:  # doctest: +SKIP
     ...     frame = customer_segments(ws, "2025-06-30", **facts).to_pandas()
     """
-    if ws.is_duckdb:
-        yield {}
-        return
     c = segments_config(config)
     point = resolve_as_of(as_of)
     with ws.cached(customer_facts(ws, point)) as history:
