@@ -231,14 +231,14 @@ def test_every_column_of_facts_rfm_segments_profiles_and_lists_has_a_chinese_hea
     from crmlytics.facts import facts
     from crmlytics.segments import customer_segments, rfm_report, segment_profiles
 
-    with Workspace.open(db, read_only=True) as ws:
+    with Workspace.open(db, read_only=True) as ws, list_scores(ws, AS_OF) as listed:
         outputs = {
             "facts": list(facts(ws, AS_OF).columns),
             "rfm": list(rfm_report(ws, AS_OF).columns),
             "segments": list(customer_segments(ws, AS_OF).columns),
             "profiles": list(segment_profiles(ws, AS_OF, "lifecycle").columns),
-            "export": list_columns(list_scores(ws, AS_OF).table),
-            "export hashed": list_columns(list_scores(ws, AS_OF).table, hashed="sha256"),
+            "export": list_columns(listed.table),
+            "export hashed": list_columns(listed.table, hashed="sha256"),
         }
     for name, columns in outputs.items():
         missing = [c for c in columns if not L.has_header(c)]

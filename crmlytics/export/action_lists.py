@@ -34,10 +34,11 @@ LIST_NAME = "list_name"
 
 @dataclass(frozen=True)
 class ActionList:
-    """A list as it would be written: the frame, its score table and the suppression counts."""
+    """A list as it would be written: the frame, the columns of its score table and the
+    suppression counts."""
 
     frame: pd.DataFrame
-    scores: ir.Table
+    score_columns: tuple[str, ...]
     matched: int
     opted_out: int
     include_opted_out: bool
@@ -115,28 +116,28 @@ def member_list(
     config = config or Config()
     require_customers(ws)
     point = resolve_as_of(as_of)
-    chosen = list_scores(ws, point, config)
-    own = [c for c in members.columns if c != "customer_id" and c not in chosen.table.columns]
-    extra = members.select(m_customer_id=members.customer_id, **{c: members[c] for c in own})
-    joined = chosen.table.join(extra, chosen.table.customer_id == extra.m_customer_id)
-    scores = joined.drop("m_customer_id")
-    candidates = segment_candidates(
-        ws.table("customers"),
-        scores,
-        column=column,
-        segment=key,
-        rfm_labels=labels("rfm_segment", locale),
-    )
-    with ws.cached(candidates) as computed:
-        counts = candidate_counts(computed).to_pandas().iloc[0]
-        frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
+    with list_scores(ws, point, config) as chosen:
+        own = [c for c in members.columns if c != "customer_id" and c not in chosen.table.columns]
+        extra = members.select(m_customer_id=members.customer_id, **{c: members[c] for c in own})
+        joined = chosen.table.join(extra, chosen.table.customer_id == extra.m_customer_id)
+        scores = joined.drop("m_customer_id")
+        candidates = segment_candidates(
+            ws.table("customers"),
+            scores,
+            column=column,
+            segment=key,
+            rfm_labels=labels("rfm_segment", locale),
+        )
+        with ws.cached(candidates) as computed:
+            counts = candidate_counts(computed).to_pandas().iloc[0]
+            frame = suppressed(computed, include_opted_out=include_opted_out).to_pandas()
     keys = [*(sort_by or []), ("customer_id", True)]
     frame = frame.sort_values(
         [k for k, _ in keys], ascending=[a for _, a in keys], kind="stable"
     ).reset_index(drop=True)
     return ActionList(
         frame=frame,
-        scores=scores,
+        score_columns=tuple(scores.columns),
         matched=int(counts["matched"]),
         opted_out=int(counts["opted_out"]),
         include_opted_out=include_opted_out,
@@ -162,7 +163,13 @@ def write_action_list(
     path, fmt = check_format(out, None)
     check_hash_method(hash_pii)
     frame, written = finish_list(
-        listed.frame, listed.scores, path, fmt, hash_pii=hash_pii, locale=locale, config=config
+        listed.frame,
+        listed.score_columns,
+        path,
+        fmt,
+        hash_pii=hash_pii,
+        locale=locale,
+        config=config,
     )
     return ExportResult(
         path=written,

@@ -36,7 +36,8 @@ find it).
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -110,14 +111,16 @@ class ExportResult:
     run_id: str | None = None
 
 
-def list_columns(scores: ir.Table, *, hashed: str | None = None) -> list[str]:
-    """The columns of a list built from ``scores``, in output order (see module docstring)."""
+def list_columns(scores: ir.Table | Sequence[str], *, hashed: str | None = None) -> list[str]:
+    """The columns of a list built from ``scores`` (the score table or its column names), in
+    output order (see module docstring)."""
+    names = list(scores.columns) if isinstance(scores, ir.Table) else list(scores)
     contact = list(CONTACT_COLUMNS)
     if hashed:
         contact[2:4] = [f"email_{hashed}", f"phone_{hashed}"]
         contact = [c for c in contact if c not in DROPPED_WHEN_HASHED]
     placed = set(CONTACT_COLUMNS) | set(SEGMENT_COLUMNS)
-    rest = [c for c in scores.columns if c not in placed and c != _OPT_OUT]
+    rest = [c for c in names if c not in placed and c != _OPT_OUT]
     return [*contact, *SEGMENT_COLUMNS, *rest]
 
 
@@ -264,7 +267,7 @@ def require_customers(ws: Workspace) -> None:
 
 def finish_list(
     frame: pd.DataFrame,
-    scores: ir.Table,
+    scores: ir.Table | Sequence[str],
     path: Path,
     fmt: str,
     *,
@@ -361,21 +364,22 @@ def export_segment(
     column, key = resolve_segment(segment)
     require_customers(ws)
 
-    chosen = list_scores(ws, as_of, config)
-    scores = chosen.table
-    if where is not None and where.strip():
-        _check_where(where, scores, as_of)
-    candidates = segment_candidates(
-        ws.table("customers"),
-        scores,
-        column=column,
-        segment=key,
-        where=where,
-        rfm_labels=labels("rfm_segment", locale),
-    )
-    # one query: the segment's candidates (customer grain) with their opt-out flag, ordered;
-    # counts and suppression are then taken from that frame (as candidate_counts / suppressed)
-    every = candidates.order_by("customer_id").to_pandas()
+    with list_scores(ws, as_of, config) as chosen:
+        scores = chosen.table
+        if where is not None and where.strip():
+            _check_where(where, scores, as_of)
+        candidates = segment_candidates(
+            ws.table("customers"),
+            scores,
+            column=column,
+            segment=key,
+            where=where,
+            rfm_labels=labels("rfm_segment", locale),
+        )
+        # one query: the segment's candidates (customer grain) with their opt-out flag,
+        # ordered; counts and suppression are then taken from that frame (as
+        # candidate_counts / suppressed)
+        every = candidates.order_by("customer_id").to_pandas()
     opted = every[_OPT_OUT].fillna(False).astype(bool)
     matched, opted_out = len(every), int(opted.sum())
     kept = every if include_opted_out else every[~opted.to_numpy()]
@@ -419,13 +423,14 @@ class ListScores:
     run_id: str | None
 
 
+@contextmanager
 def list_scores(
     ws: Workspace,
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     config: Config | None = None,
-) -> ListScores:
+) -> Iterator[ListScores]:
     """The score table lists are cut from, one row per customer (every column usable in
-    ``where``), and its source.
+    ``where``), and its source, for the duration of a ``with`` block.
 
     - The newest successful score run for the as-of date (:func:`crmlytics.runs.latest_run_id`)
       holds segments (``rfm_segment`` and ``lifecycle`` filled for every customer, as
@@ -433,26 +438,34 @@ def list_scores(
       is recomputed, so the configuration of the run, not today's, decides the segments.
     - Otherwise :func:`crmlytics.segments.customer_segments` as of ``as_of`` with ``config``
       (``source`` ``"computed"``), followed by the columns of that run, if there is one
-      without segments (e.g. only ``clv``), that the segments do not already have.
+      without segments (e.g. only ``clv``), that the segments do not already have. The
+      customer facts they read are computed once, on entering the block, and kept until it
+      ends (:func:`crmlytics.segments.core.shared_facts`).
 
-    Looks up the run (two small queries); the table returned is an expression.
+    Looks up the run (two small queries); the table yielded is an expression.
+
+    >>> with list_scores(ws, "2025-06-30") as chosen:  # doctest: +SKIP
+    ...     champions = chosen.table.filter(chosen.table.rfm_segment == "champions")
     """
     from crmlytics.asof import as_of as resolve_as_of
     from crmlytics.joins import with_customer_columns
     from crmlytics.runs import latest_run_id, run_scores
     from crmlytics.segments import customer_segments
+    from crmlytics.segments.core import shared_facts
 
     point = resolve_as_of(as_of)
     run_id = latest_run_id(ws, point)
     run = None if run_id is None else run_scores(ws, run_id)
     if run is not None and _holds_segments(run):
-        return ListScores(run, source=run_id, run_id=run_id)  # type: ignore[arg-type]
-    scores = customer_segments(ws, point, config)
-    if run is not None:
-        extra = [c for c in run.columns if c not in scores.columns]
-        if extra:
-            scores = with_customer_columns(scores, run.select("customer_id", *extra))
-    return ListScores(scores, source=COMPUTED, run_id=run_id)
+        yield ListScores(run, source=run_id, run_id=run_id)  # type: ignore[arg-type]
+        return
+    with shared_facts(ws, point, config) as facts:
+        scores = customer_segments(ws, point, config, **facts)
+        if run is not None:
+            extra = [c for c in run.columns if c not in scores.columns]
+            if extra:
+                scores = with_customer_columns(scores, run.select("customer_id", *extra))
+        yield ListScores(scores, source=COMPUTED, run_id=run_id)
 
 
 def _holds_segments(run: ir.Table) -> bool:

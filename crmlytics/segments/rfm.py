@@ -288,17 +288,28 @@ def rfm_report(
 ) -> pd.DataFrame:
     """RFM of every customer as of a date (the ``crmlytics rfm`` command), sorted by customer.
 
-    :func:`rfm_as_of` with ``config.segments.rfm`` settings, materialised, plus ``rfm_label``
-    (English) and ``rfm_label_zh`` (Chinese). Scores are nullable integers. Warns
-    (:class:`RfmEmptyLevelWarning`) when a score level has no customer (see the module doc).
+    :func:`rfm_as_of` with ``config.segments.rfm`` settings (``window_days``, if given, in
+    place of theirs), materialised, plus ``rfm_label`` (English) and ``rfm_label_zh``
+    (Chinese). Scores are nullable integers. Warns (:class:`RfmEmptyLevelWarning`) when a
+    score level has no customer (see the module doc). The customer facts the scores read
+    are computed once (:func:`crmlytics.segments.core.shared_facts`).
     """
-    settings = segments_config(config).rfm
-    expr = rfm_as_of(ws, as_of, settings, window_days=window_days)
-    frame = expr.order_by("customer_id").to_pandas()
+    from crmlytics.segments.core import shared_facts
+
+    chosen = segments_config(config)
+    if window_days is not None:
+        check_window_days(window_days)
+        rfm_settings = chosen.rfm.model_copy(update={"window_days": window_days})
+        chosen = chosen.model_copy(update={"rfm": rfm_settings})
+    settings, point = chosen.rfm, resolve_as_of(as_of)
+    with shared_facts(ws, point, chosen) as facts:
+        expr = rfm_as_of(ws, point, settings, **facts)
+        frame = expr.order_by("customer_id").to_pandas()
     for column in ("days_since_last_purchase", "rfm_frequency", "r_score", "f_score", "m_score"):
         frame[column] = frame[column].astype("Int64")
+    keys = frame["rfm_segment"].unique()
     for column, locale in (("rfm_label", "en"), ("rfm_label_zh", "zh")):
-        frame[column] = [_label(key, locale) for key in frame["rfm_segment"]]
+        frame[column] = frame["rfm_segment"].map({key: _label(key, locale) for key in keys})
     warn_empty_levels(frame, settings.bins)
     return frame
 

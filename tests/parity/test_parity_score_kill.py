@@ -79,15 +79,16 @@ config = load_config(CONFIG)
 ws = Workspace.from_config(config)
 scores = ws.backend.table("customer_scores", database="lake")
 latest = latest_scores(ws, AS_OF)
-listed = list_scores(ws, AS_OF, config)
+with list_scores(ws, AS_OF, config) as listed:
+    list_source, list_rows = listed.source, int(listed.table.count().execute())
 print("RESULT", json.dumps({
     "latest": latest_run_id(ws),
     "latest_as_of": latest_run_id(ws, AS_OF),
     "runs": ws.backend.table("score_runs", database="lake").run_id.to_list(),
     "stored_runs": sorted(scores.run_id.value_counts().to_pandas().itertuples(index=False)),
     "latest_clv": latest.sort_values("customer_id").clv.tolist(),
-    "list_source": listed.source,
-    "list_rows": int(listed.table.count().execute()),
+    "list_source": list_source,
+    "list_rows": list_rows,
 }))
 """
 
