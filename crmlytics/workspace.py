@@ -122,9 +122,9 @@ class Workspace:
     @classmethod
     def memory(cls) -> Workspace:
         """An in-memory DuckDB warehouse with every canonical table (for tests and notebooks)."""
-        from crmlytics.engines.duckdb import with_fast_results
+        from crmlytics.engines import duckdb
 
-        ws = cls(with_fast_results(ibis.duckdb.connect()))
+        ws = cls(duckdb.connect())
         set_timezone(ws.backend, None)
         ws.create_tables()
         return ws
@@ -407,12 +407,12 @@ def _connect(path: Path, *, read_only: bool, lock_wait_seconds: float) -> ibis.B
     """Connect to the DuckDB file, waiting up to ``lock_wait_seconds`` for another's lock."""
     import duckdb
 
-    from crmlytics.engines.duckdb import with_fast_results
+    from crmlytics.engines.duckdb import connect
 
     deadline = time.monotonic() + lock_wait_seconds
     while True:
         try:
-            return with_fast_results(ibis.duckdb.connect(str(path), read_only=read_only))
+            return connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             holder = _LOCK_HOLDER.search(str(exc))
             if holder is None and "lock" not in str(exc).lower():

@@ -3,7 +3,7 @@
 Ibis (12) turns every result column that holds a null into Python objects, value by value
 (``to_pylist``), before building the frame. Customer tables are full of nulls (a prospect has
 no purchase date, no profit, no score), so on two million customers that step took 8–9 s of
-a 10.7 s ``facts`` call. :func:`with_fast_results` makes a backend convert such columns with
+a 10.7 s ``facts`` call. A backend from :func:`connect` converts such columns with
 Arrow's own ``to_pandas`` instead, for the types where the frame comes out the same (text,
 integers, floats, booleans, dates, unless the column is all null:
 ``tests/test_workspace.py`` checks it against Ibis' own conversion); every other type goes Ibis'
@@ -72,9 +72,7 @@ class _FastResultsBackend(Backend):
         return expr.__pandas_result__(frame)
 
 
-def with_fast_results(backend: Backend) -> Backend:
-    """``backend`` (a DuckDB backend crmlytics opened) converting results as
-    :class:`_FastResultsBackend` does; returned for chaining."""
-    if type(backend) is Backend:
-        backend.__class__ = _FastResultsBackend
-    return backend
+def connect(*args: Any, **kwargs: Any) -> Backend:
+    """A DuckDB backend (arguments as ``ibis.duckdb.connect``) converting results as
+    :class:`_FastResultsBackend` does."""
+    return _FastResultsBackend().connect(*args, **kwargs)
