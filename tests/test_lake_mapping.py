@@ -261,6 +261,7 @@ def test_a_local_session_is_sized_for_one_machine_unless_the_config_says_otherwi
     local = session_conf(SparkConfig(master="local[2]"), "UTC")
     assert local["spark.sql.shuffle.partitions"] == "2"  # not Spark's 200
     assert local["spark.sql.adaptive.enabled"] == "false"
+    assert local["spark.sql.codegen.cache.maxEntries"] == "2000"  # not Spark's 100
     assert local["spark.sql.execution.arrow.pyspark.enabled"] == "true"
     # Java options given in the config reach the driver, with crmlytics' log4j2 options after
     own = SparkConfig(master="local[2]", conf={"spark.driver.extraJavaOptions": "-Xss4m"})
@@ -274,6 +275,7 @@ def test_a_local_session_is_sized_for_one_machine_unless_the_config_says_otherwi
     for conf in (cluster, remote):  # a cluster keeps Spark's own sizing
         assert "spark.sql.shuffle.partitions" not in conf
         assert "spark.sql.adaptive.enabled" not in conf
+        assert "spark.sql.codegen.cache.maxEntries" not in conf
 
 
 class _SparkError(Exception):

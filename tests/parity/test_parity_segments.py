@@ -113,3 +113,23 @@ def test_segments_over_facts_computed_once_on_spark_equal_duckdb(crowd, to_spark
             spark = customer_segments(spark_ws, "2024-06-30", config, **facts).to_pandas()
         assert duck["contribution"].gt(0).sum() >= 10  # the data really ranks value
         assert_same_frame(duck, spark, ["customer_id"])
+
+
+def test_segments_computed_again_compile_no_new_query_code(crowd, to_spark):
+    """Spark compiles the generated code of every query stage (about 300 classes for one
+    ``customer_segments``) and keeps the classes for reuse. Spark's default room, 100
+    classes, cannot hold one segments query, so a score run after ``crmlytics segments``
+    compiled every class again; a local session crmlytics starts keeps 2,000
+    (``engines.spark.local_defaults``, which the parity session uses), so the same query run
+    again compiles nothing."""
+    spark_ws = to_spark(crowd)
+    jvm = spark_ws.backend._session._jvm
+    compilations = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    windowed = SegmentsConfig(rfm=RfmConfig(window_days=180))
+    compiled = []
+    for _ in range(2):
+        before = compilations.getCount()
+        with shared_facts(spark_ws, "2024-06-30", windowed) as facts:
+            customer_segments(spark_ws, "2024-06-30", windowed, **facts).to_pandas()
+        compiled.append(compilations.getCount() - before)
+    assert compiled[1] == 0, compiled
