@@ -21,6 +21,7 @@ from crmlytics.funnel import (
     campaign_funnel,
     collisions,
     deals,
+    dimension_segments,
     forecast,
     forecast_backtest,
     funnel,
@@ -33,6 +34,7 @@ from crmlytics.funnel import (
     win_probabilities,
     win_rates,
 )
+from tests.builders import sale
 from tests.funnel_data import crafted, simulate, ts
 
 AS_OF = "2024-01-31"
@@ -124,6 +126,44 @@ def test_funnel_by_dimension_and_cohort(crafted_ws):
     web = f[(f["source"] == "web") & (f["stage"] == "lead")].iloc[0]
     assert web[["entered", "advanced", "open"]].tolist() == [3, 2, 1]  # A, B advanced; E open
     assert set(f["cohort"].astype(str)) == {"2024-01-01"}
+
+
+def _tables(ws) -> set[tuple[str, bool]]:
+    sql = "SELECT table_name, temporary FROM duckdb_tables()"
+    return set(ws.duckdb.execute(sql).fetchall())
+
+
+def test_funnel_and_win_loss_by_value_tier_as_of_the_same_date(crafted_ws):
+    """Buyers c1..c5 spent 1000, 400, 300, 200, 100 before the as-of date. Five buyers: gold
+    is the top floor(0.2 x 5) = 1 (c1), silver up to floor(0.5 x 5) = 2 (c2), bronze the rest
+    (c3, c4, c5). Their deals: A (c1, won), B (c2, open past lead), C (c3, lost after lead),
+    D and E (c4, c5, open at lead). A purchase after the as-of date changes no tier."""
+    spend = {"c1": 1000.0, "c2": 400.0, "c3": 300.0, "c4": 200.0, "c5": 100.0}
+    lines = [sale(f"o{c}", c, "2023-12-01", amount) for c, amount in spend.items()]
+    lines.append(sale("late", "c5", "2024-02-15", 5000.0))  # after AS_OF: not seen
+    crafted_ws.insert("transactions", lines)
+    before = _tables(crafted_ws)
+
+    f = funnel(crafted_ws, "sales", AS_OF, by="value_tier")
+    lead = f[f["stage"] == "lead"].set_index("value_tier")
+    assert lead.loc["gold", ["entered", "advanced", "lost", "open"]].tolist() == [1, 1, 0, 0]
+    assert lead.loc["silver", ["entered", "advanced", "lost", "open"]].tolist() == [1, 1, 0, 0]
+    assert lead.loc["bronze", ["entered", "advanced", "lost", "open"]].tolist() == [3, 1, 0, 2]
+    assert _tables(crafted_ws) == before  # the facts stored for the segments are dropped
+
+    inline = win_loss(crafted_ws, "sales", AS_OF, by="value_tier").to_pandas()
+    with dimension_segments(crafted_ws, AS_OF, "value_tier") as segments:
+        assert {t for t in _tables(crafted_ws) - before if t[1]}  # the facts, stored once
+        shared = win_loss(crafted_ws, "sales", AS_OF, by="value_tier", segments=segments)
+        shared = shared.to_pandas()
+    for w in (inline, shared):
+        w = w.set_index("value_tier")
+        assert sorted(w.index) == ["bronze", "gold"]  # silver's only deal (B) is open
+        assert w.loc["gold", ["won", "lost", "won_value"]].tolist() == [1, 0, 100.0]
+        assert w.loc["bronze", ["won", "lost", "lost_value"]].tolist() == [0, 1, 300.0]
+    assert _tables(crafted_ws) == before
+    with dimension_segments(crafted_ws, AS_OF, ["owner", "source"]) as none:
+        assert none is None  # no segmentation asked for: nothing computed
 
 
 def test_wilson_interval_matches_newcombe_1998():

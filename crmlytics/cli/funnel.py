@@ -203,14 +203,15 @@ def winloss_command(
 ) -> None:
     """Win rate by competitor (or another dimension) with Wilson intervals; with --by
     lost_reason, lost deals by reason and the stage they were lost at."""
-    from crmlytics.funnel import lost_reasons, stage_label, win_loss
+    from crmlytics.funnel import dimension_segments, lost_reasons, stage_label, win_loss
 
     conf = settings(config)
     chosen = locale_of(locale, conf)
 
     def compute(ws, point):
         if by != "lost_reason":
-            frame = win_loss(ws, preset, point, by, conf).to_pandas()
+            with dimension_segments(ws, point, by, conf) as segments:
+                frame = win_loss(ws, preset, point, by, conf, segments=segments).to_pandas()
             return frame.sort_values(["won", "lost"], ascending=False)
         frame = lost_reasons(ws, preset, point, conf).to_pandas()
         frame = frame.sort_values(["lost", "stage_index"], ascending=[False, True])

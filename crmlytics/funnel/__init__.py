@@ -13,6 +13,7 @@ from crmlytics.funnel.campaign import campaign_funnel
 from crmlytics.funnel.collisions import collisions
 from crmlytics.funnel.config import STAGE_LABELS, FunnelConfig, FunnelPreset, stage_label
 from crmlytics.funnel.conversion import (
+    dimension_segments,
     funnel,
     stage_conversion,
     stage_durations,
@@ -38,6 +39,7 @@ __all__ = [
     "campaign_funnel",
     "collisions",
     "deals",
+    "dimension_segments",
     "duration_box_chart",
     "forecast",
     "forecast_backtest",

@@ -43,6 +43,8 @@ def campaign_funnel(
     by: Sequence[str] | str = ("campaign_id",),
     preset: str | FunnelPreset = "campaign",
     config: object | None = None,
+    *,
+    segments: ir.Table | None = None,
 ) -> ir.Table:
     """Per group of ``by`` (default each campaign; add a segment such as ``rfm_segment`` or a
     customer column): :data:`CAMPAIGN_COLUMNS` as an Ibis table, as of ``as_of``.
@@ -50,13 +52,16 @@ def campaign_funnel(
     ``open_rate = opened / sent``, ``click_rate = clicked / opened``, ``conversion_rate =
     converted / sent`` with its Wilson 95% interval; ``cost`` is the summed touch cost (currency)
     and ``cost_per_conversion = cost / converted`` (null without conversions or cost).
+    ``segments``: the segmentations ``by`` names, from
+    :func:`crmlytics.funnel.conversion.dimension_segments`.
     """
     chosen = preset if isinstance(preset, FunnelPreset) else funnel_config(config).preset(preset)
     if chosen.source != "campaign_touches":
         raise ConfigError(f"preset {preset!r} is not a campaign funnel (source campaign_touches)")
     point = resolve_as_of(as_of)
     keys = [by] if isinstance(by, str) else list(by)
-    table = with_dimensions(ws, deals(ws, chosen, point, config), keys, point, config)
+    table = deals(ws, chosen, point, config)
+    table = with_dimensions(ws, table, keys, point, config, segments=segments)
     ix = table.stage_index
     out = table.group_by(keys).aggregate(
         sent=table.count(),

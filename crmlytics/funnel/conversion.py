@@ -20,13 +20,17 @@ Dimensions (``by``): any column of the deal table (``source``, ``region``, ``own
 ``competitor``, ``campaign_id``, ...), ``cohort`` (first day of the month the deal was created),
 any column of ``customers`` (``customer_type``, ``channel``, ...; joined on ``customer_id``), or a
 customer segmentation as of the same date (``rfm_segment``, ``value_tier``, ``lifecycle``).
+A segmentation is computed inline unless ``segments=`` passes it in: :func:`dimension_segments`
+gives it over customer facts computed once, as :func:`funnel` does (docs/patterns.md,
+section 4).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import ibis
 import ibis.expr.types as ir
@@ -102,14 +106,51 @@ def per_stage(table: ir.Table, preset: FunnelPreset, *, decision_only: bool = Fa
     return crossed.mutate(_days=days.cast("float64"))
 
 
+def _keys(by: Sequence[str] | str | None) -> list[str]:
+    return [by] if isinstance(by, str) else list(by or ())
+
+
+@contextmanager
+def dimension_segments(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    by: Sequence[str] | str | None = None,
+    config: object | None = None,
+) -> Iterator[ir.Table | None]:
+    """The customer segments as of ``as_of`` for a funnel grouped ``by`` a segmentation, for
+    the duration of a ``with`` block; ``None`` when ``by`` names none.
+
+    The segments read customer facts computed once
+    (:func:`crmlytics.segments.core.shared_facts`) instead of again for every reference in
+    the query. Pass the table as ``segments=`` to :func:`stage_conversion`, :func:`win_rates`,
+    :func:`stage_durations`, :func:`crmlytics.funnel.win_loss` or
+    :func:`crmlytics.funnel.campaign_funnel` inside the block.
+
+    >>> with dimension_segments(ws, "2024-06-30", "value_tier") as segs:  # doctest: +SKIP
+    ...     rates = win_rates(ws, "sales", "2024-06-30", "value_tier", segments=segs).to_pandas()
+    """
+    if not any(k in SEGMENT_DIMS for k in _keys(by)):
+        yield None
+        return
+    from crmlytics.segments import customer_segments
+    from crmlytics.segments.core import shared_facts
+
+    point = resolve_as_of(as_of)
+    with shared_facts(ws, point, config) as facts:
+        yield customer_segments(ws, point, config, **facts)
+
+
 def with_dimensions(
     ws: Workspace,
     table: ir.Table,
     by: Sequence[str],
     as_of: AsOf,
     config: object | None = None,
+    *,
+    segments: ir.Table | None = None,
 ) -> ir.Table:
-    """``table`` (a deal table) with the dimension columns ``by`` added where missing."""
+    """``table`` (a deal table) with the dimension columns ``by`` added where missing;
+    segmentations from ``segments`` (:func:`dimension_segments`), computed inline if None."""
     missing = [d for d in by if d not in table.columns]
     if "cohort" in missing:
         table = table.mutate(cohort=table.created_at.truncate("M").cast("date"))
@@ -132,7 +173,7 @@ def with_dimensions(
     if segment_dims:
         from crmlytics.segments import customer_segments
 
-        segs = customer_segments(ws, as_of, config)
+        segs = segments if segments is not None else customer_segments(ws, as_of, config)
         right = segs.select(_cid=segs.customer_id, **{d: segs[d] for d in segment_dims})
         table = table.left_join(right, table.customer_id == right._cid).drop("_cid")
     return table
@@ -144,11 +185,13 @@ def _prepared(
     as_of: str | _dt.date | _dt.datetime | AsOf | None,
     by: Sequence[str] | str | None,
     config: object | None,
+    segments: ir.Table | None,
 ) -> tuple[FunnelPreset, AsOf, list[str], ir.Table]:
     chosen = resolve_preset(preset, config)
     point = resolve_as_of(as_of)
-    keys = [by] if isinstance(by, str) else list(by or ())
-    table = with_dimensions(ws, deals(ws, chosen, point, config), keys, point, config)
+    keys = _keys(by)
+    table = deals(ws, chosen, point, config)
+    table = with_dimensions(ws, table, keys, point, config, segments=segments)
     return chosen, point, keys, table
 
 
@@ -209,13 +252,16 @@ def stage_conversion(
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     by: Sequence[str] | str | None = None,
     config: object | None = None,
+    *,
+    segments: ir.Table | None = None,
 ) -> ir.Table:
     """Per stage (and per group of ``by``): :data:`STAGE_COLUMNS` as an Ibis table.
 
     Sees only stage events at or before ``as_of``. Definitions in the module docstring; the
     won (last) stage has ``entered`` only. Rows exist for stages some deal of the group entered.
+    ``segments``: the segmentations ``by`` names, from :func:`dimension_segments`.
     """
-    chosen, _, keys, table = _prepared(ws, preset, as_of, by, config)
+    chosen, _, keys, table = _prepared(ws, preset, as_of, by, config, segments)
     counts = _stage_counts(ws, table, chosen, keys)
     n = len(chosen.stages)
     decided = counts.advanced + counts.lost
@@ -249,11 +295,14 @@ def funnel(
 
     With ``locale`` a ``stage_label`` column (that locale's label) follows the ``stage`` key.
     ``cumulative_conversion`` of a stage is the product of the conversions of it and the
-    stages before it (null once a stage has no decided deal).
+    stages before it (null once a stage has no decided deal). A segmentation in ``by`` is
+    computed over customer facts computed once (:func:`dimension_segments`).
     """
     chosen = resolve_preset(preset, config)
-    keys = [by] if isinstance(by, str) else list(by or ())
-    frame = stage_conversion(ws, chosen, as_of, keys, config).to_pandas()
+    keys = _keys(by)
+    with dimension_segments(ws, as_of, keys, config) as segments:
+        expr = stage_conversion(ws, chosen, as_of, keys, config, segments=segments)
+        frame = expr.to_pandas()
     frame = frame.sort_values([*keys, "stage_index"], kind="stable").reset_index(drop=True)
     frame = frame.astype({"advanced": "Int64", "lost": "Int64", "open": "Int64"})
     conversion = frame["conversion"].astype("float64")
@@ -275,14 +324,17 @@ def win_rates(
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     by: Sequence[str] | str | None = None,
     config: object | None = None,
+    *,
+    segments: ir.Table | None = None,
 ) -> ir.Table:
     """Win rate and time to close per group of ``by`` (Ibis table), as of ``as_of``.
 
     Columns: ``by``..., ``deals``, ``won``, ``lost``, ``open``, ``win_rate`` (won / closed),
     ``win_rate_low``, ``win_rate_high`` (Wilson 95%), ``days_to_close_median``,
     ``days_to_close_p90`` (closed deals, creation to close), ``days_to_win_median`` (won deals).
+    ``segments``: the segmentations ``by`` names, from :func:`dimension_segments`.
     """
-    _, _, keys, table = _prepared(ws, preset, as_of, by, config)
+    _, _, keys, table = _prepared(ws, preset, as_of, by, config, segments)
     closed = table.closed_at.notnull()
     table = table.mutate(
         _close_days=ibis.ifelse(closed, _days(table.closed_at, table.created_at), None),
@@ -336,11 +388,14 @@ def stage_durations(
     as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
     by: Sequence[str] | str | None = None,
     config: object | None = None,
+    *,
+    segments: ir.Table | None = None,
 ) -> ir.Table:
     """Distribution of days in each decision stage (Ibis table): ``by``..., ``stage``,
     ``stage_index``, ``deals`` (with a measured duration), ``p10``, ``p25``, ``median``,
-    ``p75``, ``p90`` (nearest-rank percentiles, days), over deals that left the stage."""
-    chosen, _, keys, table = _prepared(ws, preset, as_of, by, config)
+    ``p75``, ``p90`` (nearest-rank percentiles, days), over deals that left the stage.
+    ``segments``: the segmentations ``by`` names, from :func:`dimension_segments`."""
+    chosen, _, keys, table = _prepared(ws, preset, as_of, by, config, segments)
     here = per_stage(table, chosen, decision_only=True)
     long = here.select(*keys, stage=here._stage, stage_index=here._ix, days=here._days)
     long = long.filter(long.days.notnull())

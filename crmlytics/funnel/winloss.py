@@ -25,16 +25,20 @@ def win_loss(
     as_of: AsOfLike = None,
     by: str = "competitor",
     config: object | None = None,
+    *,
+    segments: ir.Table | None = None,
 ) -> ir.Table:
     """Closed deals per value of ``by`` (default ``competitor``; any funnel dimension): ``won``,
     ``lost``, ``win_rate`` = won / (won + lost) with Wilson 95% ``win_rate_low`` / ``_high``,
     ``won_value`` and ``lost_value`` (expected value, currency). A null ``by`` value (no
-    competitor named) is its own row."""
+    competitor named) is its own row. ``segments``: the segmentation ``by`` names, from
+    :func:`crmlytics.funnel.conversion.dimension_segments`."""
     from crmlytics.asof import as_of as resolve_as_of
 
     point = resolve_as_of(as_of)
     chosen = opportunity_preset(preset, config, "win/loss")
-    table = with_dimensions(ws, deals(ws, chosen, point, config), [by], point, config)
+    table = deals(ws, chosen, point, config)
+    table = with_dimensions(ws, table, [by], point, config, segments=segments)
     closed = table.filter(table.outcome != "open")
     won = closed.outcome == "won"
     out = closed.group_by(by).aggregate(

@@ -11,8 +11,10 @@ from crmlytics.funnel import (
     campaign_funnel,
     collisions,
     deals,
+    dimension_segments,
     forecast,
     forecast_backtest,
+    funnel,
     lost_reasons,
     stage_conversion,
     stage_durations,
@@ -22,6 +24,7 @@ from crmlytics.funnel import (
     win_probabilities,
     win_rates,
 )
+from tests.builders import sale
 from tests.funnel_data import crafted, simulate, ts
 from tests.parity.conftest import assert_same_frame
 
@@ -111,3 +114,26 @@ def test_funnel_expressions_equal_on_duckdb_and_spark(pipeline_ws, to_spark):
         spark = make(spark_ws).to_pandas()
         assert len(duck) > 0, key
         assert_same_frame(duck, spark, key)
+
+
+def test_funnel_and_win_loss_by_a_segmentation_equal_on_duckdb_and_spark(ws, to_spark):
+    """The crafted deals of customers c1..c5: buyers of 1000 down to 100 with a tie at 300,
+    c1 a repeat buyer, c5's only purchase two years old. The segments come over facts
+    computed once (``dimension_segments``) on both engines."""
+    crafted(ws)
+    spend = {"c1": 1000.0, "c2": 300.0, "c3": 300.0, "c4": 200.0}
+    lines = [sale(f"o{c}", c, "2023-12-01", v) for c, v in spend.items()]
+    lines += [sale("o1b", "c1", "2023-11-01", 50.0), sale("o5", "c5", "2022-01-10", 100.0)]
+    ws.insert("transactions", lines)
+    spark_ws = to_spark(ws)
+    as_of = "2024-01-31"
+    for by in ("value_tier", "lifecycle"):
+        duck = funnel(ws, "sales", as_of, by=by)
+        spark = funnel(spark_ws, "sales", as_of, by=by)
+        assert duck[by].nunique() >= 2, by
+        assert_same_frame(duck, spark, [by, "stage_index"])
+    frames = []
+    for w in (ws, spark_ws):
+        with dimension_segments(w, as_of, "value_tier") as segments:
+            frames.append(win_loss(w, "sales", as_of, "value_tier", segments=segments).to_pandas())
+    assert_same_frame(*frames, ["value_tier"])
