@@ -118,7 +118,8 @@ def dimension_segments(
     config: object | None = None,
 ) -> Iterator[ir.Table | None]:
     """The customer segments as of ``as_of`` for a funnel grouped ``by`` a segmentation, for
-    the duration of a ``with`` block; ``None`` when ``by`` names none.
+    the duration of a ``with`` block; ``None`` when ``by`` names none. Pass the same as-of
+    date to the funnel function that reads them.
 
     The segments read customer facts computed once
     (:func:`crmlytics.segments.core.shared_facts`) instead of again for every reference in
@@ -299,9 +300,10 @@ def funnel(
     computed over customer facts computed once (:func:`dimension_segments`).
     """
     chosen = resolve_preset(preset, config)
+    point = resolve_as_of(as_of)
     keys = _keys(by)
-    with dimension_segments(ws, as_of, keys, config) as segments:
-        expr = stage_conversion(ws, chosen, as_of, keys, config, segments=segments)
+    with dimension_segments(ws, point, keys, config) as segments:
+        expr = stage_conversion(ws, chosen, point, keys, config, segments=segments)
         frame = expr.to_pandas()
     frame = frame.sort_values([*keys, "stage_index"], kind="stable").reset_index(drop=True)
     frame = frame.astype({"advanced": "Int64", "lost": "Int64", "open": "Int64"})
