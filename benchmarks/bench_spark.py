@@ -161,14 +161,13 @@ def steps(ws, as_of: str, config, only: list[str]) -> dict[str, float]:
     from crmlytics.clv.predict import predict
     from crmlytics.facts import facts
     from crmlytics.scoring import score
-    from crmlytics.segments import customer_segments
-    from crmlytics.segments.core import shared_facts
+    from crmlytics.segments.core import computed_segments
 
     point = resolve(as_of)
 
     def segments():
-        with shared_facts(ws, point, config) as shared:
-            return customer_segments(ws, point, config, **shared).to_pandas()
+        with computed_segments(ws, point, config) as computed:
+            return computed.to_pandas()
 
     engine = ws.backend.name
     out: dict[str, float] = {}

@@ -54,16 +54,15 @@ def customer_scores(
     Every column is defined in ``docs/glossary.md``. Warns
     (:class:`crmlytics.segments.rfm.RfmEmptyLevelWarning`) when an RFM score level is empty."""
     from crmlytics.clv.predict import predict
-    from crmlytics.segments import customer_segments
-    from crmlytics.segments.core import shared_facts
+    from crmlytics.segments.core import computed_segments
     from crmlytics.segments.rfm import warn_empty_levels
 
     config = config or Config()
     announce = progress or (lambda step: None)
     point = resolve_as_of(as_of)
     announce("segments")
-    with shared_facts(ws, point, config) as facts:
-        segments = customer_segments(ws, point, config, **facts).to_pandas()
+    with computed_segments(ws, point, config) as computed:
+        segments = computed.to_pandas()
     warn_empty_levels(segments, config.segments.rfm.bins)
     announce("clv")
     clv = config.clv

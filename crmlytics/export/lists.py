@@ -440,7 +440,7 @@ def list_scores(
       (``source`` ``"computed"``), followed by the columns of that run, if there is one
       without segments (e.g. only ``clv``), that the segments do not already have. The
       customer facts they read are computed once, on entering the block, and kept until it
-      ends (:func:`crmlytics.segments.core.shared_facts`).
+      ends (:func:`crmlytics.segments.core.computed_segments`).
 
     Looks up the run (two small queries); the table yielded is an expression.
 
@@ -450,8 +450,7 @@ def list_scores(
     from crmlytics.asof import as_of as resolve_as_of
     from crmlytics.joins import with_customer_columns
     from crmlytics.runs import latest_run_id, run_scores
-    from crmlytics.segments import customer_segments
-    from crmlytics.segments.core import shared_facts
+    from crmlytics.segments.core import computed_segments
 
     point = resolve_as_of(as_of)
     run_id = latest_run_id(ws, point)
@@ -459,8 +458,7 @@ def list_scores(
     if run is not None and _holds_segments(run):
         yield ListScores(run, source=run_id, run_id=run_id)  # type: ignore[arg-type]
         return
-    with shared_facts(ws, point, config) as facts:
-        scores = customer_segments(ws, point, config, **facts)
+    with computed_segments(ws, point, config) as scores:
         if run is not None:
             extra = [c for c in run.columns if c not in scores.columns]
             if extra:

@@ -122,8 +122,8 @@ def dimension_segments(
     date to the funnel function that reads them.
 
     The segments read customer facts computed once
-    (:func:`crmlytics.segments.core.shared_facts`) instead of again for every reference in
-    the query. Pass the table as ``segments=`` to :func:`stage_conversion`, :func:`win_rates`,
+    (:func:`crmlytics.segments.core.computed_segments`) instead of again for every reference
+    in the query. Pass the table as ``segments=`` to :func:`stage_conversion`, :func:`win_rates`,
     :func:`stage_durations`, :func:`crmlytics.funnel.win_loss` or
     :func:`crmlytics.funnel.campaign_funnel` inside the block.
 
@@ -133,12 +133,10 @@ def dimension_segments(
     if not any(k in SEGMENT_DIMS for k in _keys(by)):
         yield None
         return
-    from crmlytics.segments import customer_segments
-    from crmlytics.segments.core import shared_facts
+    from crmlytics.segments.core import computed_segments
 
-    point = resolve_as_of(as_of)
-    with shared_facts(ws, point, config) as facts:
-        yield customer_segments(ws, point, config, **facts)
+    with computed_segments(ws, as_of, config) as segments:
+        yield segments
 
 
 def with_dimensions(

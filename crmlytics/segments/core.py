@@ -246,10 +246,28 @@ def shared_facts(
             yield {"history": history, "window_facts": window_facts}
 
 
+@contextmanager
+def computed_segments(
+    ws: Workspace,
+    as_of: str | _dt.date | _dt.datetime | AsOf | None = None,
+    config: Config | SegmentsConfig | None = None,
+) -> Iterator[ir.Table]:
+    """:func:`customer_segments` over customer facts computed once (:func:`shared_facts`),
+    for the duration of a ``with`` block: what every command that computes segments reads.
+
+    >>> with computed_segments(ws, "2025-06-30") as segments:  # doctest: +SKIP
+    ...     frame = segments.to_pandas()
+    """
+    point = resolve_as_of(as_of)
+    with shared_facts(ws, point, config) as facts:
+        yield customer_segments(ws, point, config, **facts)
+
+
 __all__ = [
     "QUALIFIED_SEGMENTATIONS",
     "SEGMENTATIONS",
     "SEGMENT_COLUMNS",
+    "computed_segments",
     "customer_segments",
     "resolve_segment",
     "segment_column",

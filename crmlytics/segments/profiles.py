@@ -9,10 +9,9 @@ import ibis
 import pandas as pd
 
 from crmlytics.asof import AsOf
-from crmlytics.asof import as_of as resolve_as_of
 from crmlytics.errors import ConfigError
 from crmlytics.segments.config import SegmentsConfig
-from crmlytics.segments.core import SEGMENTATIONS, customer_segments, shared_facts
+from crmlytics.segments.core import SEGMENTATIONS, computed_segments
 from crmlytics.segments.labels import Locale, label
 from crmlytics.workspace import Workspace
 
@@ -75,9 +74,8 @@ def segment_profiles(
     """
     if by not in SEGMENTATIONS:
         raise ConfigError(f"by must be one of {', '.join(SEGMENTATIONS)}, not {by!r}")
-    point = resolve_as_of(as_of)
-    with shared_facts(ws, point, config) as facts:
-        frame = profile_frame(customer_segments(ws, point, config, **facts), by).to_pandas()
+    with computed_segments(ws, as_of, config) as segments:
+        frame = profile_frame(segments, by).to_pandas()
     order = {key: i for i, key in enumerate(SEGMENTATIONS[by])}
     frame = frame.sort_values("segment", key=lambda s: s.map(order).fillna(len(order))).reset_index(
         drop=True

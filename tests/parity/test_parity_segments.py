@@ -11,7 +11,7 @@ import pytest
 from crmlytics.facts import customer_facts
 from crmlytics.segments import customer_segments, pareto
 from crmlytics.segments.config import RfmConfig, SegmentsConfig, ValueConfig
-from crmlytics.segments.core import shared_facts
+from crmlytics.segments.core import computed_segments, shared_facts
 from crmlytics.segments.migration import moves
 from tests.parity.conftest import assert_same_frame
 
@@ -129,7 +129,7 @@ def test_segments_computed_again_compile_no_new_query_code(crowd, to_spark):
     compiled = []
     for _ in range(2):
         before = compilations.getCount()
-        with shared_facts(spark_ws, "2024-06-30", windowed) as facts:
-            customer_segments(spark_ws, "2024-06-30", windowed, **facts).to_pandas()
+        with computed_segments(spark_ws, "2024-06-30", windowed) as segments:
+            segments.to_pandas()
         compiled.append(compilations.getCount() - before)
     assert compiled[1] == 0, compiled
