@@ -75,6 +75,13 @@ def numbered_sql(table_spec: TableSpec, query: str) -> str:
     File order is the order of the file's records as the query yields them
     (``row_number() OVER ()`` under ``preserve_insertion_order``, set by the caller). Only the
     table's columns and ``__bad`` go through the window (it sorts what it carries).
+
+    DuckDB's CSV reader gives a parallel scan no record position, so a file-order number puts
+    the read on one thread. Measured at 10M five-column lines on 2 cores, this window (16-22 s)
+    beat every other order-preserving design tried: a streaming number restarted at each change
+    of group (23-26 s: the insert above it runs on one thread too), a positional join to numbers
+    from a first pass (one thread as well), numbering the inserted rows afterwards by ``rowid``
+    (an ``UPDATE``, 23 s) and staging the converted rows before the insert (17-24 s).
     """
     assert table_spec.numbered is not None
     column, within = table_spec.numbered
