@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,6 +27,7 @@ from crmlytics.funnel import (
     forecast_backtest,
     funnel,
     lost_reasons,
+    stage_conversion,
     stage_durations,
     stale_deals,
     unknown_stages,
@@ -133,15 +135,21 @@ def _tables(ws) -> set[tuple[str, bool]]:
     return set(ws.duckdb.execute(sql).fetchall())
 
 
+def _tiered_buyers(ws) -> None:
+    """Buyers c1..c5 of 1000, 400, 300, 200, 100 before AS_OF (value tiers gold c1, silver c2,
+    bronze c3..c5), and a later purchase of c5 that AS_OF does not see."""
+    spend = {"c1": 1000.0, "c2": 400.0, "c3": 300.0, "c4": 200.0, "c5": 100.0}
+    lines = [sale(f"o{c}", c, "2023-12-01", amount) for c, amount in spend.items()]
+    lines.append(sale("late", "c5", "2024-02-15", 5000.0))  # after AS_OF: not seen
+    ws.insert("transactions", lines)
+
+
 def test_funnel_and_win_loss_by_value_tier_as_of_the_same_date(crafted_ws):
     """Buyers c1..c5 spent 1000, 400, 300, 200, 100 before the as-of date. Five buyers: gold
     is the top floor(0.2 x 5) = 1 (c1), silver up to floor(0.5 x 5) = 2 (c2), bronze the rest
     (c3, c4, c5). Their deals: A (c1, won), B (c2, open past lead), C (c3, lost after lead),
     D and E (c4, c5, open at lead). A purchase after the as-of date changes no tier."""
-    spend = {"c1": 1000.0, "c2": 400.0, "c3": 300.0, "c4": 200.0, "c5": 100.0}
-    lines = [sale(f"o{c}", c, "2023-12-01", amount) for c, amount in spend.items()]
-    lines.append(sale("late", "c5", "2024-02-15", 5000.0))  # after AS_OF: not seen
-    crafted_ws.insert("transactions", lines)
+    _tiered_buyers(crafted_ws)
     before = _tables(crafted_ws)
 
     f = funnel(crafted_ws, "sales", AS_OF, by="value_tier")
@@ -164,6 +172,47 @@ def test_funnel_and_win_loss_by_value_tier_as_of_the_same_date(crafted_ws):
     assert _tables(crafted_ws) == before
     with dimension_segments(crafted_ws, AS_OF, ["owner", "source"]) as none:
         assert none is None  # no segmentation asked for: nothing computed
+
+
+def test_every_funnel_expression_reads_the_segments_passed_in(crafted_ws):
+    """Tiers as in the test above: gold c1 (deal A, won), silver c2 (B, open), bronze c3..c5
+    (C lost, D and E open). Campaign m1 went to c1 (opened), c3 and c4 (opened) on 10 Jan:
+    sent / opened per tier gold 1 / 1 and bronze 2 / 1. Each function gives these counts from
+    the segments of ``dimension_segments`` and the same rows as when it computes them inline."""
+    _tiered_buyers(crafted_ws)
+    crafted_ws.insert(
+        "campaign_touches",
+        [dict(campaign_id="m1", customer_id=c, sent_at=ts("2024-01-10"),
+              opened_at=ts(o) if o else None, cost=1.0)
+         for c, o in [("c1", "2024-01-11"), ("c3", None), ("c4", "2024-01-12")]],
+    )  # fmt: skip
+    tier = "value_tier"
+    with dimension_segments(crafted_ws, AS_OF, tier) as segments:
+        made = {
+            "rates": lambda **s: win_rates(crafted_ws, "sales", AS_OF, tier, **s),
+            "stages": lambda **s: stage_conversion(crafted_ws, "sales", AS_OF, tier, **s),
+            "durations": lambda **s: stage_durations(crafted_ws, "sales", AS_OF, tier, **s),
+            "campaign": lambda **s: campaign_funnel(crafted_ws, AS_OF, tier, **s),
+        }
+        shared = {k: make(segments=segments).to_pandas() for k, make in made.items()}
+        all_gold = segments.mutate(value_tier=ibis.literal("gold"))  # read, not recomputed
+        for name, make in made.items():
+            assert set(make(segments=all_gold).to_pandas()[tier]) == {"gold"}, name
+    for name, make in made.items():  # inline, after the block
+        keys = [tier, "stage_index"] if "stage_index" in shared[name] else [tier]
+        inline = make().to_pandas().sort_values(keys, ignore_index=True)
+        pd.testing.assert_frame_equal(shared[name].sort_values(keys, ignore_index=True), inline)
+    rates = shared["rates"].set_index(tier)[["deals", "won", "lost", "open"]]
+    assert rates.loc["gold"].tolist() == [1, 1, 0, 0]
+    assert rates.loc["silver"].tolist() == [1, 0, 0, 1]
+    assert rates.loc["bronze"].tolist() == [3, 0, 1, 2]
+    stages = shared["stages"]
+    lead = stages[stages["stage"] == "lead"].set_index(tier)
+    assert lead.loc["bronze", ["entered", "advanced", "lost", "open"]].tolist() == [3, 1, 0, 2]
+    campaign = shared["campaign"].set_index(tier)
+    assert campaign.loc["gold", ["sent", "opened"]].tolist() == [1, 1]
+    assert campaign.loc["bronze", ["sent", "opened"]].tolist() == [2, 1]
+    assert len(shared["durations"]) > 0
 
 
 def test_wilson_interval_matches_newcombe_1998():
