@@ -157,7 +157,10 @@ class Workspace:
         ``timezone`` is the warehouse time zone (default ``ingest.timezone`` of the config, else
         this machine's), set explicitly on the backend: on Spark, the session time zone (which
         ``ibis.pyspark.connect`` silently sets to UTC) decides the calendar day of a timestamp.
-        The backend is the caller's: :meth:`close` leaves it open unless ``owns_backend``.
+        The backend is the caller's: :meth:`close` leaves it open unless ``owns_backend``. A
+        Spark backend gets crmlytics' fixes in place (:func:`crmlytics.engines.spark.
+        prepare_backend`: rows crmlytics writes reach Spark as Arrow, so a missing value is a
+        null, never NaN).
 
         Raises
         ------
@@ -168,6 +171,10 @@ class Workspace:
         WarehouseError
             A mapped table that does not exist.
         """
+        if backend.name == "pyspark":
+            from crmlytics.engines.spark import prepare_backend
+
+            prepare_backend(backend)
         set_timezone(backend, timezone)
         ws = cls(backend, mapping, attached=True, database=database, owns_backend=owns_backend)
         ws.check()

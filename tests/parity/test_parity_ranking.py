@@ -3,6 +3,8 @@ all customers, score runs all-or-nothing on a lake (docs/patterns.md)."""
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
@@ -125,3 +127,41 @@ def test_score_runs_on_a_lake_are_all_or_nothing(spark_backend, monkeypatch):
     assert runs.latest_run_id(lake) == second
     assert runs.latest_scores(lake).clv.tolist() == [120.5, 80.0]
     assert runs.latest_run_id(lake, "2024-01-12") is None
+
+
+def test_a_missing_score_is_stored_as_null_on_a_lake_not_nan(spark_backend):
+    import pyarrow as pa
+
+    import crmlytics.runs as runs
+    from crmlytics.export import where_predicate
+    from crmlytics.workspace import Workspace
+
+    for table in (runs.SCORES_TABLE, runs.RUNS_TABLE):
+        spark_backend.raw_sql(f"DROP TABLE IF EXISTS {table}")
+    lake = Workspace.attach(spark_backend, {})
+    # as a real run's frame: columns read back from Spark arrive as chunked Arrow arrays, and
+    # a prospect (c) has neither a value tier nor a churn probability
+    frame = pa.table(
+        {
+            "customer_id": pa.chunked_array([["a", "b"], ["c"]]),
+            "value_tier": pa.chunked_array([["gold", "bronze"], [None]]),
+            "churn_probability": pa.chunked_array([[0.9, 0.2], [None]]),
+        }
+    ).to_pandas()
+    assert frame["churn_probability"].isna().tolist() == [False, False, True]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_id = runs.record_scores(lake, frame, as_of="2024-01-10")
+    # no fallback from Arrow to converting row by row ("attempted Arrow optimization")
+    assert not [w for w in caught if "Arrow optimization" in str(w.message)]
+    stored = spark_backend.table(runs.SCORES_TABLE)
+    stored = stored.filter(stored.run_id == run_id)
+    nulls = stored.aggregate(
+        tier=stored.value_tier.isnull().sum(),
+        churn=stored.churn_probability.isnull().sum(),
+        nan=stored.churn_probability.isnan().fill_null(False).sum(),
+    ).to_pandas()
+    assert nulls.iloc[0].tolist() == [1, 1, 0]  # c's two nulls, no NaN
+    # Spark orders NaN above every number: stored as NaN, c would pass this filter
+    kept = stored.filter(where_predicate(stored, "churn_probability >= 0.7")).to_pandas()
+    assert kept["customer_id"].tolist() == ["a"]
