@@ -248,6 +248,11 @@ def test_a_new_spark_session_starts_quiet_in_the_warehouse_time_zone():
     assert "-Dcrmlytics.spark.log.level=ERROR" in options
     assert log4j2_file().as_uri() in options
     assert "rootLogger.level = ${sys:crmlytics.spark.log.level:-ERROR}" in log4j2_file().read_text()
+    # the metastore's libraries (stack traces on every failed attempt) are off at ERROR only
+    assert "logger.datanucleus.name = DataNucleus" in log4j2_file().read_text()
+    assert "-Dcrmlytics.spark.metastore.log.level=OFF" in options
+    warn = session_conf(SparkConfig(log_level="WARN"), "UTC")["spark.driver.extraJavaOptions"]
+    assert "-Dcrmlytics.spark.metastore.log.level=WARN" in warn
     remote = session_conf(SparkConfig(remote="sc://h:15002"), "UTC")
     assert "spark.driver.extraJavaOptions" not in remote  # no local driver to configure
     # a static setting of the server's: a Connect client that sets it gets a warning
@@ -326,6 +331,52 @@ def test_spark_errors_become_one_line_naming_the_table_or_column():
     assert isinstance(cast, DataError) and "\n" not in str(cast)
     assert "The value 'x' of the type" in str(cast) and "SQLSTATE" not in str(cast)
     assert translate(ValueError("not Spark's")) is None
+
+
+class _JavaError:
+    """Stands for a Java exception through py4j: its text and its cause."""
+
+    def __init__(self, text: str, cause: _JavaError | None = None) -> None:
+        self.text, self.cause = text, cause
+
+    def toString(self) -> str:  # noqa: N802 (Java's name)
+        return self.text
+
+    def getCause(self) -> _JavaError | None:  # noqa: N802
+        return self.cause
+
+
+def test_a_metastore_held_by_another_process_is_a_busy_warehouse_in_one_line():
+    from crmlytics.engines.spark import translate
+    from crmlytics.errors import WarehouseBusyError
+
+    # the cause chain Spark 4.0 gave while another process held the Derby metastore (cut)
+    chain = None
+    for text in reversed(
+        [
+            "org.apache.spark.sql.AnalysisException: org.apache.hadoop.hive.ql.metadata."
+            "HiveException: java.lang.RuntimeException: Unable to instantiate org.apache.hadoop."
+            "hive.ql.metadata.SessionHiveMetaStoreClient",
+            "java.lang.reflect.InvocationTargetException",
+            "MetaException(message:Failed to start database 'metastore_db' with class loader "
+            "jdk.internal.loader.ClassLoaders$AppClassLoader@1dbd16a6, see the next exception "
+            "for details.)",
+            "ERROR XSDB6: Another instance of Derby may have already booted the database "
+            "/srv/crm/metastore_db.",
+        ]
+    ):
+        chain = _JavaError(text, chain)
+    error = _SparkError("_LEGACY_ERROR_TEMP_3065", {}, "Unable to instantiate ...")
+    error._origin = chain
+    busy = translate(error, "using database lake")
+    assert isinstance(busy, WarehouseBusyError) and busy.exit_code == 5
+    assert str(busy).startswith(
+        "Spark, using database lake: the Hive metastore /srv/crm/metastore_db is in use by "
+        "another process"
+    )
+    error._origin = _JavaError("java.lang.RuntimeException: something else")
+    other = translate(error)
+    assert isinstance(other, WarehouseError) and not isinstance(other, WarehouseBusyError)
 
 
 def test_the_jvm_start_up_notice_is_dropped_and_every_other_stderr_line_passed_on(capfd):

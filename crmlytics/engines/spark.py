@@ -48,10 +48,11 @@ from pathlib import Path
 from typing import Any
 
 from crmlytics.engines.config import TIMEZONE_KEY, SparkConfig
-from crmlytics.errors import CrmlyticsError, DataError, WarehouseError
+from crmlytics.errors import CrmlyticsError, DataError, WarehouseBusyError, WarehouseError
 
 DEFAULT_MASTER = "local[*]"
 LEVEL_PROPERTY = "crmlytics.spark.log.level"
+METASTORE_LEVEL_PROPERTY = "crmlytics.spark.metastore.log.level"
 QUIET_CONF = {"spark.ui.showConsoleProgress": "false"}
 ARROW_CONF = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
 _LOCAL = re.compile(r"^local(?:\[(?P<cores>\d+|\*)(?:,\d+)?\])?$")
@@ -69,6 +70,13 @@ appender.stderr.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex
 # not announce a level of its own at start-up.
 logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
 logger.gateway.level = ${{sys:{LEVEL_PROPERTY}:-ERROR}}
+# A Hive metastore's libraries log each failed attempt to open it with its whole stack trace,
+# thousands of lines while another process holds the built-in (Derby) metastore. The failure
+# reaches crmlytics as an exception, shown as one line: off at ERROR, shown at WARN and below.
+logger.datanucleus.name = DataNucleus
+logger.datanucleus.level = ${{sys:{METASTORE_LEVEL_PROPERTY}:-OFF}}
+logger.metastore.name = org.apache.hadoop.hive.metastore
+logger.metastore.level = ${{sys:{METASTORE_LEVEL_PROPERTY}:-OFF}}
 """
 
 
@@ -120,9 +128,10 @@ def session_conf(settings: SparkConfig, timezone: str) -> dict[str, str]:
     conf = {**defaults, **{k: _text(v) for k, v in settings.conf.items()}}
     conf[TIMEZONE_KEY] = timezone
     if not settings.remote:
+        metastore = "OFF" if settings.log_level == "ERROR" else settings.log_level
         options = (
             f"-Dlog4j2.configurationFile={log4j2_file().as_uri()} "
-            f"-D{LEVEL_PROPERTY}={settings.log_level}"
+            f"-D{LEVEL_PROPERTY}={settings.log_level} -D{METASTORE_LEVEL_PROPERTY}={metastore}"
         )
         given = conf.get("spark.driver.extraJavaOptions")
         conf["spark.driver.extraJavaOptions"] = f"{given} {options}" if given else options
@@ -425,6 +434,13 @@ def translate(exc: BaseException, doing: str | None = None) -> CrmlyticsError | 
         known = _plain(params.get("proposal", "") or params.get("fields", ""))
         known = f"; did you mean one of {known}" if known else ""
         return WarehouseError(f"{prefix}no column {column}{known}")
+    held = _held_metastore(exc)
+    if held is not None:
+        return WarehouseBusyError(
+            f"{prefix}the Hive metastore {held} is in use by another process (Spark's "
+            "built-in Derby metastore admits one process at a time); run again when it is "
+            "done, or give Spark a metastore service (spark.hadoop.hive.metastore.uris)"
+        )
     kind = DataError if base in _DATA_CONDITIONS else WarehouseError
     tag = f" [{condition}]" if condition else f" ({type(exc).__name__})"
     return kind(f"{prefix}{_first_line(exc)}{tag}")
@@ -454,6 +470,29 @@ def _call(exc: BaseException, method: str) -> Any:
 
 def _plain(text: str) -> str:
     return _BACKTICKS.sub(r"\1", str(text))
+
+
+_DERBY_HELD = re.compile(
+    r"Another instance of Derby may have already booted the database (\S+?)\.?$", re.MULTILINE
+)
+
+
+def _held_metastore(exc: BaseException) -> str | None:
+    """The folder of the built-in Derby metastore another process holds, if that is what
+    ``exc`` comes from (named by the last cause of its Java exception), else None."""
+    java = getattr(exc, "_origin", None) or getattr(exc, "java_exception", None)
+    for _ in range(50):  # a cause chain, bounded
+        text = _java_text(java)
+        if text is None:
+            return None
+        found = _DERBY_HELD.search(text)
+        if found:
+            return found[1]
+        try:
+            java = java.getCause()
+        except Exception:  # the gateway is gone
+            return None
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
