@@ -22,7 +22,7 @@ the Ibis backend over it. crmlytics sets, in this order:
   classes; with room for only 100, a score run compiled the segments it had just computed
   again (550 compilations, 11.2 s of compiling, against 118 and 3.3 s with room). Arrow
   carries results to pandas, and rows crmlytics writes (a score run) to Spark
-  (:func:`prepare_backend`, also applied to a backend given to ``Workspace.attach``), so a
+  (:func:`prepare_backend`, applied by ``Workspace.attach`` to any Spark backend), so a
   missing value is stored as a null, never as NaN or the text ``'NaN'``.
 
 Every default gives way to the same key in ``warehouse.spark.conf``.
@@ -218,7 +218,8 @@ def is_connect(session: Any) -> bool:
 def prepare_backend(backend: Any) -> None:
     """Give an Ibis backend over a Spark session crmlytics' fixes, in place (once): its class
     becomes ``_ArrowInputBackend``, or ``_ConnectBackend`` over a Spark Connect session
-    (:func:`_backend_classes`). Done by :func:`connect` and :meth:`Workspace.attach`."""
+    (:func:`_backend_classes`). Done by :meth:`Workspace.attach`, which every workspace over
+    Spark goes through (``Workspace.from_config`` attaches the backend :func:`connect` gives)."""
     arrow_input, over_connect = _backend_classes()
     if not isinstance(backend, arrow_input):
         backend.__class__ = over_connect if is_connect(backend._session) else arrow_input
@@ -357,7 +358,6 @@ def connect(settings: SparkConfig, timezone: str) -> tuple[Any, bool]:
     with spark_errors("connecting to Spark"):
         # ibis.pyspark.connect sets the session to UTC first, then applies these settings.
         backend = ibis.pyspark.connect(session, **{TIMEZONE_KEY: timezone})
-    prepare_backend(backend)
     set_session_timezone(session, timezone)
     if settings.database:
         with spark_errors(f"using database {settings.database}"):
